@@ -1,0 +1,43 @@
+"""What the supervisor hands a manager child at spawn: one JSON document in the environment.
+
+The child resolves its manager from these inputs through the topic convention itself, so a
+restart after a crash uses the configuration the supervisor loaded, never a half-edited file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ENV_VAR = "SUPERVISOR_SERVICE"
+
+# A child exits with this status when no restart can heal it (its manager class cannot be
+# imported, or its manager option is missing).  The value is sysexits' EX_CONFIG.
+EXIT_CONFIG = 78
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    process: str  # unique process name in the stack, e.g. "cinder-volume@lvm-1"
+    service: str  # the services.toml table name (the binary for manager services)
+    binary: str
+    host: str
+    options: dict[str, Any] = field(default_factory=dict)
+    prefix: str = "cinder-"
+    topic: str | None = None  # explicit override; None means "the binary"
+    manager: str | None = None  # explicit override; None means "the <subtopic>_manager option"
+    cluster: str | None = None
+    backend: str | None = None  # cinder-volume: the backend (config group) this process serves
+    process_number: int = 1  # cinder-backup: 1..workers
+    workers: int = 1
+    state_dir: str = ".supervisor"
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> ServiceSpec | None:
+        raw = (os.environ if environ is None else environ).get(ENV_VAR)
+        return None if raw is None else cls(**json.loads(raw))

@@ -1,0 +1,154 @@
+"""Typed reads of one TOML table, each bad value recorded as a Problem with its line.
+
+A reader never raises: it records what is wrong and returns the default, so one pass over the
+file reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from supervisor.tomlsource import SourceMap
+
+T = TypeVar("T")
+_CLASS_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    key: str
+    value: Any  # None when the problem is about a missing key or a whole table
+    message: str
+
+    def render(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        what = self.key if self.value is None else f"{self.key} = {self.value!r}"
+        return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
+
+
+class TableReader:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        path: tuple[str, ...],
+        source: SourceMap,
+        problems: list[Problem],
+    ) -> None:
+        self.data = data
+        self.path = path
+        self._source = source
+        self._problems = problems
+
+    @classmethod
+    def root(cls, data: dict[str, Any], source: SourceMap, problems: list[Problem]) -> TableReader:
+        return cls(data, (), source, problems)
+
+    def problem(self, key: tuple[str, ...], value: Any, message: str) -> None:
+        path = self.path + key
+        self._problems.append(Problem(self._source.line_of(path), ".".join(path), value, message))
+
+    def allow(self, *known: str) -> None:
+        for key in self.data:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(known)}"
+                self.problem((key,), None, f"unknown key; {hint}")
+
+    def table(self, key: str) -> TableReader:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem((key,), value, "expected a table")
+            value = {}
+        return TableReader(value, (*self.path, key), self._source, self._problems)
+
+    def _typed(self, key: str, default: T, kinds: tuple[type, ...], expected: str) -> T:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        # bool is an int in Python; TOML keeps them apart, and so do we.
+        if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+            return value  # type: ignore[return-value]
+        self.problem((key,), value, f"expected {expected}")
+        return default
+
+    def string(self, key: str, default: str | None) -> Any:
+        return self._typed(key, default, (str,), "a string")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self._typed(key, default, (bool,), "true or false")
+
+    def _bounded(self, key: str, value: T, default: T, minimum: Any, maximum: Any) -> T:
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            low = "" if minimum is None else f">= {minimum}"
+            high = "" if maximum is None else f"<= {maximum}"
+            self.problem(
+                (key,), value, f"expected a value {' and '.join(filter(None, [low, high]))}"
+            )
+            return default
+        return value
+
+    def number(
+        self, key: str, default: float, minimum: float | None = None, maximum: float | None = None
+    ) -> float:
+        value = self._typed(key, default, (int, float), "a number")
+        return float(self._bounded(key, value, default, minimum, maximum))
+
+    def integer(
+        self, key: str, default: int, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        value = self._typed(key, default, (int,), "an integer")
+        return self._bounded(key, value, default, minimum, maximum)
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.data.get(key, default)
+        if value not in allowed:
+            self.problem((key,), value, f"expected one of {', '.join(allowed)}")
+            return default
+        return value
+
+    def _list(self, key: str, default: list[Any], kind: type, expected: str) -> list[Any]:
+        value = self.data.get(key, default)
+        if not isinstance(value, list) or not all(
+            isinstance(item, kind) and not isinstance(item, bool) for item in value
+        ):
+            self.problem((key,), value, f"expected a list of {expected}")
+            return default
+        return value
+
+    def string_list(self, key: str) -> list[str]:
+        return self._list(key, [], str, "strings")
+
+    def exit_codes(self, key: str, default: list[int]) -> frozenset[int]:
+        codes = self._list(key, default, int, "exit codes")
+        if any(not 0 <= code <= 255 for code in codes):
+            self.problem((key,), codes, "expected exit codes from 0 to 255")
+            return frozenset(default)
+        return frozenset(codes)
+
+    def string_table(self, key: str) -> dict[str, str]:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            self.problem((key,), value, "expected a table of strings")
+            return {}
+        return value
+
+    def command(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if isinstance(value, str):
+            value = shlex.split(value)
+        if not value or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem((key,), self.data.get(key), "expected a non-empty list of strings")
+            return ()
+        return tuple(value)
+
+    def class_path(self, key: str) -> str | None:
+        value = self.string(key, None)
+        if value is not None and not _CLASS_PATH.match(value):
+            self.problem((key,), value, 'expected a dotted class path like "package.module.Class"')
+            return None
+        return value

@@ -1,0 +1,265 @@
+"""One supervised process: its state machine, its spawn, its exit handling, its stop escalation.
+
+A unit never decides whether to restart by itself: it asks `policy.decide` and does what the
+decision says.  Every transition is an event with its cause.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from supervisor.config import ProcessPlan
+from supervisor.events import EventLog
+from supervisor.loop import Loop, Timer
+from supervisor.policy import Action, ExitStatus, History, decide, is_success
+from supervisor.sentinel import Sentinel
+from supervisor.servicespec import ENV_VAR as SERVICE_ENV_VAR
+from supervisor.spawn import signal_group, spawn
+
+# What a failed exec reports, as a shell would: 127 not found, 126 found but not executable.
+_EXEC_FAILURE_STATUS = 127
+_EXEC_DENIED_STATUS = 126
+
+
+class State(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    BACKOFF = "backoff"
+    EXITED = "exited"
+    FATAL = "fatal"
+
+
+FINAL_STATES = frozenset({State.STOPPED, State.EXITED, State.FATAL})
+
+
+@dataclass
+class UnitContext:
+    """What the supervisor lends every unit."""
+
+    loop: Loop
+    events: EventLog
+    sentinel: Sentinel
+    notify_address: str
+    uniform: Callable[[float, float], float]
+    changed: Callable[[Unit], None]
+    shutting_down: bool = False  # the group is stopping: no more restarts
+
+
+class Unit:
+    def __init__(self, plan: ProcessPlan, context: UnitContext) -> None:
+        self.plan = plan
+        self.name = plan.name
+        self.service = plan.service
+        self._context = context
+        self.state = State.STOPPED
+        self.since = context.loop.clock()
+        self.cause = "not started yet"
+        self.ready = False
+        self.restarts = 0
+        self.last_exit: ExitStatus | None = None
+        # Set when the unit ended in failure: the status the group exits with, if it is first.
+        self.failure_status: int | None = None
+        self._history = History()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pidfd: int | None = None
+        self._started_at = 0.0
+        self._timer: Timer | None = None
+        self._escalated = False
+        self._env = self._environment()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def _environment(self) -> dict[str, str]:
+        env = {**os.environ, **dict(self.plan.settings.env)}
+        env["NOTIFY_SOCKET"] = self._context.notify_address
+        env["SUPERVISOR_PROCESS"] = self.name
+        if self.plan.spec is not None:
+            env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
+        return env
+
+    # -- transitions ---------------------------------------------------------------------------
+
+    def _transition(self, state: State, cause: str, **details: object) -> None:
+        details.setdefault("pid", self.pid)
+        previous, self.state = self.state, state
+        self.since = self._context.loop.clock()
+        self.cause = cause
+        self._context.events.emit(
+            "state",
+            unit=self.name,
+            **{"from": str(previous)},
+            to=str(state),
+            cause=cause,
+            **details,
+        )
+        self._context.changed(self)
+
+    def _set_timer(self, delay: float, callback: Callable[[], None]) -> None:
+        self._cancel_timer()
+        self._timer = self._context.loop.call_later(delay, callback)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def start(self, cause: str) -> None:
+        """Start from a final state, as an operator or the supervisor asks: a fresh history."""
+        if self.is_final:
+            self._history = History()
+            self.failure_status = None
+            self._spawn(cause)
+
+    def _spawn(self, cause: str) -> None:
+        self._timer = None
+        self.ready = False
+        self._escalated = False
+        settings = self.plan.settings
+        try:
+            self._process, self._pidfd = spawn(self.plan.argv, self._env, settings.directory)
+        except OSError as error:
+            self._process = None
+            self.failure_status = (
+                _EXEC_DENIED_STATUS if isinstance(error, PermissionError) else _EXEC_FAILURE_STATUS
+            )
+            self._transition(State.FATAL, f"cannot execute {self.plan.argv[0]}: {error.strerror}")
+            return
+        self._context.sentinel.watch(self._process.pid)
+        self._context.loop.add_reader(self._pidfd, self._on_exit)
+        self._started_at = self._context.loop.clock()
+        self._transition(State.STARTING, cause)
+        if not settings.notify:
+            if settings.start_seconds:
+                self._set_timer(settings.start_seconds, self._on_start_seconds)
+            else:
+                self._become_running("started")
+
+    def _on_start_seconds(self) -> None:
+        self._timer = None
+        self._become_running(f"up for {self.plan.settings.start_seconds:g}s")
+
+    def _become_running(self, cause: str) -> None:
+        if self.state is State.STARTING:
+            self.ready = True
+            self._transition(State.RUNNING, cause)
+
+    def on_notify(self, fields: dict[str, str]) -> None:
+        self._context.events.emit("notify", unit=self.name, pid=self.pid, **fields)
+        if fields.get("READY") == "1":
+            self._become_running("READY=1")
+
+    # -- exiting -------------------------------------------------------------------------------
+
+    def _on_exit(self) -> None:
+        assert self._process is not None and self._pidfd is not None
+        pgid = self._process.pid
+        # Until it is reaped the leader keeps its group id reserved, so this reaches only the
+        # processes it left behind, never an unrelated group that reused the number.
+        signal_group(pgid, signal.SIGKILL)
+        returncode = self._process.poll()
+        if returncode is None:
+            return
+        self._context.loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._pidfd = None
+        self._context.sentinel.forget(pgid)
+        self._cancel_timer()
+        self._process = None
+        exit = ExitStatus.from_returncode(returncode)
+        self.last_exit = exit
+        if self.state is State.STOPPING or self._context.shutting_down:
+            self._on_stopped(exit, pgid)
+        else:
+            self._on_crash(exit, pgid)
+
+    def _on_stopped(self, exit: ExitStatus, pid: int) -> None:
+        policy = self.plan.settings.restart
+        stop_signal = self.plan.settings.stop_signal
+        clean = not self._escalated and (
+            exit.signal == stop_signal
+            or is_success(policy, exit)
+            or exit.code == 128 + stop_signal  # shells and JVMs exit 143 on SIGTERM
+        )
+        self.failure_status = None if clean else exit.status
+        how = "after SIGKILL" if self._escalated else "cleanly" if clean else "uncleanly"
+        self._transition(
+            State.EXITED, f"stopped {how}: {exit.describe()}", pid=pid, exit_status=exit.status
+        )
+
+    def _on_crash(self, exit: ExitStatus, pid: int) -> None:
+        clock = self._context.loop.clock
+        decision = decide(
+            self.plan.settings.restart,
+            self._history,
+            exit,
+            ran_for=clock() - self._started_at,
+            now=clock(),
+            uniform=self._context.uniform,
+        )
+        self._history = decision.history
+        if decision.action is Action.RESTART:
+            self.restarts += 1
+            self._transition(
+                State.BACKOFF,
+                decision.reason,
+                pid=pid,
+                exit_status=exit.status,
+                delay=round(decision.delay, 6),
+            )
+            if decision.delay:
+                self._set_timer(decision.delay, lambda: self._spawn("backoff elapsed"))
+            else:
+                self._spawn("restarting at once")
+            return
+        failed = decision.action is Action.FATAL or not is_success(self.plan.settings.restart, exit)
+        self.failure_status = exit.status if failed else None
+        final = State.FATAL if decision.action is Action.FATAL else State.EXITED
+        self._transition(final, decision.reason, pid=pid, exit_status=exit.status)
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    def stop(self, cause: str) -> None:
+        if self.state is State.BACKOFF:
+            self._cancel_timer()
+            self._transition(State.STOPPED, cause)
+        elif self.state in (State.STARTING, State.RUNNING):
+            assert self._process is not None
+            signal_group(self._process.pid, self.plan.settings.stop_signal)
+            self._set_timer(self.plan.settings.stop_timeout, self._escalate)
+            self._transition(State.STOPPING, cause)
+
+    def _escalate(self) -> None:
+        self._timer = None
+        if self.state is State.STOPPING:
+            self.kill(f"still running {self.plan.settings.stop_timeout:g}s after the stop signal")
+
+    def kill(self, cause: str) -> None:
+        """SIGKILL the whole process group now."""
+        if self._process is None:
+            self.stop(cause)
+            return
+        self._escalated = True
+        self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
+        signal_group(self._process.pid, signal.SIGKILL)
+        if self.state is not State.STOPPING:
+            self._transition(State.STOPPING, cause)
+
+    def send(self, signum: int) -> None:
+        """Forward a signal to the service's main process (SIGHUP: the manager's reset())."""
+        if self._process is not None:
+            os.kill(self._process.pid, signum)

@@ -40,7 +40,7 @@ class EventLog:
             processors=[
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 _JsonLinesTee(self._file),
-                structlog.dev.ConsoleRenderer(colors=console.isatty()),
+                structlog.dev.ConsoleRenderer(colors=console.isatty(), sort_keys=False),
             ],
         )
 

@@ -1,0 +1,70 @@
+"""Shared fixtures: every process a test starts carries a marker, and none may outlive the suite."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from supervisor.testing.harness import RunningStack
+
+MARKER = "SUPERVISOR_TEST_RUN"
+
+
+def _marked_processes(marker: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        if process.pid == os.getpid():
+            continue
+        try:
+            if process.environ().get(MARKER) == marker:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    marker = uuid.uuid4().hex
+    os.environ[MARKER] = marker  # inherited by every supervisor and service the suite starts
+    yield
+    left = [p for p in _marked_processes(marker) if p.status() != psutil.STATUS_ZOMBIE]
+    for process in left:
+        process.kill()
+    assert not left, f"processes outlived the test suite: {[p.cmdline() for p in left]}"
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a services file; without a [supervisor] table its state goes to tmp_path/state."""
+
+    def write(text: str) -> Path:
+        text = textwrap.dedent(text)
+        if "[supervisor]" not in text:
+            text = '[supervisor]\nstate_dir = "state"\n\n' + text
+        path = tmp_path / "services.toml"
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_stack(tmp_path: Path) -> Iterator[Callable[..., RunningStack]]:
+    """Start `supervisor run` on a config written by the test; kill it at teardown if needed."""
+    started: list[RunningStack] = []
+
+    def start(config: Path, *args: str) -> RunningStack:
+        stack = RunningStack(config, tmp_path / "state", *args)
+        started.append(stack)
+        return stack
+
+    yield start
+    for stack in started:
+        stack.close()

@@ -159,6 +159,8 @@ def _service(
     host = reader.string("host", options["host"])
     manager_override = reader.class_path("manager")
     topic_override = reader.string("topic", None)
+    if manager_override is None and "manager" in reader.data:
+        return []  # already reported; the option lookup would only add a misleading error
     try:
         resolution = topic_convention.resolve(
             name, options, prefix=prefix, topic=topic_override, manager=manager_override

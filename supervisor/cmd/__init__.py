@@ -1,0 +1,1 @@
+"""Entry points of the stack's binaries (cinder-scheduler, cinder-volume, cinder-backup)."""

@@ -1,0 +1,1 @@
+"""The stack's own managers, named by the default `<subtopic>_manager` options."""

@@ -21,7 +21,7 @@ from supervisor.events import EventLog
 from supervisor.loop import Loop
 from supervisor.notify import NotifyListener
 from supervisor.sentinel import Sentinel
-from supervisor.unit import State, Unit, UnitContext
+from supervisor.unit import Unit, UnitContext
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
@@ -92,8 +92,9 @@ class Supervisor:
     def _on_change(self, unit: Unit) -> None:
         if unit.is_final and unit.failure_status is not None and self._first_failure is None:
             self._first_failure = unit
-        if unit.state is State.FATAL and unit.plan.settings.critical and not self._stopping:
-            self._begin_stop(f"critical unit {unit.name} went fatal")
+        critical_failed = unit.plan.settings.critical and unit.failure_status is not None
+        if critical_failed and unit.is_final and not self._stopping:
+            self._begin_stop(f"critical unit {unit.name} failed for good")
         if self._stopping:
             self._advance_stop()
         if self._all_final():

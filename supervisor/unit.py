@@ -226,8 +226,11 @@ class Unit:
             else:
                 self._spawn("restarting at once")
             return
-        failed = decision.action is Action.FATAL or not is_success(self.plan.settings.restart, exit)
-        self.failure_status = exit.status if failed else None
+        if decision.action is Action.FATAL:
+            # A unit that gave up after clean exits has still failed: never report success.
+            self.failure_status = exit.status or 1
+        elif not is_success(self.plan.settings.restart, exit):
+            self.failure_status = exit.status
         final = State.FATAL if decision.action is Action.FATAL else State.EXITED
         self._transition(final, decision.reason, pid=pid, exit_status=exit.status)
 

@@ -7,7 +7,6 @@ failing test shows the timeline instead of a bare timeout.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -53,8 +52,8 @@ class EventTail:
         return "\n".join(json.dumps(event) for event in self.seen)
 
 
-def matches(event: Event, **fields: Any) -> bool:
-    return all(event.get(key) == value for key, value in fields.items())
+def matches(candidate: Event, /, **fields: Any) -> bool:
+    return all(candidate.get(key) == value for key, value in fields.items())
 
 
 class RunningStack:
@@ -123,11 +122,3 @@ class RunningStack:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -38,6 +38,8 @@ class ServiceSpec:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
-    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> ServiceSpec | None:
+    def from_env(
+        cls, environ: os._Environ[str] | dict[str, str] | None = None
+    ) -> ServiceSpec | None:
         raw = (os.environ if environ is None else environ).get(ENV_VAR)
         return None if raw is None else cls(**json.loads(raw))

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -18,6 +19,24 @@ from supervisor.servicespec import ENV_VAR, ServiceSpec
 TESTS_DIR = Path(__file__).parent
 BIN_DIR = Path(sys.executable).parent
 TIMEOUT = 10.0
+
+
+class ManualClock:
+    """Time stands still until someone waits; a wait that nothing interrupts takes no time."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+
+    def now(self) -> float:
+        return self.time
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        if not event.is_set():
+            self.time += timeout
+        return event.is_set()
+
+    def advance(self, seconds: float) -> None:
+        self.time += seconds
 
 
 class Inbox:
@@ -94,33 +113,53 @@ class Child:
             self.process.wait()
 
 
-def start_child(
-    argv: list[str],
-    stderr_path: Path,
-    *,
-    spec: ServiceSpec | None = None,
-    notify: Inbox | None = None,
-    cwd: Path | None = None,
-) -> Child:
-    """Start a service process as the supervisor does: own process group, spec and socket in
-    the environment."""
-    env = {key: value for key, value in os.environ.items() if key not in (ENV_VAR, "NOTIFY_SOCKET")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
-    if spec is not None:
-        env[ENV_VAR] = spec.to_env()
-    if notify is not None:
-        env["NOTIFY_SOCKET"] = notify.address
-    with stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            process_group=0,
-        )
-    return Child(process, stderr_path)
+def binary_argv(binary: str) -> list[str]:
+    """How the supervisor execs a manager service: its console script, else the generic entry."""
+    script = BIN_DIR / binary
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "supervisor.cmd", "--binary", binary]
+
+
+class Children:
+    """Service processes a test starts, each in its own process group, all killed at the end."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
+        self._started: list[Child] = []
+
+    def start(
+        self,
+        argv: list[str],
+        *,
+        spec: ServiceSpec | None = None,
+        notify: Inbox | None = None,
+        cwd: Path | None = None,
+    ) -> Child:
+        env = {k: v for k, v in os.environ.items() if k not in (ENV_VAR, "NOTIFY_SOCKET")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
+        if spec is not None:
+            env[ENV_VAR] = spec.to_env()
+        if notify is not None:
+            env["NOTIFY_SOCKET"] = notify.address
+        stderr_path = self._log_dir / f"stderr-{len(self._started)}.log"
+        with stderr_path.open("wb") as stderr:
+            process = subprocess.Popen(
+                argv,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                process_group=0,
+            )
+        child = Child(process, stderr_path)
+        self._started.append(child)
+        return child
+
+    def kill_all(self) -> None:
+        for child in self._started:
+            child.kill()
 
 
 def volume_spec(state_dir: Path, **changes: Any) -> ServiceSpec:

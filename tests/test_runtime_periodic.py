@@ -6,29 +6,12 @@ import threading
 from itertools import pairwise
 
 import pytest
+from runtime_support import ManualClock
 from structlog.testing import capture_logs
 
 from supervisor.runtime import Manager, periodic_task
 from supervisor.runtime.periodic import DEFAULT_SPACING, MAX_JITTER
 from supervisor.runtime.timer import FixedIntervalTimer
-
-
-class ManualClock:
-    """Time stands still until someone waits; a wait that nothing interrupts takes no time."""
-
-    def __init__(self) -> None:
-        self.time = 0.0
-
-    def now(self) -> float:
-        return self.time
-
-    def wait(self, event: threading.Event, timeout: float) -> bool:
-        if not event.is_set():
-            self.time += timeout
-        return event.is_set()
-
-    def advance(self, seconds: float) -> None:
-        self.time += seconds
 
 
 def run_timer(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import BIN_DIR, Child, Inbox, start_child, volume_spec
+from runtime_support import Child, Children, Inbox, binary_argv, volume_spec
 
 from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
 
@@ -36,24 +35,13 @@ def records() -> Iterator[Inbox]:
 
 @pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    children: list[Child] = []
+    children = Children(tmp_path)
 
     def start(binary: str, spec: ServiceSpec | None, notify: Inbox | None = None) -> Child:
-        script = BIN_DIR / binary
-        argv = (
-            [str(script)]
-            if script.exists()
-            else [sys.executable, "-m", "supervisor.cmd", "--binary", binary]
-        )
-        child = start_child(
-            argv, tmp_path / f"stderr-{len(children)}.log", spec=spec, notify=notify
-        )
-        children.append(child)
-        return child
+        return children.start(binary_argv(binary), spec=spec, notify=notify)
 
     yield start
-    for child in children:
-        child.kill()
+    children.kill_all()
 
 
 def recording_spec(tmp_path: Path, records: Inbox, **options: Any) -> ServiceSpec:

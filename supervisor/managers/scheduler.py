@@ -25,13 +25,13 @@ class SchedulerManager(Manager):
     ) -> None:
         """Remember what a backend reported; a later report replaces an earlier one."""
         self.last_capabilities[host] = {**capabilities, "service_name": service_name}
-        self._reported_at[host] = self._periodic_clock.now()
+        self._reported_at[host] = self.clock.now()
 
     @periodic_task(run_immediately=True)
     def _forget_silent_backends(self, context: object) -> None:
         # A backend that stopped reporting may be down; scheduling onto it would fail.
         down_time = self.options.get("service_down_time", DEFAULT_SERVICE_DOWN_TIME)
-        now = self._periodic_clock.now()
+        now = self.clock.now()
         silent = [host for host, at in self._reported_at.items() if now - at > down_time]
         for host in silent:
             del self.last_capabilities[host]

@@ -37,6 +37,7 @@ class Manager(PeriodicTasks):
         # `kwargs` holds what other binaries pass their managers (backup's `process_number`);
         # accepting and ignoring it, as Cinder does, lets any manager run under any binary.
         super().__init__(clock)
+        self.clock = clock
         self.host = host
         self.cluster = cluster
         self.service_name = service_name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -36,7 +36,7 @@ class Service:
         cluster: str | None = None,
         service_name: str | None = None,
         periodic_interval: float = DEFAULT_PERIODIC_INTERVAL,
-        periodic_fuzzy_delay: int = DEFAULT_PERIODIC_FUZZY_DELAY,
+        periodic_fuzzy_delay: float = DEFAULT_PERIODIC_FUZZY_DELAY,
         notifier: Notifier | None = None,
         **manager_kwargs: Any,
     ) -> None:
@@ -51,6 +51,7 @@ class Service:
             host=host, cluster=cluster, service_name=service_name, **manager_kwargs
         )
         self.availability_zone: str = self.manager.availability_zone
+        # Cinder's flag for a lost database connection; every (re)start begins connected.
         self.model_disconnected = False
         self._notifier = notifier or Notifier(None)
         self._timers: list[FixedIntervalTimer] = []
@@ -134,7 +135,9 @@ class Service:
         self.manager.cleanup_host()
         log.info("service stopped", topic=self.topic, host=self.host)
 
-    def _start_timer(self, name: str, func: Any, interval: float, *, initial_delay: float) -> None:
+    def _start_timer(
+        self, name: str, func: Callable[[], object], interval: float, *, initial_delay: float
+    ) -> None:
         timer = FixedIntervalTimer(name, func, interval, initial_delay=initial_delay)
         timer.start()
         self._timers.append(timer)

@@ -1,0 +1,156 @@
+"""The console of `supervisor run`: every service's lines under its name, and never a stall.
+
+A terminal can stop reading (Ctrl-S, a paused pager, a pipe whose reader is busy) and a blocking
+write to it would then stop whoever makes it.  So nothing but a dedicated writer thread ever
+writes service output to the console: everyone else hands lines to a bounded buffer and returns
+at once.  When the buffer is full, new output is dropped and counted, and once the console takes
+data again a `[supervisor: N bytes of output dropped ...]` line marks the gap.  Dropping the
+newest output keeps what was shown contiguous up to the gap; the log files always get
+everything.  The console's own file flags are left alone: it is usually shared with the shell
+and with the supervisor's event lines, which must not start failing with EAGAIN.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+from collections.abc import Callable, Iterable
+from typing import BinaryIO, TextIO
+
+# A file descriptor, or a stream: one without a descriptor must be a text stream.
+Console = TextIO | BinaryIO | int
+DEFAULT_BUFFER_BYTES = 1024 * 1024
+
+# ANSI foreground colours that read well on dark and light backgrounds; red is kept for errors.
+_PALETTE = (36, 33, 32, 35, 34, 96, 93, 92, 95, 94)
+
+
+class Prefixes:
+    """`name | ` prefixes padded to a common width, coloured per process when asked to."""
+
+    def __init__(self, names: Iterable[str] = (), *, colour: bool = False) -> None:
+        self._colour = colour
+        self._order: dict[str, int] = {}
+        self._width = 0
+        self._cache: dict[str, bytes] = {}
+        for name in names:
+            self.add(name)
+
+    def add(self, name: str) -> None:
+        self._order.setdefault(name, len(self._order))
+        if len(name) > self._width:
+            self._width = len(name)
+            self._cache.clear()  # every prefix made so far is now too narrow
+
+    def __call__(self, name: str) -> bytes:
+        prefix = self._cache.get(name)
+        if prefix is None:
+            self.add(name)
+            text = f"{name:<{self._width}} |"
+            if self._colour:
+                code = _PALETTE[self._order[name] % len(_PALETTE)]
+                text = f"\x1b[{code}m{text}\x1b[0m"
+            prefix = self._cache[name] = (text + " ").encode()
+        return prefix
+
+
+def prefix_lines(prefix: bytes, lines: bytes) -> bytes:
+    """Put `prefix` at the start of every line of `lines`, which must end with a newline."""
+    return prefix + lines[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
+
+
+def wants_colour(console: Console) -> bool:
+    if "NO_COLOR" in os.environ:
+        return False
+    try:
+        return os.isatty(_fileno(console))
+    except (OSError, ValueError):
+        return False
+
+
+class ConsoleWriter:
+    """Writes to the console from its own thread; `write` never blocks for the console."""
+
+    def __init__(self, console: Console, buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> None:
+        self._emit = _emitter(console)
+        self._limit = buffer_bytes
+        self._pending = bytearray()
+        self._dropped = 0
+        self._closed = False
+        self._changed = threading.Condition()
+        # A daemon: a console that never drains again must not keep the supervisor from exiting.
+        self._thread = threading.Thread(target=self._run, name="console-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        """Queue `data` (whole lines) for the console, or count it as dropped if it is full."""
+        with self._changed:
+            if self._closed or len(self._pending) + len(data) > self._limit:
+                self._dropped += len(data)
+                return
+            self._mark_drops()
+            self._pending += data
+            self._changed.notify()
+
+    def close(self, timeout: float) -> None:
+        """Let the writer finish what is queued, waiting at most `timeout` seconds for it."""
+        with self._changed:
+            if self._closed:
+                return
+            self._mark_drops()
+            self._closed = True
+            self._changed.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _mark_drops(self) -> None:
+        if self._dropped:
+            self._pending += (
+                f"[supervisor: {self._dropped} bytes of output dropped: "
+                "the console was not keeping up; the log files have everything]\n"
+            ).encode()
+            self._dropped = 0
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._closed:
+                    self._changed.wait()
+                if not self._pending:
+                    return
+                data = bytes(self._pending)
+                self._pending.clear()
+            try:
+                self._emit(data)
+            except OSError:
+                return  # the console is gone (EPIPE, EIO): nothing more can be shown
+
+
+def _fileno(console: Console) -> int:
+    return console if isinstance(console, int) else console.fileno()
+
+
+def _emitter(console: Console) -> Callable[[bytes], None]:
+    try:
+        fd = _fileno(console)
+    except (OSError, ValueError):  # an in-memory text stream, as tests and embedders pass
+        text: TextIO = console  # type: ignore[assignment]
+        return lambda data: _write_text(text, data)
+    return lambda data: _write_fd(fd, data)
+
+
+def _write_text(console: TextIO, data: bytes) -> None:
+    console.write(data.decode("utf-8", "replace"))
+    console.flush()
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:  # someone else made the console non-blocking
+            select.select([], [fd], [])

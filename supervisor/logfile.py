@@ -1,0 +1,93 @@
+"""One process's log file: append-only, rotated by size, and always cut between two lines.
+
+Rotation renames `x.log` to `x.log.1`, `x.log.1` to `x.log.2` and so on, dropping whatever was
+`x.log.<backups>`, then starts a fresh `x.log`.  The rename happens before the new file is
+created and nothing is written to the old file after it, so a reader that still holds the old
+file open can read it to its end and then move on to the new one without losing a line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+
+
+class RotatingLog:
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self._fd = -1
+        self._size = 0
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_bytes must be at least 1, not {value}")
+        self._max_bytes = value
+
+    @property
+    def backups(self) -> int:
+        return self._backups
+
+    @backups.setter
+    def backups(self, value: int) -> None:
+        if value < 0:
+            raise ValueError(f"backups must be 0 or more, not {value}")
+        self._backups = value
+
+    def write(self, lines: bytes) -> None:
+        """Append whole lines, rotating first whenever the next line would not fit.
+
+        A single line longer than `max_bytes` gets a file of its own rather than being cut.
+        The file is opened on first use and again after a failure, so a log directory that was
+        missing or full for a while heals by itself.
+        """
+        if self._fd < 0:
+            self._open()
+        while self._size + len(lines) > self._max_bytes:
+            room = max(0, self._max_bytes - self._size)
+            cut = lines.rfind(b"\n", 0, room) + 1
+            if not cut and not self._size:
+                cut = lines.find(b"\n") + 1 or len(lines)
+            self._append(lines[:cut])
+            self._rotate()
+            lines = lines[cut:]
+        self._append(lines)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _open(self) -> None:
+        self._fd = os.open(self.path, _FLAGS, 0o644)
+        self._size = os.fstat(self._fd).st_size  # a restart appends to what is there
+
+    def _append(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            self._size += written
+            view = view[written:]
+
+    def _rotate(self) -> None:
+        for index in range(self._backups - 1, 0, -1):
+            older = self._backup(index)
+            if older.exists():
+                older.replace(self._backup(index + 1))
+        if self._backups:
+            self.path.replace(self._backup(1))
+        else:
+            self.path.unlink(missing_ok=True)
+        self.close()
+        self._open()
+
+    def _backup(self, index: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{index}")

@@ -1,4 +1,4 @@
-"""The `supervisor` command line: run a stack, or check a services file without running it."""
+"""The `supervisor` command line: run a stack, check a file, and operate a running stack."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from supervisor import config
+from supervisor.ctl import run_command
 from supervisor.planview import describe_plan, plan_as_json
 from supervisor.supervisor import Supervisor
 
@@ -31,31 +32,69 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
+    def names(sub: argparse.ArgumentParser, help: str) -> None:
+        sub.add_argument("names", nargs="*", metavar="NAME", help=help)
+
     run = command("run", "start the stack in the foreground and supervise it until it ends")
     run.add_argument(
-        "--only",
-        action="append",
-        metavar="SERVICE",
-        help="run only this service (repeatable)",
+        "--only", action="append", metavar="SERVICE", help="run only this service (repeatable)"
     )
     check = command("check", "validate the services file and print the resolved plan")
     check.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    status = command("status", "show the state of every process, or of the named ones")
+    names(status, "a service (all its processes) or one process")
+    status.add_argument("--json", action="store_true", help="print the documented JSON schema")
+
+    for verb, waits_for in (("start", "ready"), ("stop", "stopped"), ("restart", "ready")):
+        sub = command(verb, f"{verb} services or processes, then wait until they are {waits_for}")
+        names(sub, "a service (all its processes) or one process")
+        sub.add_argument("--all", action="store_true", help="every process")
+        sub.add_argument("--no-block", action="store_true", help="do not wait")
+        sub.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting")
+
+    wait = command("wait", "block until a condition holds for processes (default: all)")
+    names(wait, "a service (all its processes) or one process")
+    conditions = wait.add_mutually_exclusive_group()
+    for condition, help in (
+        ("ready", "every one is ready (the default)"),
+        ("stopped", "every one is stopped, exited or fatal"),
+        ("exit", "the whole group has ended: exit with its status"),
+    ):
+        conditions.add_argument(
+            f"--{condition}", dest="condition", action="store_const", const=condition, help=help
+        )
+    wait.set_defaults(condition="ready")
+    wait.add_argument("--timeout", type=float, metavar="SECONDS", help="exit 124 after this")
+
+    command("reload", "re-read the services file and apply only what changed")
+    shutdown = command("shutdown", "stop every service, then the supervisor")
+    shutdown.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting")
+
+    logs = command("logs", "print a process's log, or follow it")
+    logs.add_argument("name", metavar="NAME", help="a process, or a service")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="default 10")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+    only = getattr(args, "only", None)
+
+    def load() -> config.Plan:
         plan = config.load(args.config)
-        if getattr(args, "only", None):
-            plan = plan.only(args.only)
+        return plan.only(only) if only else plan
+
+    try:
+        if args.command not in ("check", "run"):
+            # Only the running supervisor judges the whole file (a reload may be fixing it).
+            return run_command(args, config.state_dir_of(args.config))
+        plan = load()
     except config.ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_INVALID
     if args.command == "check":
-        if args.json:
-            print(json.dumps(plan_as_json(plan), indent=2))
-        else:
-            print(describe_plan(plan))
+        print(json.dumps(plan_as_json(plan), indent=2) if args.json else describe_plan(plan))
         return 0
-    return Supervisor(plan).run()
+    return Supervisor(plan, load_plan=load).run()

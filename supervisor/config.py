@@ -18,11 +18,13 @@ import tomlkit
 import tomlkit.exceptions
 
 from supervisor import topic as topic_convention
+from supervisor.dependencies import start_order
 from supervisor.policy import POLICIES, Backoff, RestartPolicy, StartLimit
 from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
 from supervisor.tableschema import Problem, TableReader
 from supervisor.tomlsource import SourceMap
 
+DEFAULT_STATE_DIR = ".supervisor"
 STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
 
 
@@ -44,6 +46,7 @@ class ServiceSettings:
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 10.0
     critical: bool = False
+    depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
     restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
@@ -86,20 +89,33 @@ class Plan:
         return Plan(self.path, self.state_dir, self.options, kept)
 
 
-def load(path: str | os.PathLike[str]) -> Plan:
+def _parse(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
     display = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(
-            display, [Problem(None, "", None, f"cannot read: {error.strerror}")]
-        ) from None
+        problem = Problem(None, "", None, f"cannot read: {error.strerror}")
+        raise ConfigError(display, [problem]) from None
     try:
-        document = tomlkit.parse(text).unwrap()
+        return text, tomlkit.parse(text).unwrap()
     except tomlkit.exceptions.ParseError as error:
-        raise ConfigError(
-            display, [Problem(error.line, "", None, f"invalid TOML: {error}")]
-        ) from None
+        problem = Problem(error.line, "", None, f"invalid TOML: {error}")
+        raise ConfigError(display, [problem]) from None
+
+
+def state_dir_of(path: str | os.PathLike[str]) -> Path:
+    """Where the supervisor of this file keeps its socket, judging nothing else in the file."""
+    _, document = _parse(path)
+    main = document.get("supervisor", {})
+    state_dir = main.get("state_dir", DEFAULT_STATE_DIR) if isinstance(main, dict) else None
+    if not isinstance(state_dir, str):
+        state_dir = DEFAULT_STATE_DIR
+    return Path(path).resolve().parent / state_dir
+
+
+def load(path: str | os.PathLike[str]) -> Plan:
+    display = str(path)
+    text, document = _parse(path)
     problems: list[Problem] = []
     plan = _build(
         Path(path).resolve(), document, TableReader.root(document, SourceMap(text), problems)
@@ -113,14 +129,38 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     root.allow("supervisor", "options", "services")
     main = root.table("supervisor")
     main.allow("state_dir", "topic_prefix")
-    state_dir = path.parent / main.string("state_dir", ".supervisor")
+    state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
     prefix = main.string("topic_prefix", topic_convention.DEFAULT_PREFIX)
     options = _options(root.table("options"))
     services = root.table("services")
-    processes: list[ProcessPlan] = []
+    by_service: dict[str, list[ProcessPlan]] = {}
     for name in services.data:
-        processes.extend(_service(services.table(name), name, options, prefix, state_dir, path))
-    return Plan(path, state_dir, options, tuple(processes))
+        reader = services.table(name)
+        by_service[name] = _service(reader, name, options, prefix, state_dir, path)
+    order = _start_order(services, by_service)
+    processes = tuple(process for name in order for process in by_service[name])
+    return Plan(path, state_dir, options, processes)
+
+
+def _start_order(services: TableReader, by_service: dict[str, list[ProcessPlan]]) -> list[str]:
+    depends_on: dict[str, tuple[str, ...]] = {}
+    for name, processes in by_service.items():
+        reader = services.table(name)
+        wanted = processes[0].settings.depends_on if processes else ()
+        for dependency in wanted:
+            if dependency not in services.data:
+                known = ", ".join(services.data)
+                reader.problem(("depends_on",), dependency, f"no such service; known: {known}")
+            elif dependency == name:
+                reader.problem(("depends_on",), dependency, "a service cannot depend on itself")
+        depends_on[name] = tuple(d for d in wanted if d in services.data and d != name)
+    order, cycle = start_order(list(by_service), depends_on)
+    if cycle:
+        services.table(cycle[0]).problem(
+            ("depends_on",), None, f"dependency cycle: {' -> '.join(cycle)}"
+        )
+        return list(by_service)
+    return order
 
 
 def _options(reader: TableReader) -> dict[str, Any]:
@@ -143,7 +183,7 @@ def _service(
     config_path: Path,
 ) -> list[ProcessPlan]:
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
-    common += ("restart", "workers", "notify")
+    common += ("restart", "workers", "notify", "depends_on")
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")
@@ -243,6 +283,7 @@ def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> Se
         stop_signal=signal.Signals["SIG" + reader.choice("stop_signal", "TERM", STOP_SIGNALS)],
         stop_timeout=reader.number("stop_timeout", 10.0, minimum=0.0),
         critical=reader.boolean("critical", False),
+        depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
     )
 

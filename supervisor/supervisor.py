@@ -1,12 +1,13 @@
 """The supervisor: one loop that owns every unit, turns signals into events, and ends the group.
 
-The group ends by itself when every unit is in a final state, or when a critical unit goes
-fatal (the others are then stopped).  Its exit status is 0 when nothing failed for good;
-otherwise the status of the first unit that did (its exit code, or 128 + signal).
+The group ends by itself when every unit is in a final state (and none is held stopped by an
+operator), or when a critical unit fails for good (the others are then stopped).  Its exit
+status is 0 when nothing failed for good; otherwise the status of the first unit that did.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -16,12 +17,15 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from supervisor.config import Plan
+from supervisor.commands import CommandHandler
+from supervisor.config import ConfigError, Plan
+from supervisor.control import ControlServer
 from supervisor.events import EventLog
 from supervisor.loop import Loop
 from supervisor.notify import NotifyListener
+from supervisor.reload import PlanDiff, ReloadRejected, diff
 from supervisor.sentinel import Sentinel
-from supervisor.unit import Unit, UnitContext
+from supervisor.unit import State, Unit, UnitContext
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
@@ -32,39 +36,49 @@ class Supervisor:
         self,
         plan: Plan,
         *,
+        load_plan: Callable[[], Plan] | None = None,
         console: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.plan = plan
+        self._load_plan = load_plan
         self._console = console or sys.stderr
-        self._clock = clock
+        self.clock = clock
         self._uniform = uniform
-        self.units: list[Unit] = []
-        self._stopping = False
+        self.units: dict[str, Unit] = {}
+        self._retiring: set[str] = set()  # removed by a reload, still stopping
+        self.stopping = False
         self._stop_cause = ""
         self._forced_by: int | None = None
         self._first_failure: Unit | None = None
+        self._settling = False
+        self._unsettled = False
+        self.ended = False
+        self.started_at = clock()
 
     def run(self) -> int:
         # The sentinel is forked first, while this process holds nothing it could inherit.
         sentinel = Sentinel()
         events = EventLog(self.plan.state_dir, self._console)
-        loop = Loop(self._clock)
+        loop = Loop(self.clock)
         listener = NotifyListener()
+        self.commands = CommandHandler(self)
+        control = ControlServer(
+            self.plan.state_dir, self.commands.handle, loop.add_reader, loop.remove_reader
+        )
         wakeup_read, wakeup_write = socket.socketpair()
         wakeup_write.setblocking(False)
         previous_handlers = {sig: signal.signal(sig, _ignore) for sig in _HANDLED_SIGNALS}
         signal.set_wakeup_fd(wakeup_write.fileno(), warn_on_full_buffer=False)
-        self._events, self._loop = events, loop
+        self.events, self._loop = events, loop
         try:
             loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
             loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
-            context = UnitContext(
+            self._context = UnitContext(
                 loop, events, sentinel, listener.address, self._uniform, self._on_change
             )
-            self._context = context
-            self.units = [Unit(process, context) for process in self.plan.processes]
+            self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
             events.emit(
                 "supervisor",
                 action="start",
@@ -72,44 +86,128 @@ class Supervisor:
                 config=str(self.plan.path),
                 processes=len(self.units),
             )
-            for unit in self.units:
-                unit.start("supervisor started")
-            if self.units and not self._all_final():
+            for unit in list(self.units.values()):
+                self.start_unit(unit, "supervisor started")
+            if not self._has_ended():
                 loop.run()
             status = self._exit_status()
+            self.ended = True
             events.emit("group", action="exit", status=status, cause=self._end_cause())
+            self.commands.group_ended(status)
             return status
         finally:
             signal.set_wakeup_fd(-1)
             for sig, handler in previous_handlers.items():
                 signal.signal(sig, handler)
-            for closable in (wakeup_read, wakeup_write, listener, loop, events):
+            for closable in (control, wakeup_read, wakeup_write, listener, loop, events):
                 closable.close()
             sentinel.close()
 
+    # -- operations, for signals and the control socket ----------------------------------------
+
+    def start_unit(self, unit: Unit, cause: str) -> None:
+        """Start now if its dependencies are ready, else wait for them."""
+        pending = self._pending_dependencies(unit)
+        if pending:
+            unit.wait_for_dependencies(f"waiting for {', '.join(pending)} to be ready")
+        else:
+            unit.start(cause)
+
+    def begin_stop(self, cause: str) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        self._context.shutting_down = True
+        self._stop_cause = cause
+        self.events.emit("group", action="stop", cause=cause)
+        self._on_change(None)
+
+    def reload(self) -> PlanDiff:
+        """Apply the difference between the running plan and the file as it is now."""
+        try:
+            loaded = self._load_for_reload()
+        except ReloadRejected as error:
+            self.events.emit("reload", action="rejected", error=str(error))
+            raise
+        changes = diff(self.plan, loaded)
+        self.plan = loaded
+        kept = self.units
+        self.units = {
+            p.name: kept[p.name] if p.name in kept else Unit(p, self._context)
+            for p in loaded.processes
+        }
+        for name in changes.removed:
+            self.units[name] = kept[name]
+            self._retiring.add(name)
+        self.events.emit("reload", action="applied", **changes.summary())
+        for process in loaded.processes:
+            unit = self.units[process.name]
+            if process.name in changes.changed:
+                unit.replace_plan(process)
+                if not unit.is_final:
+                    unit.restart("configuration changed")
+            elif process.name in changes.unchanged and process.spec is not None:
+                unit.send(signal.SIGHUP)  # the manager's reset(), as Cinder's mutate
+        for name in changes.removed:
+            self.units[name].stop("removed from the configuration")
+        for name in changes.added:
+            self.start_unit(self.units[name], "added by reload")
+        self._on_change(None)
+        return changes
+
+    def _load_for_reload(self) -> Plan:
+        if self._load_plan is None:
+            raise ReloadRejected("this supervisor was started without a file to reload")
+        try:
+            loaded = self._load_plan()
+        except ConfigError as error:
+            raise ReloadRejected(str(error)) from error
+        if loaded.state_dir != self.plan.state_dir:
+            raise ReloadRejected("state_dir cannot change while the supervisor runs")
+        return loaded
+
     # -- events from units, signals and children -----------------------------------------------
 
-    def _on_change(self, unit: Unit) -> None:
-        if unit.is_final and unit.failure_status is not None and self._first_failure is None:
-            self._first_failure = unit
-        critical_failed = unit.plan.settings.critical and unit.failure_status is not None
-        if critical_failed and unit.is_final and not self._stopping:
-            self._begin_stop(f"critical unit {unit.name} failed for good")
-        if self._stopping:
+    def _on_change(self, unit: Unit | None) -> None:
+        if unit is not None and unit.is_final and unit.failure_status is not None:
+            if self._first_failure is None:
+                self._first_failure = unit
+            if unit.plan.settings.critical:
+                self.begin_stop(f"critical unit {unit.name} failed for good")
+        # Transitions started from here report back here; settle them in a loop, not nested.
+        self._unsettled = True
+        if self._settling:
+            return
+        self._settling = True
+        try:
+            while self._unsettled:
+                self._unsettled = False
+                self._settle()
+        finally:
+            self._settling = False
+
+    def _settle(self) -> None:
+        for name in [n for n in self._retiring if self.units[n].is_final]:
+            self._retiring.discard(name)
+            del self.units[name]
+        if self.stopping:
             self._advance_stop()
-        if self._all_final():
+        else:
+            self._release_waiting()
+        self.commands.units_changed()
+        if self._has_ended():
             self._loop.stop()
 
     def _on_signals(self, wakeup: socket.socket) -> None:
         for signum in wakeup.recv(512):
             name = signal.Signals(signum).name
-            self._events.emit("signal", signal=name)
+            self.events.emit("signal", signal=name)
             if signum == signal.SIGHUP:
-                for unit in self.units:
-                    if unit.plan.spec is not None:
-                        unit.send(signal.SIGHUP)  # the manager's reset(), as Cinder's mutate
-            elif not self._stopping:
-                self._begin_stop(f"{name} received")
+                # A rejected reload is in the event log; the stack runs on unchanged.
+                with contextlib.suppress(ReloadRejected):
+                    self.reload()
+            elif not self.stopping:
+                self.begin_stop(f"{name} received")
             else:
                 self._force(signum)
 
@@ -125,24 +223,53 @@ class Supervisor:
             group = os.getpgid(pid)
         except ProcessLookupError:
             group = pid
-        return next((unit for unit in self.units if unit.pid in (pid, group)), None)
+        return next((unit for unit in self.units.values() if unit.pid in (pid, group)), None)
+
+    # -- dependencies ----------------------------------------------------------------------------
+
+    def service_units(self, service: str) -> list[Unit]:
+        return [unit for unit in self.units.values() if unit.service == service]
+
+    def _pending_dependencies(self, unit: Unit) -> list[str]:
+        return [
+            dependency
+            for dependency in unit.plan.settings.depends_on
+            if not all(u.ready or u.completed for u in self.service_units(dependency))
+        ]
+
+    def _release_waiting(self) -> None:
+        for unit in self.units.values():
+            if unit.state is not State.WAITING:
+                continue
+            failed = next(
+                (
+                    dependency
+                    for dependency in unit.plan.settings.depends_on
+                    if any(u.failure_status is not None for u in self.service_units(dependency))
+                ),
+                None,
+            )
+            if failed is not None:
+                unit.block(f"dependency {failed} failed for good")
+            elif not self._pending_dependencies(unit):
+                unit.start("dependencies ready")
 
     # -- ending the group ----------------------------------------------------------------------
 
-    def _all_final(self) -> bool:
-        return all(unit.is_final for unit in self.units)
-
-    def _begin_stop(self, cause: str) -> None:
-        self._stopping = True
-        self._context.shutting_down = True
-        self._stop_cause = cause
-        self._events.emit("group", action="stop", cause=cause)
-        self._advance_stop()
+    def _has_ended(self) -> bool:
+        units = self.units.values()
+        if self.stopping:
+            return all(unit.is_final for unit in units)
+        # A unit an operator stopped waits for the operator, so the group waits too.
+        return all(unit.is_final and unit.state is not State.STOPPED for unit in units)
 
     def _advance_stop(self) -> None:
         """Stop services in reverse start order, each only once the later ones are down."""
+        for unit in self.units.values():
+            if unit.state is State.WAITING:
+                unit.stop(self._stop_cause)
         for service in reversed(self.plan.services):
-            running = [u for u in self.units if u.service == service and not u.is_final]
+            running = [u for u in self.service_units(service) if not u.is_final]
             if running:
                 for unit in running:
                     unit.stop(self._stop_cause)
@@ -150,7 +277,7 @@ class Supervisor:
 
     def _force(self, signum: int) -> None:
         self._forced_by = signum
-        for unit in self.units:
+        for unit in list(self.units.values()):
             unit.kill(f"second {signal.Signals(signum).name}: killing everything at once")
 
     def _exit_status(self) -> int:

@@ -28,15 +28,17 @@ _EXEC_DENIED_STATUS = 126
 
 class State(StrEnum):
     STOPPED = "stopped"
+    WAITING = "waiting"  # for its dependencies to be ready
     STARTING = "starting"
     RUNNING = "running"
     STOPPING = "stopping"
     BACKOFF = "backoff"
     EXITED = "exited"
     FATAL = "fatal"
+    BLOCKED = "blocked"  # a dependency failed for good, so it was never started
 
 
-FINAL_STATES = frozenset({State.STOPPED, State.EXITED, State.FATAL})
+FINAL_STATES = frozenset({State.STOPPED, State.EXITED, State.FATAL, State.BLOCKED})
 
 
 @dataclass
@@ -62,6 +64,9 @@ class Unit:
         self.since = context.loop.clock()
         self.cause = "not started yet"
         self.ready = False
+        # Ended by itself in success: what a dependency or `wait --ready` accepts from a
+        # process that is meant to finish (a migration, a one-shot job).
+        self.completed = False
         self.restarts = 0
         self.last_exit: ExitStatus | None = None
         # Set when the unit ended in failure: the status the group exits with, if it is first.
@@ -72,6 +77,8 @@ class Unit:
         self._started_at = 0.0
         self._timer: Timer | None = None
         self._escalated = False
+        self._hold_after_stop = False  # an operator's stop: stay stopped, not exited
+        self._start_after_stop: str | None = None  # a restart in progress, with its cause
         self._env = self._environment()
 
     @property
@@ -120,15 +127,42 @@ class Unit:
 
     def start(self, cause: str) -> None:
         """Start from a final state, as an operator or the supervisor asks: a fresh history."""
-        if self.is_final:
+        if self.is_final or self.state is State.WAITING:
             self._history = History()
             self.failure_status = None
             self._spawn(cause)
 
+    def wait_for_dependencies(self, cause: str) -> None:
+        if self.is_final:
+            self.failure_status = None
+            self._transition(State.WAITING, cause)
+
+    def block(self, cause: str) -> None:
+        if self.state is State.WAITING:
+            self._transition(State.BLOCKED, cause)
+
+    def restart(self, cause: str) -> None:
+        """Stop if running, then start again with a fresh history."""
+        if self.state in (State.STARTING, State.RUNNING, State.STOPPING):
+            self._start_after_stop = cause
+            self.stop(cause)
+        else:
+            self._cancel_timer()
+            self._history = History()
+            self.failure_status = None
+            self._spawn(cause)
+
+    def replace_plan(self, plan: ProcessPlan) -> None:
+        """Take a reloaded plan; it applies from the next start."""
+        self.plan = plan
+        self._env = self._environment()
+
     def _spawn(self, cause: str) -> None:
         self._timer = None
         self.ready = False
+        self.completed = False
         self._escalated = False
+        self._hold_after_stop = False
         settings = self.plan.settings
         try:
             self._process, self._pidfd = spawn(self.plan.argv, self._env, settings.directory)
@@ -197,9 +231,13 @@ class Unit:
         )
         self.failure_status = None if clean else exit.status
         how = "after SIGKILL" if self._escalated else "cleanly" if clean else "uncleanly"
+        final = State.STOPPED if self._hold_after_stop else State.EXITED
         self._transition(
-            State.EXITED, f"stopped {how}: {exit.describe()}", pid=pid, exit_status=exit.status
+            final, f"stopped {how}: {exit.describe()}", pid=pid, exit_status=exit.status
         )
+        if self._start_after_stop is not None and not self._context.shutting_down:
+            cause, self._start_after_stop = self._start_after_stop, None
+            self.start(cause)
 
     def _on_crash(self, exit: ExitStatus, pid: int) -> None:
         clock = self._context.loop.clock
@@ -231,13 +269,17 @@ class Unit:
             self.failure_status = exit.status or 1
         elif not is_success(self.plan.settings.restart, exit):
             self.failure_status = exit.status
+        else:
+            self.completed = True
         final = State.FATAL if decision.action is Action.FATAL else State.EXITED
         self._transition(final, decision.reason, pid=pid, exit_status=exit.status)
 
     # -- stopping ------------------------------------------------------------------------------
 
-    def stop(self, cause: str) -> None:
-        if self.state is State.BACKOFF:
+    def stop(self, cause: str, *, hold: bool = False) -> None:
+        """Stop the process; with `hold` (an operator's stop) it then stays `stopped`."""
+        self._hold_after_stop = self._hold_after_stop or hold
+        if self.state in (State.BACKOFF, State.WAITING):
             self._cancel_timer()
             self._transition(State.STOPPED, cause)
         elif self.state in (State.STARTING, State.RUNNING):
@@ -266,3 +308,27 @@ class Unit:
         """Forward a signal to the service's main process (SIGHUP: the manager's reset())."""
         if self._process is not None:
             os.kill(self._process.pid, signum)
+
+    def snapshot(self, now: float) -> dict[str, object]:
+        """The unit as `status --json` shows it."""
+        last = self.last_exit
+        return {
+            "name": self.name,
+            "service": self.service,
+            "state": str(self.state),
+            "pid": self.pid,
+            "ready": self.ready,
+            "age": round(now - self.since, 3),
+            "uptime": round(now - self._started_at, 3) if self._process else None,
+            "restarts": self.restarts,
+            "last_exit": None
+            if last is None
+            else {
+                "code": last.code,
+                "signal": signal.Signals(last.signal).name if last.signal else None,
+                "status": last.status,
+                "description": last.describe(),
+            },
+            "cause": self.cause,
+            "critical": self.plan.settings.critical,
+        }

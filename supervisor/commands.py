@@ -1,0 +1,206 @@
+"""What each control-socket request does to the running supervisor, and what it answers.
+
+`wait` and `shutdown` are answered later: they stay registered until their condition is
+decided by a unit's change or by the group's end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from supervisor.control import Connection, Message
+from supervisor.reload import ReloadRejected
+from supervisor.unit import FINAL_STATES, State, Unit
+
+if TYPE_CHECKING:
+    from supervisor.supervisor import Supervisor
+
+WAIT_CONDITIONS = ("ready", "stopped", "exit")
+
+
+class UnknownName(LookupError):
+    pass
+
+
+@dataclass
+class _Waiter:
+    connection: Connection
+    condition: str
+    names: list[str]
+
+
+def _is_ready(unit: Unit) -> bool:
+    return (unit.state is State.RUNNING and unit.ready) or unit.completed
+
+
+def _failed(unit: Unit) -> bool:
+    return unit.failure_status is not None or unit.state in (State.FATAL, State.BLOCKED)
+
+
+class CommandHandler:
+    def __init__(self, supervisor: Supervisor) -> None:
+        self._supervisor = supervisor
+        self._waiters: list[_Waiter] = []
+        self._handlers: dict[str, Callable[[Connection, Message], Message | None]] = {
+            "status": self._status,
+            "start": self._start,
+            "stop": self._stop,
+            "restart": self._restart,
+            "reload": self._reload,
+            "wait": self._wait,
+            "logs": self._logs,
+            "shutdown": self._shutdown,
+        }
+
+    def handle(self, connection: Connection, request: Message) -> None:
+        handler = self._handlers.get(request["command"])
+        if handler is None:
+            known = ", ".join(self._handlers)
+            reply: Message | None = {
+                "ok": False,
+                "error": f"unknown command {request['command']!r}; known: {known}",
+            }
+        else:
+            try:
+                reply = handler(connection, request)
+            except UnknownName as error:
+                reply = {"ok": False, "error": str(error)}
+        if reply is not None:
+            connection.reply(reply)
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def resolve(self, names: list[str], everything: bool = False) -> list[Unit]:
+        """A service name means all its processes; a process name means that one."""
+        units = self._supervisor.units
+        if everything or not names:
+            return list(units.values())
+        chosen: dict[str, Unit] = {}
+        for name in names:
+            matching = [u for u in units.values() if name in (u.name, u.service)]
+            if not matching:
+                services = ", ".join(dict.fromkeys(u.service for u in units.values()))
+                processes = ", ".join(units)
+                raise UnknownName(
+                    f"unknown name {name!r}; services: {services}; processes: {processes}"
+                )
+            chosen.update((unit.name, unit) for unit in matching)
+        return list(chosen.values())
+
+    def _targets(self, request: Message) -> list[Unit]:
+        if not request.get("names") and not request.get("all"):
+            raise UnknownName("name at least one service or process, or use --all")
+        return self.resolve(request.get("names", []), bool(request.get("all")))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _status(self, connection: Connection, request: Message) -> Message:
+        supervisor = self._supervisor
+        now = supervisor.clock()
+        units = self.resolve(request.get("names", []))
+        return {
+            "ok": True,
+            "supervisor": {
+                "pid": os.getpid(),
+                "config": str(supervisor.plan.path),
+                "uptime": round(now - supervisor.started_at, 3),
+                "stopping": supervisor.stopping,
+                "waiting_clients": len(self._waiters),
+            },
+            "processes": [unit.snapshot(now) for unit in units],
+        }
+
+    def _refuse_while_stopping(self) -> None:
+        if self._supervisor.stopping:
+            raise UnknownName("the supervisor is shutting down")
+
+    def _start(self, connection: Connection, request: Message) -> Message:
+        self._refuse_while_stopping()
+        units = self._targets(request)
+        for unit in units:
+            self._supervisor.start_unit(unit, "started by operator")
+        return {"ok": True, "processes": [unit.name for unit in units]}
+
+    def _stop(self, connection: Connection, request: Message) -> Message:
+        units = self._targets(request)
+        for unit in units:
+            unit.stop("stopped by operator", hold=True)
+        return {"ok": True, "processes": [unit.name for unit in units]}
+
+    def _restart(self, connection: Connection, request: Message) -> Message:
+        self._refuse_while_stopping()
+        units = self._targets(request)
+        for unit in units:
+            unit.restart("restarted by operator")
+        return {"ok": True, "processes": [unit.name for unit in units]}
+
+    def _reload(self, connection: Connection, request: Message) -> Message:
+        self._refuse_while_stopping()
+        try:
+            changes = self._supervisor.reload()
+        except ReloadRejected as error:
+            message = f"reload rejected, nothing changed:\n{error}"
+            return {"ok": False, "error": message, "invalid_config": True}
+        return {"ok": True, **changes.summary()}
+
+    def _logs(self, connection: Connection, request: Message) -> Message:
+        logs_dir = self._supervisor.plan.state_dir / "logs"
+        units = self.resolve(request.get("names", []))
+        return {
+            "ok": True,
+            "logs": [{"name": u.name, "path": str(logs_dir / f"{u.name}.log")} for u in units],
+        }
+
+    def _shutdown(self, connection: Connection, request: Message) -> None:
+        self._waiters.append(_Waiter(connection, "exit", []))
+        self._supervisor.begin_stop("shutdown requested")
+
+    def _wait(self, connection: Connection, request: Message) -> Message | None:
+        condition = request.get("condition", "ready")
+        if condition not in WAIT_CONDITIONS:
+            return {"ok": False, "error": f"condition must be one of {', '.join(WAIT_CONDITIONS)}"}
+        names = [unit.name for unit in self.resolve(request.get("names", []))]
+        waiter = _Waiter(connection, condition, names)
+        if not self._decide(waiter):
+            self._waiters.append(waiter)
+        return None
+
+    # -- deciding waits ------------------------------------------------------------------------
+
+    def _decide(self, waiter: _Waiter) -> bool:
+        """Answer the waiter if its condition is settled either way; say whether it was."""
+        if waiter.connection.closed:
+            return True
+        if waiter.condition == "exit":
+            return False  # answered only by group_ended
+        units = [self._supervisor.units[n] for n in waiter.names if n in self._supervisor.units]
+        if waiter.condition == "stopped":
+            if all(unit.state in FINAL_STATES for unit in units):
+                waiter.connection.reply({"ok": True, "met": True})
+                return True
+            return False
+        failed = [unit for unit in units if _failed(unit)]
+        if failed:
+            reason = "; ".join(f"{unit.name} is {unit.state}: {unit.cause}" for unit in failed)
+            waiter.connection.reply({"ok": True, "met": False, "reason": reason})
+            return True
+        if all(_is_ready(unit) for unit in units):
+            waiter.connection.reply({"ok": True, "met": True})
+            return True
+        return False
+
+    def units_changed(self) -> None:
+        self._waiters = [waiter for waiter in self._waiters if not self._decide(waiter)]
+
+    def group_ended(self, status: int) -> None:
+        """The supervisor is about to exit: settle every waiter for good."""
+        for waiter in self._waiters:
+            if waiter.condition == "exit":
+                waiter.connection.reply({"ok": True, "met": True, "status": status})
+            elif not self._decide(waiter):
+                reason = f"the supervisor exited with status {status}"
+                waiter.connection.reply({"ok": True, "met": False, "reason": reason})
+        self._waiters.clear()

@@ -1,0 +1,61 @@
+"""`supervisor status` as a table people read at a glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STATE_COLOURS = {
+    "running": 32,
+    "starting": 33,
+    "waiting": 33,
+    "backoff": 33,
+    "stopping": 33,
+    "fatal": 31,
+    "blocked": 31,
+}
+_COLUMNS = ("NAME", "STATE", "AGE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "READY", "CAUSE")
+
+
+def duration(seconds: float | None) -> str:
+    """3s, 4m05s, 2h03m, 3d04h: short and sortable by eye."""
+    if seconds is None:
+        return "-"
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{seconds:.1f}s" if seconds < 10 else f"{secs}s"
+
+
+def _row(process: dict[str, Any]) -> list[str]:
+    last = process["last_exit"]
+    return [
+        process["name"],
+        process["state"],
+        duration(process["age"]),
+        str(process["pid"] or "-"),
+        duration(process["uptime"]),
+        str(process["restarts"]),
+        last["description"] if last else "-",
+        "yes" if process["ready"] else "no",
+        process["cause"],
+    ]
+
+
+def status_table(processes: list[dict[str, Any]], *, colour: bool = False) -> str:
+    rows = [list(_COLUMNS), *(_row(process) for process in processes)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        state_colour = _STATE_COLOURS.get(row[1]) if index else None
+        if colour and state_colour:
+            cells[1] = f"\x1b[{state_colour}m{cells[1]}\x1b[0m"
+        lines.append("  ".join([*cells, row[-1]]))
+    return "\n".join(lines)

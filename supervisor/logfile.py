@@ -14,33 +14,21 @@ from pathlib import Path
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 
 
+def check_rotation(max_bytes: int, backups: int) -> None:
+    if max_bytes < 1:
+        raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+    if backups < 0:
+        raise ValueError(f"backups must be 0 or more, not {backups}")
+
+
 class RotatingLog:
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        check_rotation(max_bytes, backups)
         self.path = path
         self.max_bytes = max_bytes
         self.backups = backups
         self._fd = -1
         self._size = 0
-
-    @property
-    def max_bytes(self) -> int:
-        return self._max_bytes
-
-    @max_bytes.setter
-    def max_bytes(self, value: int) -> None:
-        if value < 1:
-            raise ValueError(f"max_bytes must be at least 1, not {value}")
-        self._max_bytes = value
-
-    @property
-    def backups(self) -> int:
-        return self._backups
-
-    @backups.setter
-    def backups(self, value: int) -> None:
-        if value < 0:
-            raise ValueError(f"backups must be 0 or more, not {value}")
-        self._backups = value
 
     def write(self, lines: bytes) -> None:
         """Append whole lines, rotating first whenever the next line would not fit.
@@ -51,8 +39,8 @@ class RotatingLog:
         """
         if self._fd < 0:
             self._open()
-        while self._size + len(lines) > self._max_bytes:
-            room = max(0, self._max_bytes - self._size)
+        while self._size + len(lines) > self.max_bytes:
+            room = max(0, self.max_bytes - self._size)
             cut = lines.rfind(b"\n", 0, room) + 1
             if not cut and not self._size:
                 cut = lines.find(b"\n") + 1 or len(lines)
@@ -78,11 +66,11 @@ class RotatingLog:
             view = view[written:]
 
     def _rotate(self) -> None:
-        for index in range(self._backups - 1, 0, -1):
+        for index in range(self.backups - 1, 0, -1):
             older = self._backup(index)
             if older.exists():
                 older.replace(self._backup(index + 1))
-        if self._backups:
+        if self.backups:
             self.path.replace(self._backup(1))
         else:
             self.path.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from supervisor.console import Console, ConsoleWriter, Prefixes, prefix_lines, wants_colour
-from supervisor.logfile import RotatingLog
+from supervisor.logfile import RotatingLog, check_rotation
 
 READ_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 * 1024
@@ -77,8 +77,8 @@ class ChildPipes:
 class _Attach:
     name: str
     read_fds: tuple[int, int]
-    max_bytes: int | None
-    backups: int | None
+    max_bytes: int
+    backups: int
 
 
 @dataclass
@@ -105,6 +105,7 @@ class OutputPump:
         names: Iterable[str] = (),
     ) -> None:
         """`names`: every process that will be attached, so prefixes line up from the start."""
+        check_rotation(max_bytes, backups)
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log_dir = log_dir
         self._max_bytes = max_bytes
@@ -139,6 +140,9 @@ class OutputPump:
             raise RuntimeError("the output pump is closed")
         if not name or "/" in name or name in (".", ".."):
             raise ValueError(f"not usable as a log file name: {name!r}")
+        max_bytes = self._max_bytes if max_bytes is None else max_bytes
+        backups = self._backups if backups is None else backups
+        check_rotation(max_bytes, backups)
         out_read, out_write = os.pipe2(os.O_CLOEXEC)
         err_read, err_write = os.pipe2(os.O_CLOEXEC)
         for fd in (out_read, err_read):
@@ -160,6 +164,10 @@ class OutputPump:
         if self._thread.ident is None:
             self.start()  # never started: the thread still has to drain and close the pipes
         self._thread.join()
+        # Only now: the caller may still write a wake-up until the pump thread is gone.
+        self._selector.close()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
         self._console.close(max(0.0, deadline - time.monotonic()))
 
     def _request(self, request: _Attach | _Close) -> None:
@@ -187,9 +195,6 @@ class OutputPump:
         finally:
             for log in self._logs.values():
                 log.close()
-            self._selector.close()
-            os.close(self._wake_read)
-            os.close(self._wake_write)
 
     def _take_requests(self) -> None:
         try:
@@ -211,9 +216,8 @@ class OutputPump:
         log = self._logs.get(request.name)
         if log is None:
             path = self._log_dir / f"{request.name}.log"
-            log = self._logs[request.name] = RotatingLog(path, self._max_bytes, self._backups)
-        log.max_bytes = self._max_bytes if request.max_bytes is None else request.max_bytes
-        log.backups = self._backups if request.backups is None else request.backups
+            log = self._logs[request.name] = RotatingLog(path, request.max_bytes, request.backups)
+        log.max_bytes, log.backups = request.max_bytes, request.backups
         return log
 
     def _read(self, stream: _Stream) -> None:

@@ -81,7 +81,6 @@ class BenchError(Exception):
 
 def bare_loop(count: int, argv: list[str]) -> None:
     """Keep `count` copies of argv running, respawning each one the moment it is reaped."""
-    import contextlib
     import os
     import signal
 
@@ -92,8 +91,10 @@ def bare_loop(count: int, argv: list[str]) -> None:
         nonlocal stopping
         stopping = True
         for pid in list(children):
-            with contextlib.suppress(ProcessLookupError):
+            try:  # noqa: SIM105 - the floor imports nothing it does not need
                 os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
     def spawn() -> None:
         pid = os.fork()
@@ -380,13 +381,15 @@ class OursPeer(Peer):
         return None
 
     def version(self) -> str:
-        rev = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-        return f"cinder-stack-supervisor {rev or '(no git)'}"
+        def git(*args: str) -> str:
+            return subprocess.run(
+                ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+            ).stdout.strip()
+
+        rev = git("rev-parse", "--short", "HEAD") or "(no git)"
+        if git("status", "--porcelain", "--", "supervisor", "pyproject.toml"):
+            rev += " with uncommitted changes"
+        return f"cinder-stack-supervisor {rev}"
 
     def configuration(self) -> str:
         return (
@@ -970,7 +973,8 @@ def report(results: list[PeerResult], settings: Settings) -> str:
         f"## Supervisor benchmark — {platform.node()}, {os.cpu_count()} cores, "
         f"Linux {platform.release()}, Python {platform.python_version()}",
         "",
-        f"{settings.kills} kills (each child at least {settings.min_age:g} s old), "
+        f"{settings.kills} kills (each child at least {settings.min_age:g} s old, then a random "
+        f"pause of up to {settings.kill_jitter:g} s or the peer's poll period), "
         f"{settings.rounds} round(s) of bring-up/stop (medians), idle window "
         f"{settings.idle_seconds:g} s; ratios in parentheses are against the bare loop.",
         "",

@@ -35,15 +35,19 @@ def follow(
 ) -> Iterator[str]:
     """Yield the last `last` lines of `path`, then every line appended to it, until `stop` is set.
 
-    A file that does not exist yet is waited for.  New data is looked for every `interval`
-    seconds; setting `stop` ends the wait at once.
+    A file that does not exist yet is waited for, then followed from its start.  New data is
+    looked for every `interval` seconds; setting `stop` ends the wait at once.
     """
     stop = stop or threading.Event()
-    file = _open_when_there(path, stop, interval)
-    if file is None:
-        return
     try:
+        file = path.open("rb")
         end = os.fstat(file.fileno()).st_size
+    except FileNotFoundError:
+        waited_for = _open_when_there(path, stop, interval)
+        if waited_for is None:
+            return
+        file, end = waited_for, 0  # all of a file that appeared while we waited is new
+    try:
         yield from _last_lines(file, end, last)
         file.seek(end)
         partial = b""

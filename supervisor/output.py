@@ -25,7 +25,7 @@ import selectors
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -91,7 +91,7 @@ class _Stream:
     fd: int
     name: str
     log: RotatingLog
-    partial: bytes = field(default=b"")
+    partial: bytes = b""
 
 
 class OutputPump:

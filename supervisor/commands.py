@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from supervisor.control import Connection, Message
+from supervisor.output import LOGS_DIR
 from supervisor.reload import ReloadRejected
 from supervisor.unit import FINAL_STATES, State, Unit
 
@@ -147,7 +148,7 @@ class CommandHandler:
         return {"ok": True, **changes.summary()}
 
     def _logs(self, connection: Connection, request: Message) -> Message:
-        logs_dir = self._supervisor.plan.state_dir / "logs"
+        logs_dir = self._supervisor.plan.state_dir / LOGS_DIR
         units = self.resolve(request.get("names", []))
         return {
             "ok": True,

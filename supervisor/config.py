@@ -19,6 +19,7 @@ import tomlkit.exceptions
 
 from supervisor import topic as topic_convention
 from supervisor.dependencies import start_order
+from supervisor.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
 from supervisor.policy import POLICIES, Backoff, RestartPolicy, StartLimit
 from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
 from supervisor.tableschema import Problem, TableReader
@@ -46,6 +47,8 @@ class ServiceSettings:
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 10.0
     critical: bool = False
+    log_max_bytes: int | None = None  # None: the [supervisor] setting
+    log_backups: int | None = None
     depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
     restart: RestartPolicy = field(default_factory=RestartPolicy)
 
@@ -66,11 +69,18 @@ class ProcessPlan:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    backups: int = DEFAULT_BACKUPS
+
+
+@dataclass(frozen=True)
 class Plan:
     path: Path
     state_dir: Path
     options: dict[str, Any]
     processes: tuple[ProcessPlan, ...]
+    logs: LogSettings = field(default_factory=LogSettings)
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -86,7 +96,7 @@ class Plan:
                 [Problem(None, "services", unknown[0], f"no such service; known: {known}")],
             )
         kept = tuple(p for p in self.processes if p.service in services)
-        return Plan(self.path, self.state_dir, self.options, kept)
+        return Plan(self.path, self.state_dir, self.options, kept, self.logs)
 
 
 def _parse(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
@@ -128,9 +138,13 @@ def load(path: str | os.PathLike[str]) -> Plan:
 def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     root.allow("supervisor", "options", "services")
     main = root.table("supervisor")
-    main.allow("state_dir", "topic_prefix")
+    main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups")
     state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
     prefix = main.string("topic_prefix", topic_convention.DEFAULT_PREFIX)
+    logs = LogSettings(
+        main.integer("log_max_bytes", LogSettings.max_bytes, minimum=1),
+        main.integer("log_backups", LogSettings.backups, minimum=0),
+    )
     options = _options(root.table("options"))
     services = root.table("services")
     by_service: dict[str, list[ProcessPlan]] = {}
@@ -139,7 +153,7 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
         by_service[name] = _service(reader, name, options, prefix, state_dir, path)
     order = _start_order(services, by_service)
     processes = tuple(process for name in order for process in by_service[name])
-    return Plan(path, state_dir, options, processes)
+    return Plan(path, state_dir, options, processes, logs)
 
 
 def _start_order(services: TableReader, by_service: dict[str, list[ProcessPlan]]) -> list[str]:
@@ -183,7 +197,7 @@ def _service(
     config_path: Path,
 ) -> list[ProcessPlan]:
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
-    common += ("restart", "workers", "notify", "depends_on")
+    common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")
@@ -283,6 +297,8 @@ def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> Se
         stop_signal=signal.Signals["SIG" + reader.choice("stop_signal", "TERM", STOP_SIGNALS)],
         stop_timeout=reader.number("stop_timeout", 10.0, minimum=0.0),
         critical=reader.boolean("critical", False),
+        log_max_bytes=reader.integer("log_max_bytes", None, minimum=1),
+        log_backups=reader.integer("log_backups", None, minimum=0),
         depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
     )

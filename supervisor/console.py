@@ -12,6 +12,7 @@ and with the supervisor's event lines, which must not start failing with EAGAIN.
 
 from __future__ import annotations
 
+import io
 import os
 import select
 import threading
@@ -30,7 +31,7 @@ class Prefixes:
     """`name | ` prefixes padded to a common width, coloured per process when asked to."""
 
     def __init__(self, names: Iterable[str] = (), *, colour: bool = False) -> None:
-        self._colour = colour
+        self.colour = colour
         self._order: dict[str, int] = {}
         self._width = 0
         self._cache: dict[str, bytes] = {}
@@ -48,7 +49,7 @@ class Prefixes:
         if prefix is None:
             self.add(name)
             text = f"{name:<{self._width}} |"
-            if self._colour:
+            if self.colour:
                 code = _PALETTE[self._order[name] % len(_PALETTE)]
                 text = f"\x1b[{code}m{text}\x1b[0m"
             prefix = self._cache[name] = (text + " ").encode()
@@ -127,6 +128,25 @@ class ConsoleWriter:
                 self._emit(data)
             except OSError:
                 return  # the console is gone (EPIPE, EIO): nothing more can be shown
+
+
+class LineStream(io.TextIOBase):
+    """A text stream that hands whole lines to a `ConsoleWriter`: the supervisor's own event
+    lines share the console with the services' output without ever blocking the loop."""
+
+    def __init__(self, writer: ConsoleWriter, tty: bool) -> None:
+        self._writer = writer
+        self._tty = tty
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        complete, newline, self._partial = (self._partial + text).rpartition("\n")
+        if newline:
+            self._writer.write((complete + newline).encode())
+        return len(text)
+
+    def isatty(self) -> bool:
+        return self._tty
 
 
 def _fileno(console: Console) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from supervisor import logview
 from supervisor.control import ControlClient, Message, NotRunning
 from supervisor.statusview import status_table
 
@@ -105,25 +106,24 @@ def _shutdown(args: argparse.Namespace, state_dir: Path) -> int:
 
 
 def _logs(args: argparse.Namespace, state_dir: Path) -> int:
-    from supervisor import logview
-
     with ControlClient(state_dir) as client:
         logs = _ask(client, "logs", names=[args.name])["logs"]
-    if args.follow and len(logs) > 1:
-        names = ", ".join(log["name"] for log in logs)
-        raise CommandFailed(f"-f follows one process; {args.name} has several: {names}")
+    if args.follow:
+        if len(logs) > 1:
+            names = ", ".join(log["name"] for log in logs)
+            raise CommandFailed(f"-f follows one process; {args.name} has several: {names}")
+        with contextlib.suppress(KeyboardInterrupt):
+            for line in logview.follow(Path(logs[0]["path"]), last=args.lines):
+                print(line, flush=True)
+        return EXIT_OK
     for log in logs:
         prefix = f"{log['name']} | " if len(logs) > 1 else ""
-        for line in logview.tail_lines(Path(log["path"]), args.lines):
-            sys.stdout.write(prefix + line)
-    sys.stdout.flush()
-    if args.follow:
         try:
-            for line in logview.follow(Path(logs[0]["path"]), stop=threading.Event()):
-                sys.stdout.write(line)
-                sys.stdout.flush()
-        except KeyboardInterrupt:
-            pass
+            lines = logview.tail_lines(Path(log["path"]), args.lines)
+        except FileNotFoundError:
+            lines = []
+        for line in lines:
+            print(prefix + line)
     return EXIT_OK
 
 

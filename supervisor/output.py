@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from supervisor.console import Console, ConsoleWriter, Prefixes, prefix_lines, wants_colour
+from supervisor.console import (
+    Console,
+    ConsoleWriter,
+    LineStream,
+    Prefixes,
+    prefix_lines,
+    wants_colour,
+)
 from supervisor.logfile import RotatingLog, check_rotation
 
 READ_BYTES = 64 * 1024
@@ -37,6 +44,7 @@ MAX_LINE_BYTES = 64 * 1024
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUPS = 5
 DEFAULT_CLOSE_TIMEOUT = 5.0
+LOGS_DIR = "logs"  # under the state directory
 
 
 class ChildPipes:
@@ -128,6 +136,10 @@ class OutputPump:
     def start(self) -> None:
         self._console.start()
         self._thread.start()
+
+    def console_stream(self) -> LineStream:
+        """A text stream for other writers of the console, queued behind the same writer."""
+        return LineStream(self._console, self._prefixes.colour)
 
     def attach(
         self, name: str, *, max_bytes: int | None = None, backups: int | None = None

@@ -21,7 +21,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def spawn(
-    argv: tuple[str, ...], env: dict[str, str], directory: str | None
+    argv: tuple[str, ...], env: dict[str, str], directory: str | None, stdout: int, stderr: int
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Exec `argv` as the leader of a new process group; return it and a pidfd for its exit."""
     process = subprocess.Popen(
@@ -29,6 +29,8 @@ def spawn(
         env=env,
         cwd=directory,
         stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
         process_group=0,
         preexec_fn=functools.partial(_die_with_parent, os.getpid()),
     )

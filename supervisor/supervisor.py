@@ -23,6 +23,7 @@ from supervisor.control import ControlServer
 from supervisor.events import EventLog
 from supervisor.loop import Loop
 from supervisor.notify import NotifyListener
+from supervisor.output import LOGS_DIR, OutputPump
 from supervisor.reload import PlanDiff, ReloadRejected, diff
 from supervisor.sentinel import Sentinel
 from supervisor.unit import State, Unit, UnitContext
@@ -60,7 +61,15 @@ class Supervisor:
     def run(self) -> int:
         # The sentinel is forked first, while this process holds nothing it could inherit.
         sentinel = Sentinel()
-        events = EventLog(self.plan.state_dir, self._console)
+        output = OutputPump(
+            self.plan.state_dir / LOGS_DIR,
+            self._console,
+            self.plan.logs.max_bytes,
+            self.plan.logs.backups,
+            names=[process.name for process in self.plan.processes],
+        )
+        output.start()
+        events = EventLog(self.plan.state_dir, output.console_stream())
         loop = Loop(self.clock)
         listener = NotifyListener()
         self.commands = CommandHandler(self)
@@ -76,7 +85,7 @@ class Supervisor:
             loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
             loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
             self._context = UnitContext(
-                loop, events, sentinel, listener.address, self._uniform, self._on_change
+                loop, events, output, sentinel, listener.address, self._uniform, self._on_change
             )
             self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
             events.emit(
@@ -102,6 +111,7 @@ class Supervisor:
             for closable in (control, wakeup_read, wakeup_write, listener, loop, events):
                 closable.close()
             sentinel.close()
+            output.close()
 
     # -- operations, for signals and the control socket ----------------------------------------
 

@@ -99,10 +99,10 @@ class TableReader:
         return float(self._bounded(key, value, default, minimum, maximum))
 
     def integer(
-        self, key: str, default: int, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
+        self, key: str, default: Any, minimum: int | None = None, maximum: int | None = None
+    ) -> Any:
         value = self._typed(key, default, (int,), "an integer")
-        return self._bounded(key, value, default, minimum, maximum)
+        return value if value is None else self._bounded(key, value, default, minimum, maximum)
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.data.get(key, default)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from supervisor.config import ProcessPlan
 from supervisor.events import EventLog
 from supervisor.loop import Loop, Timer
+from supervisor.output import OutputPump
 from supervisor.policy import Action, ExitStatus, History, decide, is_success
 from supervisor.sentinel import Sentinel
 from supervisor.servicespec import ENV_VAR as SERVICE_ENV_VAR
@@ -47,6 +48,7 @@ class UnitContext:
 
     loop: Loop
     events: EventLog
+    output: OutputPump
     sentinel: Sentinel
     notify_address: str
     uniform: Callable[[float, float], float]
@@ -165,7 +167,12 @@ class Unit:
         self._hold_after_stop = False
         settings = self.plan.settings
         try:
-            self._process, self._pidfd = spawn(self.plan.argv, self._env, settings.directory)
+            with self._context.output.attach(
+                self.name, max_bytes=settings.log_max_bytes, backups=settings.log_backups
+            ) as pipes:
+                self._process, self._pidfd = spawn(
+                    self.plan.argv, self._env, settings.directory, pipes.stdout, pipes.stderr
+                )
         except OSError as error:
             self._process = None
             self.failure_status = (

@@ -2,8 +2,10 @@
 
 The supervisor tells it every process group it creates and every one it has finished with,
 over a pipe.  When the pipe reaches end-of-file (the supervisor is gone, however it died), the
-sentinel SIGKILLs every group still registered, grandchildren included, and exits.  Children
-also get PR_SET_PDEATHSIG, which covers the instant between fork and registration.
+sentinel SIGKILLs every group still registered, grandchildren included.  Every child also
+carries a marker in its environment, and the sentinel then kills whatever still carries it: that
+covers a process spawned in the instant before its group was registered, and one that left its
+group (setsid) but kept its environment.
 """
 
 from __future__ import annotations
@@ -15,14 +17,18 @@ import setproctitle
 
 from supervisor.spawn import signal_group
 
+MARKER_VARIABLE = "SUPERVISOR_SENTINEL"
+
 
 class Sentinel:
     def __init__(self) -> None:
+        # Unique per supervisor, so one stack's sentinel never touches another stack.
+        self.marker = f"{os.getpid()}-{os.urandom(8).hex()}"
         read_end, self._write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
             os.close(self._write_end)
-            _guard(read_end)
+            _guard(read_end, self.marker)
         os.close(read_end)
 
     def watch(self, pgid: int) -> None:
@@ -36,7 +42,7 @@ class Sentinel:
         os.waitpid(self.pid, 0)
 
 
-def _guard(read_end: int) -> None:
+def _guard(read_end: int, marker: str) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     setproctitle.setproctitle("supervisor: sentinel")
@@ -52,4 +58,16 @@ def _guard(read_end: int) -> None:
                 groups.discard(pgid)
     for pgid in groups:
         signal_group(pgid, signal.SIGKILL)
+    _kill_marked(marker)
     os._exit(0)
+
+
+def _kill_marked(marker: str) -> None:
+    import psutil  # only a sentinel whose supervisor died pays for the import
+
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARKER_VARIABLE) == marker:
+                process.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue

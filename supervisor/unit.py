@@ -18,6 +18,7 @@ from supervisor.events import EventLog
 from supervisor.loop import Loop, Timer
 from supervisor.output import OutputPump
 from supervisor.policy import Action, ExitStatus, History, decide, is_success
+from supervisor.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
 from supervisor.sentinel import Sentinel
 from supervisor.servicespec import ENV_VAR as SERVICE_ENV_VAR
 from supervisor.spawn import signal_group, spawn
@@ -95,6 +96,7 @@ class Unit:
         env = {**os.environ, **dict(self.plan.settings.env)}
         env["NOTIFY_SOCKET"] = self._context.notify_address
         env["SUPERVISOR_PROCESS"] = self.name
+        env[SENTINEL_MARKER] = self._context.sentinel.marker
         if self.plan.spec is not None:
             env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
         return env

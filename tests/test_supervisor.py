@@ -16,6 +16,14 @@ RunStack = Callable[..., RunningStack]
 # A shell that ignores SIGTERM, starts a grandchild that inherits that, and records its pid.
 STUBBORN = """["sh", "-c", "trap '' TERM; sleep 1000 & echo $! > {pidfile}; wait"]"""
 NO_JITTER = "jitter = 0.0"
+# A child that starts a grandchild in a session of its own, out of the service's process group.
+ESCAPER = (
+    "import os, signal, sys; "
+    "pid = os.fork(); "
+    "pid == 0 and (os.setsid(), signal.pause()); "
+    "open(sys.argv[1], 'w').write(str(pid)); "
+    "signal.pause()"
+)
 
 
 def states(stack: RunningStack, unit: str) -> list[str]:
@@ -237,10 +245,14 @@ def test_no_service_process_outlives_a_sigkilled_supervisor(
     write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
 ):
     pidfile = tmp_path / "grandchild.pid"
+    escaped = tmp_path / "escaped.pid"
     config = write_config(
         f"""
         [services.stubborn]
         command = {STUBBORN.format(pidfile=pidfile)}
+        start_seconds = 0
+        [services.escaper]
+        command = ["python3", "-c", "{ESCAPER}", "{escaped}"]
         start_seconds = 0
         [services.plain]
         command = ["sleep", "1000"]
@@ -249,8 +261,8 @@ def test_no_service_process_outlives_a_sigkilled_supervisor(
         """
     )
     stack = run_stack(config)
-    pids = [wait_for_pidfile(stack, pidfile)]
-    for unit in ("stubborn", "plain#1", "plain#2", "plain#3"):
+    pids = [wait_for_pidfile(stack, pidfile), wait_for_pidfile(stack, escaped)]
+    for unit in ("stubborn", "escaper", "plain#1", "plain#2", "plain#3"):
         pids.append(stack.wait_event(event="state", unit=unit, to="running")["pid"])
     stack.signal(signal.SIGKILL)
     stack.wait_exit()

@@ -18,6 +18,7 @@ import setproctitle
 from supervisor.spawn import signal_group
 
 MARKER_VARIABLE = "SUPERVISOR_SENTINEL"
+_DISMISS = b"=\n"
 
 
 class Sentinel:
@@ -38,6 +39,8 @@ class Sentinel:
         os.write(self._write_end, f"-{pgid}\n".encode())
 
     def close(self) -> None:
+        """The supervisor ends in order: nothing is left to kill, so dismiss the sentinel."""
+        os.write(self._write_end, _DISMISS)
         os.close(self._write_end)
         os.waitpid(self.pid, 0)
 
@@ -51,6 +54,8 @@ def _guard(read_end: int, marker: str) -> None:
     while chunk := os.read(read_end, 4096):
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
+            if line + b"\n" == _DISMISS:
+                os._exit(0)
             pgid = int(line[1:])
             if line.startswith(b"+"):
                 groups.add(pgid)

@@ -7,6 +7,7 @@ the same whatever the supervisor's size, and is safe beside the output threads.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 
@@ -19,12 +20,18 @@ def spawn(
         argv,
         env=env,
         cwd=directory,
-        stdin=subprocess.DEVNULL,
+        stdin=_devnull(),
         stdout=stdout,
         stderr=stderr,
         process_group=0,
     )
     return process, os.pidfd_open(process.pid)
+
+
+@functools.cache
+def _devnull() -> int:
+    """One /dev/null for every child's stdin, opened once rather than on every spawn."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def signal_group(pgid: int, signum: int) -> None:

@@ -282,7 +282,8 @@ class Supervisor:
             running = [u for u in self.service_units(service) if not u.is_final]
             if running:
                 for unit in running:
-                    unit.stop(self._stop_cause)
+                    if unit.state is not State.STOPPING:
+                        unit.stop(self._stop_cause)
                 return
 
     def _force(self, signum: int) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import select
 import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -308,3 +310,67 @@ def test_the_socket_is_private_to_its_user(write_config: WriteConfig, run_stack:
     with os.fdopen(reader, "rb") as answer:
         assert answer.read() == b"refused"
     os.waitpid(child, 0)
+
+
+class LineReader:
+    """Whole lines from a pipe, each read bounded by a deadline."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = b""
+
+    def read(self, count: int, timeout: float = 20.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while self._buffer.count(b"\n") < count:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._fd], [], [], max(remaining, 0))
+            if not ready:
+                raise AssertionError(f"only {self._buffer!r} within {timeout}s")
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                raise AssertionError(f"the stream ended after {self._buffer!r}")
+            self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n", count)
+        return [line.decode() for line in lines]
+
+
+TALKER = """
+[services.talker]
+command = ["sh", "-c", "for i in $(seq 1 30); do echo line $i; done; exec sleep 1000"]
+start_seconds = 0
+log_max_bytes = 200
+log_backups = 2
+"""
+
+
+def test_logs_are_rotated_tailed_and_followed_across_restarts(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    stack = ready_stack(write_config, run_stack, TALKER)
+    logs = stack.config.parent / "state" / "logs"
+    stack.wait_until(lambda: "line 30" in (logs / "talker.log").read_text(), 20, "line 30")
+    assert sorted(p.name for p in logs.iterdir()) == ["talker.log", "talker.log.1"]
+    tail = cli(stack.config, "logs", "talker", "-n", "3")
+    assert tail.stdout.splitlines() == ["line 28", "line 29", "line 30"]
+    assert "talker | line 1\n" in stack.console()
+
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "supervisor", "logs", "talker", "-f", "-n", "1"],
+        cwd=stack.config.parent,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert follower.stdout is not None
+        lines = LineReader(follower.stdout.fileno())
+        assert lines.read(1) == ["line 30"]
+        assert cli(stack.config, "restart", "talker").returncode == 0
+        # The second run rotates the file again; following loses nothing and keeps order.
+        assert lines.read(30) == [f"line {n}" for n in range(1, 31)]
+    finally:
+        follower.kill()
+        follower.wait()
+    assert sorted(p.name for p in logs.iterdir()) == [
+        "talker.log",
+        "talker.log.1",
+        "talker.log.2",
+    ]

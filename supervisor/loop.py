@@ -29,7 +29,6 @@ class Loop:
         self._selector = selectors.DefaultSelector()
         self._timers: list[tuple[float, int, Timer]] = []
         self._order = itertools.count()
-        self._running = False
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         timer = Timer(self.clock() + delay, callback)
@@ -42,12 +41,9 @@ class Loop:
     def remove_reader(self, fd: int) -> None:
         self._selector.unregister(fd)
 
-    def stop(self) -> None:
-        self._running = False
-
-    def run(self) -> None:
-        self._running = True
-        while self._running:
+    def run(self, until: Callable[[], bool]) -> None:
+        """Serve events until `until()` holds, judged after each round, once all it did settled."""
+        while not until():
             for key, _ in self._selector.select(self._timeout()):
                 key.data()
             self._run_due_timers()

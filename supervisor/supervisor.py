@@ -97,8 +97,7 @@ class Supervisor:
             )
             for unit in list(self.units.values()):
                 self.start_unit(unit, "supervisor started")
-            if not self._has_ended():
-                loop.run()
+            loop.run(until=self._has_ended)
             status = self._exit_status()
             self.ended = True
             events.emit("group", action="exit", status=status, cause=self._end_cause())
@@ -205,8 +204,6 @@ class Supervisor:
         else:
             self._release_waiting()
         self.commands.units_changed()
-        if self._has_ended():
-            self._loop.stop()
 
     def _on_signals(self, wakeup: socket.socket) -> None:
         for signum in wakeup.recv(512):

@@ -34,10 +34,28 @@ def no_process_left_behind() -> Iterator[None]:
     marker = uuid.uuid4().hex
     os.environ[MARKER] = marker  # inherited by every supervisor and service the suite starts
     yield
-    left = [p for p in _marked_processes(marker) if p.status() != psutil.STATUS_ZOMBIE]
+    # A process still on its way out (its supervisor's sentinel is killing it) is not left
+    # behind; one still running after a generous deadline is.
+    _, left = psutil.wait_procs(_marked_processes(marker), timeout=5)
+    left = [p for p in left if _alive(p)]
+    names = [_describe(p) for p in left]
     for process in left:
         process.kill()
-    assert not left, f"processes outlived the test suite: {[p.cmdline() for p in left]}"
+    assert not left, f"processes outlived the test suite: {names}"
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {' '.join(process.cmdline())}"
+    except psutil.Error:
+        return str(process.pid)
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ class ServiceSettings:
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 10.0
     critical: bool = False
+    watchdog: float = 0.0  # seconds allowed between WATCHDOG=1 keep-alives; 0: off
     log_max_bytes: int | None = None  # None: the [supervisor] setting
     log_backups: int | None = None
     depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
@@ -198,6 +199,7 @@ def _service(
 ) -> list[ProcessPlan]:
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
+    common += ("watchdog",)
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")
@@ -297,6 +299,7 @@ def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> Se
         stop_signal=signal.Signals["SIG" + reader.choice("stop_signal", "TERM", STOP_SIGNALS)],
         stop_timeout=reader.number("stop_timeout", 10.0, minimum=0.0),
         critical=reader.boolean("critical", False),
+        watchdog=reader.number("watchdog", 0.0, minimum=0.0),
         log_max_bytes=reader.integer("log_max_bytes", None, minimum=1),
         log_backups=reader.integer("log_backups", None, minimum=0),
         depends_on=tuple(reader.string_list("depends_on")),

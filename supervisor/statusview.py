@@ -13,7 +13,18 @@ _STATE_COLOURS = {
     "fatal": 31,
     "blocked": 31,
 }
-_COLUMNS = ("NAME", "STATE", "AGE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "READY", "CAUSE")
+_COLUMNS = (
+    "NAME",
+    "STATE",
+    "AGE",
+    "PID",
+    "UPTIME",
+    "RESTARTS",
+    "LAST EXIT",
+    "READY",
+    "HEARTBEAT",
+    "CAUSE",
+)
 
 
 def duration(seconds: float | None) -> str:
@@ -44,6 +55,7 @@ def _row(process: dict[str, Any]) -> list[str]:
         str(process["restarts"]),
         last["description"] if last else "-",
         "yes" if process["ready"] else "no",
+        duration(process["heartbeat_age"]),
         process["cause"],
     ]
 

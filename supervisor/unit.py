@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from supervisor.config import ProcessPlan
@@ -22,6 +22,7 @@ from supervisor.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
 from supervisor.sentinel import Sentinel
 from supervisor.servicespec import ENV_VAR as SERVICE_ENV_VAR
 from supervisor.spawn import signal_group, spawn
+from supervisor.watchdog import Watchdog
 
 # What a failed exec reports, as a shell would: 127 not found, 126 found but not executable.
 _EXEC_FAILURE_STATUS = 127
@@ -82,6 +83,9 @@ class Unit:
         self._escalated = False
         self._hold_after_stop = False  # an operator's stop: stay stopped, not exited
         self._start_after_stop: str | None = None  # a restart in progress, with its cause
+        self._failed_by: str | None = None  # the supervisor ended this run as a failure
+        self.status_text: str | None = None  # the last STATUS= the process sent
+        self.watchdog = Watchdog(context.loop, self._fail)
         self._env = self._environment()
 
     @property
@@ -99,6 +103,9 @@ class Unit:
         env[SENTINEL_MARKER] = self._context.sentinel.marker
         if self.plan.spec is not None:
             env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
+        if self.plan.settings.watchdog:
+            # sd_notify libraries ping at half this interval when they see it.
+            env["WATCHDOG_USEC"] = str(int(self.plan.settings.watchdog * 1_000_000))
         return env
 
     # -- transitions ---------------------------------------------------------------------------
@@ -167,6 +174,8 @@ class Unit:
         self.completed = False
         self._escalated = False
         self._hold_after_stop = False
+        self._failed_by = None
+        self.status_text = None
         settings = self.plan.settings
         try:
             with self._context.output.attach(
@@ -199,12 +208,37 @@ class Unit:
     def _become_running(self, cause: str) -> None:
         if self.state is State.STARTING:
             self.ready = True
+            self.watchdog.arm(self.plan.settings.watchdog)
             self._transition(State.RUNNING, cause)
 
     def on_notify(self, fields: dict[str, str]) -> None:
+        if fields.get("WATCHDOG") == "1":
+            self.watchdog.keepalive()
+            if len(fields) == 1:
+                return  # a keep-alive is not news: it would flood the event log
         self._context.events.emit("notify", unit=self.name, pid=self.pid, **fields)
+        if "STATUS" in fields:
+            self.status_text = fields["STATUS"]
         if fields.get("READY") == "1":
             self._become_running("READY=1")
+        if fields.get("WATCHDOG") == "trigger":
+            self._fail("watchdog: the service asked for it (WATCHDOG=trigger)")
+
+    def _fail(self, cause: str) -> None:
+        """End this run as a failure the restart policy handles like a crash (SIGABRT first,
+        as systemd's watchdog does, then SIGKILL after stop_timeout)."""
+        if self.state not in (State.STARTING, State.RUNNING) or self._process is None:
+            return
+        self._failed_by = cause
+        self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
+        signal_group(self._process.pid, signal.SIGABRT)
+        self._set_timer(self.plan.settings.stop_timeout, self._escalate_failure)
+
+    def _escalate_failure(self) -> None:
+        self._timer = None
+        if self._process is not None:
+            self._escalated = True
+            signal_group(self._process.pid, signal.SIGKILL)
 
     # -- exiting -------------------------------------------------------------------------------
 
@@ -222,6 +256,7 @@ class Unit:
         self._pidfd = None
         self._context.sentinel.forget(pgid)
         self._cancel_timer()
+        self.watchdog.disarm()
         self._process = None
         exit = ExitStatus.from_returncode(returncode)
         self.last_exit = exit
@@ -250,6 +285,8 @@ class Unit:
 
     def _on_crash(self, exit: ExitStatus, pid: int) -> None:
         clock = self._context.loop.clock
+        if self._failed_by is not None and is_success(self.plan.settings.restart, exit):
+            exit = ExitStatus(signal=signal.SIGABRT)  # ending it was our verdict, not its own
         decision = decide(
             self.plan.settings.restart,
             self._history,
@@ -259,6 +296,8 @@ class Unit:
             uniform=self._context.uniform,
         )
         self._history = decision.history
+        if self._failed_by is not None:
+            decision = replace(decision, reason=f"{self._failed_by}; {decision.reason}")
         if decision.action is Action.RESTART:
             self.restarts += 1
             self._transition(
@@ -340,4 +379,10 @@ class Unit:
             },
             "cause": self.cause,
             "critical": self.plan.settings.critical,
+            "heartbeat_age": _rounded(self.watchdog.age()),
+            "status_text": self.status_text,
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)

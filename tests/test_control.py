@@ -89,6 +89,8 @@ def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunS
         "last_exit",
         "cause",
         "critical",
+        "heartbeat_age",
+        "status_text",
     }
     assert (db["name"], db["state"], db["ready"], db["last_exit"]) == ("db", "running", True, None)
     assert [p["name"] for p in document["processes"]] == ["db", "api#1", "api#2"]
@@ -104,6 +106,7 @@ def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunS
         "LAST",
         "EXIT",
         "READY",
+        "HEARTBEAT",
         "CAUSE",
     ]
     assert [line.split()[:2] for line in table[1:]] == [["api#1", "running"], ["api#2", "running"]]

@@ -181,6 +181,7 @@ class Supervisor:
         if unit is not None and unit.is_final and unit.failure_status is not None:
             if self._first_failure is None:
                 self._first_failure = unit
+            self._check_backends(unit)
             if unit.plan.settings.critical:
                 self.begin_stop(f"critical unit {unit.name} failed for good")
         # Transitions started from here report back here; settle them in a loop, not nested.
@@ -231,6 +232,21 @@ class Supervisor:
         except ProcessLookupError:
             group = pid
         return next((unit for unit in self.units.values() if unit.pid in (pid, group)), None)
+
+    def _check_backends(self, unit: Unit) -> None:
+        """Cinder skips a backend that fails to start; when none started, it says so."""
+        spec = unit.plan.spec
+        if spec is None or spec.backend is None:
+            return
+        siblings = self.service_units(unit.service)
+        if all(u.state is State.FATAL and not u.has_run for u in siblings):
+            subtopic = unit.plan.resolution.subtopic if unit.plan.resolution else unit.service
+            self.events.emit(
+                "service",
+                action="failed",
+                service=unit.service,
+                cause=f"No {subtopic} service(s) started successfully, terminating.",
+            )
 
     # -- dependencies ----------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class Unit:
         # Ended by itself in success: what a dependency or `wait --ready` accepts from a
         # process that is meant to finish (a migration, a one-shot job).
         self.completed = False
+        self.has_run = False  # reached running at least once since it was started
         self.restarts = 0
         self.last_exit: ExitStatus | None = None
         # Set when the unit ended in failure: the status the group exits with, if it is first.
@@ -139,6 +140,7 @@ class Unit:
     def start(self, cause: str) -> None:
         """Start from a final state, as an operator or the supervisor asks: a fresh history."""
         if self.is_final or self.state is State.WAITING:
+            self.has_run = False
             self._history = History()
             self.failure_status = None
             self._spawn(cause)
@@ -208,6 +210,7 @@ class Unit:
     def _become_running(self, cause: str) -> None:
         if self.state is State.STARTING:
             self.ready = True
+            self.has_run = True
             self.watchdog.arm(self.plan.settings.watchdog)
             self._transition(State.RUNNING, cause)
 

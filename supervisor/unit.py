@@ -261,6 +261,7 @@ class Unit:
         self._cancel_timer()
         self.watchdog.disarm()
         self._process = None
+        self.ready = False
         exit = ExitStatus.from_returncode(returncode)
         self.last_exit = exit
         if self.state is State.STOPPING or self._context.shutting_down:

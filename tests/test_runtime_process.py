@@ -281,11 +281,15 @@ def test_init_host_raising_exits_1_with_the_traceback(tmp_path: Path, spawn: Spa
     assert "READY=1" not in "\n".join(notify.pending())
 
 
-def test_any_other_unhandled_exception_exits_2(tmp_path: Path, spawn: Spawn, notify: Inbox):
+def test_a_manager_whose_constructor_raises_exits_78_and_is_never_retried(
+    tmp_path: Path, spawn: Spawn, notify: Inbox
+):
     spec = volume_spec(
         tmp_path / "state",
         options={"volume_manager": "fixtures_managers.recording.FailingConstructorManager"},
     )
     child = spawn("cinder-volume", spec, notify)
-    assert child.wait() == 2
+    assert child.wait() == EXIT_CONFIG
+    assert "ERROR cannot build the manager; not retrying" in child.stderr()
     assert "ValueError: bad driver settings" in child.stderr()
+    assert "READY=1" not in "\n".join(notify.pending())

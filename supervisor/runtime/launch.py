@@ -4,7 +4,8 @@ The exit status is what the supervisor's restart policy reads:
   0  stopped cleanly on SIGTERM or SIGINT;
   1  start() raised (init_host failed, for one): worth a restart;
   2  any other unhandled exception;
-  78 (servicespec.EXIT_CONFIG) the manager cannot be found: no restart can heal that.
+  78 (servicespec.EXIT_CONFIG) the manager cannot be found, its constructor raised (Cinder skips
+     such a backend and never retries it), or an option is invalid: no restart can heal that.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 import structlog
 from setproctitle import setproctitle
 
+from supervisor.db.settings import InvalidOption
 from supervisor.runtime.loader import ManagerLoadError
 from supervisor.runtime.logs import configure_logging
 from supervisor.runtime.notify import Notifier
-from supervisor.runtime.service import Service
+from supervisor.runtime.service import ManagerConstructionError, Service
 from supervisor.runtime.signals import SignalQueue
 from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
 from supervisor.topic import MissingManagerOption
@@ -57,6 +59,7 @@ def _serve(
         service = Service.create(
             binary=binary,
             host=spec.host,
+            process=spec.process,
             options=spec.options,
             prefix=spec.prefix,
             topic=spec.topic,
@@ -66,8 +69,11 @@ def _serve(
             state_dir=spec.state_dir,
             **manager_kwargs,
         )
-    except (MissingManagerOption, ManagerLoadError) as error:
+    except (MissingManagerOption, ManagerLoadError, InvalidOption) as error:
         print(f"{binary}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ManagerConstructionError:
+        log.exception("cannot build the manager; not retrying", binary=binary, host=spec.host)
         return EXIT_CONFIG
     # Installed before start() so that a stop requested during a long init_host is queued and
     # honoured as soon as start() returns.

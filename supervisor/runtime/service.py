@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import structlog
 
+from supervisor.db.services import ServiceFacts, ServiceKey
+from supervisor.db.settings import (
+    DEFAULT_REPORT_INTERVAL,
+    Liveness,
+    database_url,
+    report_interval,
+    utc_now,
+)
+from supervisor.runtime.heartbeat import Heartbeat, register
 from supervisor.runtime.loader import import_manager_class
 from supervisor.runtime.notify import Notifier
 from supervisor.runtime.timer import FixedIntervalTimer
@@ -19,11 +29,16 @@ DEFAULT_PERIODIC_FUZZY_DELAY = 60
 log = structlog.get_logger()
 
 
+class ManagerConstructionError(Exception):
+    """The manager's constructor raised: Cinder skips such a backend and never retries it."""
+
+
 class Service:
     """Owns a manager and runs it: start-up hooks, readiness, periodic tasks, reset and stop.
 
     Constructing it imports the manager class and builds the manager, so a configuration error
-    surfaces before anything starts.
+    surfaces before anything starts.  Starting it registers the process's row in the services
+    table at `database_url`, which its heartbeats then keep fresh.
     """
 
     def __init__(
@@ -33,8 +48,11 @@ class Service:
         topic: str,
         manager: str,
         *,
+        database_url: str,
+        process: str | None = None,
         cluster: str | None = None,
         service_name: str | None = None,
+        report_interval: float = DEFAULT_REPORT_INTERVAL,
         periodic_interval: float = DEFAULT_PERIODIC_INTERVAL,
         periodic_fuzzy_delay: float = DEFAULT_PERIODIC_FUZZY_DELAY,
         notifier: Notifier | None = None,
@@ -43,18 +61,24 @@ class Service:
         self.host = host
         self.binary = binary
         self.topic = topic
+        self.process = process or binary
         self.cluster = cluster
+        self.report_interval = report_interval
         self.periodic_interval = periodic_interval
         self.periodic_fuzzy_delay = periodic_fuzzy_delay
+        self.database_url = database_url
         manager_class = import_manager_class(manager)
-        self.manager = manager_class(
-            host=host, cluster=cluster, service_name=service_name, **manager_kwargs
-        )
+        try:
+            self.manager = manager_class(
+                host=host, cluster=cluster, service_name=service_name, **manager_kwargs
+            )
+        except Exception as error:
+            raise ManagerConstructionError(f"{manager}: {type(error).__name__}: {error}") from error
         self.availability_zone: str = self.manager.availability_zone
-        # Cinder's flag for a lost database connection; every (re)start begins connected.
-        self.model_disconnected = False
+        self.service_id: int | None = None
         self._notifier = notifier or Notifier(None)
         self._timers: list[FixedIntervalTimer] = []
+        self._heartbeat: Heartbeat | None = None
 
     @classmethod
     def create(
@@ -62,6 +86,8 @@ class Service:
         *,
         binary: str,
         host: str,
+        state_dir: str | Path,
+        process: str | None = None,
         options: Mapping[str, Any] | None = None,
         prefix: str = DEFAULT_PREFIX,
         topic: str | None = None,
@@ -73,36 +99,76 @@ class Service:
     ) -> Service:
         """Resolve topic and manager by the topic convention, then build the service.
 
-        Raises `topic.MissingManagerOption` or `loader.ManagerLoadError` for configuration
-        errors; anything the manager's constructor raises passes through.
+        Raises `topic.MissingManagerOption`, `loader.ManagerLoadError` or
+        `settings.InvalidOption` for configuration errors, and `ManagerConstructionError` when
+        the manager's constructor raises.
         """
         options = options or {}
         resolution = resolve(binary, options, prefix=prefix, topic=topic, manager=manager)
+        liveness = Liveness.from_options(options)
+        if liveness.warning:
+            log.warning(liveness.warning)
         return cls(
             host,
             binary,
             resolution.topic,
             resolution.manager,
+            database_url=database_url(options, state_dir),
+            process=process,
             cluster=cluster,
             service_name=service_name,
+            report_interval=report_interval(options),
             periodic_interval=options.get("periodic_interval", DEFAULT_PERIODIC_INTERVAL),
             periodic_fuzzy_delay=options.get("periodic_fuzzy_delay", DEFAULT_PERIODIC_FUZZY_DELAY),
             notifier=notifier,
             options=options,
+            state_dir=state_dir,
             **manager_kwargs,
         )
 
+    @property
+    def model_disconnected(self) -> bool:
+        """Cinder's flag: the last heartbeat could not reach the database."""
+        return self._heartbeat is not None and not self._heartbeat.database_reachable
+
     def start(self) -> None:
-        log.info("starting service", topic=self.topic, host=self.host)
-        self.model_disconnected = False
+        log.info("starting service", topic=self.topic, host=self.host, process=self.process)
         self._notifier.status("Initializing")
-        # Without a services table there is no row yet, so neither value is known.
-        self.manager.init_host(added_to_cluster=None, service_id=None)
+        key = ServiceKey(self.host, self.binary, self.process)
+        facts = ServiceFacts(
+            topic=self.topic,
+            availability_zone=self.availability_zone,
+            rpc_version=getattr(self.manager, "RPC_API_VERSION", None),
+            cluster_name=self.cluster,
+        )
+        # Found by its key on every start, so a respawned process keeps its row and its id.
+        registration = register(self.database_url, key, facts, utc_now())
+        self.service_id = registration.service_id
+        self.manager.init_host(
+            added_to_cluster=registration.added_to_cluster, service_id=self.service_id
+        )
         # Cinder starts its RPC servers at this point; this stack has no message bus, so the
         # manager goes straight on to the hook that runs once it is reachable.
         self.manager.init_host_with_rpc()
         self._notifier.ready("Serving")
-        log.info("service ready", topic=self.topic, host=self.host)
+        log.info("service ready", topic=self.topic, host=self.host, service_id=self.service_id)
+        if self.report_interval:
+            self._heartbeat = Heartbeat(
+                database_url=self.database_url,
+                report_interval=self.report_interval,
+                key=key,
+                facts=facts,
+                service_id=self.service_id,
+                manager=self.manager,
+                notifier=self._notifier,
+            )
+            # Its own thread: periodic tasks that block cannot hold the heartbeat back.
+            self._start_timer(
+                "report_state",
+                self._heartbeat.report_state,
+                self.report_interval,
+                initial_delay=self.report_interval,
+            )
         if self.periodic_interval:
             fuzzy = int(self.periodic_fuzzy_delay)
             self._start_timer(
@@ -132,6 +198,8 @@ class Service:
             timer.stop()
         for timer in self._timers:
             timer.wait()
+        if self._heartbeat is not None:
+            self._heartbeat.close()
         self.manager.cleanup_host()
         log.info("service stopped", topic=self.topic, host=self.host)
 

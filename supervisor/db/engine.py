@@ -1,0 +1,84 @@
+"""Engines for the services table: many processes writing one SQLite file must never fail.
+
+SQLite is set up for that: WAL, so readers never block the writer; a busy timeout, so a writer
+waits for the lock instead of failing; and transactions that take the write lock when they
+begin, where that timeout applies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+
+from supervisor.db.schema import metadata, services
+
+
+def open_engine(url: str, *, busy_timeout: float) -> Engine:
+    """An engine whose writes wait at most about `busy_timeout` seconds for the database."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url)
+        _tune_sqlite(engine, busy_timeout)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        connect_args = {
+            "connect_timeout": max(1, round(busy_timeout)),
+            "options": f"-c lock_timeout={round(busy_timeout * 1000)}",
+        }
+    # A server that went away leaves dead connections in the pool; pre-ping replaces them, so
+    # the first heartbeat after an outage succeeds.
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """True for an SQLite URL whose file does not exist (connecting would create it)."""
+    path = _sqlite_file(make_url(url))
+    return path is not None and not path.exists()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the table (and an SQLite file's directory) if missing; safe when many processes
+    start at once."""
+    path = _sqlite_file(engine.url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        metadata.create_all(engine)
+    except DBAPIError:
+        # Another process created it between the check and the CREATE (PostgreSQL; SQLite
+        # runs both in one transaction holding the write lock).
+        if not inspect(engine).has_table(services.name):
+            raise
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: object) -> None:
+        # The driver must not start transactions behind SQLAlchemy's back: `begin` below does.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
+        # Losing the last heartbeats to a power cut is harmless; an fsync per heartbeat is not.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        # WAL is a property of the file: switch it once, not on every connect (the switch
+        # needs an exclusive lock).
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin_immediate(connection: Any) -> None:
+        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY if
+        # another process wrote in between; taking the write lock up front waits instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from supervisor import config
 from supervisor.ctl import run_command
+from supervisor.faults import KINDS
 from supervisor.planview import describe_plan, plan_as_json
 from supervisor.supervisor import Supervisor
 
@@ -71,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     command("reload", "re-read the services file and apply only what changed")
     shutdown = command("shutdown", "stop every service, then the supervisor")
     shutdown.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting")
+
+    fault = command("fault", "inject a fault into one live process")
+    fault.add_argument("name", metavar="PROCESS", help="a process, or a service of one process")
+    fault.add_argument("kind", choices=KINDS, metavar="KIND", help=", ".join(KINDS))
+    fault.add_argument(
+        "value", nargs="?", help="exit: the code; crash-on-start: N; slow-start: SECONDS"
+    )
+    fault.add_argument("--signal", metavar="SIG", help="kill: the signal (default KILL)")
 
     logs = command("logs", "print a process's log, or follow it")
     logs.add_argument("name", metavar="NAME", help="a process, or a service")

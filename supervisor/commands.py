@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from supervisor import faults
 from supervisor.control import Connection, Message
 from supervisor.output import LOGS_DIR
 from supervisor.reload import ReloadRejected
-from supervisor.unit import FINAL_STATES, State, Unit
+from supervisor.states import FINAL_STATES, State
+from supervisor.unit import Unit
 
 if TYPE_CHECKING:
     from supervisor.supervisor import Supervisor
@@ -22,8 +24,8 @@ if TYPE_CHECKING:
 WAIT_CONDITIONS = ("ready", "stopped", "exit")
 
 
-class UnknownName(LookupError):
-    pass
+class Refused(Exception):
+    """The request cannot be carried out; the message says why."""
 
 
 @dataclass
@@ -54,6 +56,7 @@ class CommandHandler:
             "wait": self._wait,
             "logs": self._logs,
             "shutdown": self._shutdown,
+            "fault": self._fault,
         }
 
     def handle(self, connection: Connection, request: Message) -> None:
@@ -67,7 +70,7 @@ class CommandHandler:
         else:
             try:
                 reply = handler(connection, request)
-            except UnknownName as error:
+            except Refused as error:
                 reply = {"ok": False, "error": str(error)}
         if reply is not None:
             connection.reply(reply)
@@ -85,7 +88,7 @@ class CommandHandler:
             if not matching:
                 services = ", ".join(dict.fromkeys(u.service for u in units.values()))
                 processes = ", ".join(units)
-                raise UnknownName(
+                raise Refused(
                     f"unknown name {name!r}; services: {services}; processes: {processes}"
                 )
             chosen.update((unit.name, unit) for unit in matching)
@@ -93,7 +96,7 @@ class CommandHandler:
 
     def _targets(self, request: Message) -> list[Unit]:
         if not request.get("names") and not request.get("all"):
-            raise UnknownName("name at least one service or process, or use --all")
+            raise Refused("name at least one service or process, or use --all")
         return self.resolve(request.get("names", []), bool(request.get("all")))
 
     # -- commands ------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ class CommandHandler:
 
     def _refuse_while_stopping(self) -> None:
         if self._supervisor.stopping:
-            raise UnknownName("the supervisor is shutting down")
+            raise Refused("the supervisor is shutting down")
 
     def _start(self, connection: Connection, request: Message) -> Message:
         self._refuse_while_stopping()
@@ -154,6 +157,26 @@ class CommandHandler:
             "ok": True,
             "logs": [{"name": u.name, "path": str(logs_dir / f"{u.name}.log")} for u in units],
         }
+
+    def _fault(self, connection: Connection, request: Message) -> Message:
+        units = self.resolve([request.get("name", "")])
+        if len(units) != 1:
+            names = ", ".join(unit.name for unit in units)
+            raise Refused(f"a fault goes to one process; pick one of {names}")
+        (unit,) = units
+        kind = request.get("kind")
+        if kind not in faults.KINDS:
+            raise Refused(f"unknown fault {kind!r}; known: {', '.join(faults.KINDS)}")
+        arguments = request.get("arguments", {})
+        pid = unit.pid
+        try:
+            done = faults.inject(unit, kind, arguments)
+        except faults.FaultRefused as error:
+            raise Refused(f"{unit.name}: {error}") from None
+        self._supervisor.events.emit(
+            "fault", unit=unit.name, kind=kind, cause=done, pid=pid, **arguments
+        )
+        return {"ok": True, "process": unit.name, "done": done}
 
     def _shutdown(self, connection: Connection, request: Message) -> None:
         self._waiters.append(_Waiter(connection, "exit", []))

@@ -127,6 +127,28 @@ def _logs(args: argparse.Namespace, state_dir: Path) -> int:
     return EXIT_OK
 
 
+def _fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        if args.kind == "exit":
+            return {"code": int(args.value if args.value is not None else 1)}
+        if args.kind == "crash-on-start":
+            return {"count": int(args.value if args.value is not None else 1)}
+        if args.kind == "slow-start":
+            return {"seconds": float(args.value if args.value is not None else 1)}
+    except ValueError:
+        raise CommandFailed(f"{args.kind}: not a number: {args.value}") from None
+    return {"signal": args.signal} if args.kind == "kill" and args.signal else {}
+
+
+def _fault(args: argparse.Namespace, state_dir: Path) -> int:
+    with ControlClient(state_dir) as client:
+        reply = _ask(
+            client, "fault", name=args.name, kind=args.kind, arguments=_fault_arguments(args)
+        )
+    print(f"{reply['process']}: {reply['done']}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "status": _status,
     "start": _control,
@@ -136,4 +158,5 @@ _COMMANDS = {
     "reload": _reload,
     "shutdown": _shutdown,
     "logs": _logs,
+    "fault": _fault,
 }

@@ -26,7 +26,8 @@ from supervisor.notify import NotifyListener
 from supervisor.output import LOGS_DIR, OutputPump
 from supervisor.reload import PlanDiff, ReloadRejected, diff
 from supervisor.sentinel import Sentinel
-from supervisor.unit import State, Unit, UnitContext
+from supervisor.states import State
+from supervisor.unit import Unit, UnitContext
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)

@@ -11,10 +11,10 @@ import signal
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from supervisor.config import ProcessPlan
 from supervisor.events import EventLog
+from supervisor.faults import FAULT_SOCKET_ENV, StartFaults, fault_socket_address
 from supervisor.loop import Loop, Timer
 from supervisor.output import OutputPump
 from supervisor.policy import Action, ExitStatus, History, decide, is_success
@@ -22,26 +22,12 @@ from supervisor.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
 from supervisor.sentinel import Sentinel
 from supervisor.servicespec import ENV_VAR as SERVICE_ENV_VAR
 from supervisor.spawn import signal_group, spawn
+from supervisor.states import FINAL_STATES, State
 from supervisor.watchdog import Watchdog
 
 # What a failed exec reports, as a shell would: 127 not found, 126 found but not executable.
 _EXEC_FAILURE_STATUS = 127
 _EXEC_DENIED_STATUS = 126
-
-
-class State(StrEnum):
-    STOPPED = "stopped"
-    WAITING = "waiting"  # for its dependencies to be ready
-    STARTING = "starting"
-    RUNNING = "running"
-    STOPPING = "stopping"
-    BACKOFF = "backoff"
-    EXITED = "exited"
-    FATAL = "fatal"
-    BLOCKED = "blocked"  # a dependency failed for good, so it was never started
-
-
-FINAL_STATES = frozenset({State.STOPPED, State.EXITED, State.FATAL, State.BLOCKED})
 
 
 @dataclass
@@ -87,6 +73,8 @@ class Unit:
         self._failed_by: str | None = None  # the supervisor ended this run as a failure
         self.status_text: str | None = None  # the last STATUS= the process sent
         self.watchdog = Watchdog(context.loop, self._fail)
+        self.start_faults = StartFaults()
+        self.fault_address = fault_socket_address(context.notify_address, self.name)
         self._env = self._environment()
 
     @property
@@ -104,6 +92,7 @@ class Unit:
         env[SENTINEL_MARKER] = self._context.sentinel.marker
         if self.plan.spec is not None:
             env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
+            env[FAULT_SOCKET_ENV] = self.fault_address
         if self.plan.settings.watchdog:
             # sd_notify libraries ping at half this interval when they see it.
             env["WATCHDOG_USEC"] = str(int(self.plan.settings.watchdog * 1_000_000))
@@ -183,8 +172,9 @@ class Unit:
             with self._context.output.attach(
                 self.name, max_bytes=settings.log_max_bytes, backups=settings.log_backups
             ) as pipes:
+                env = {**self._env, **self.start_faults.take()}
                 self._process, self._pidfd = spawn(
-                    self.plan.argv, self._env, settings.directory, pipes.stdout, pipes.stderr
+                    self.plan.argv, env, settings.directory, pipes.stdout, pipes.stderr
                 )
         except OSError as error:
             self._process = None

@@ -39,4 +39,6 @@ services = Table(
     Column("object_current_version", String(36)),
     Column("cluster_name", String(255)),
     UniqueConstraint("host", "binary", "process", name="services_host_binary_process"),
+    # Never hand a removed row's id to another process (SQLite would reuse the highest).
+    sqlite_autoincrement=True,
 )

@@ -89,11 +89,11 @@ class ServicesTable:
     ) -> int:
         """Count one heartbeat; return the row id, a new one if an operator removed the row."""
         with self._engine.begin() as connection:
-            if _count_heartbeat(connection, service_id, facts, now):
+            if _count_heartbeat(connection, service_id, key, facts, now):
                 return service_id
             # Removed (`service remove`) while the process lives: a live service reappears.
             service_id = _get_or_create(connection, key, facts, now).service_id
-            _count_heartbeat(connection, service_id, facts, now)
+            _count_heartbeat(connection, service_id, key, facts, now)
             return service_id
 
     def rows(self) -> list[ServiceRow]:
@@ -183,11 +183,12 @@ def _get_or_create(
 
 
 def _count_heartbeat(
-    connection: Connection, service_id: int, facts: ServiceFacts, now: datetime
+    connection: Connection, service_id: int, key: ServiceKey, facts: ServiceFacts, now: datetime
 ) -> bool:
     counted = connection.execute(
         update(services)
-        .where(services.c.id == service_id)
+        # The key as well as the id: a row recreated under the same id must still be ours.
+        .where(services.c.id == service_id, *_matching(key.binary, key.host, key.process))
         .values(
             report_count=services.c.report_count + 1,
             updated_at=now,

@@ -97,12 +97,15 @@ def start_workers(
     return workers
 
 
-def gated_options(records: Inbox, gates: Gates, max_operations: int) -> dict[str, object]:
+def gated_options(
+    records: Inbox, gates: Gates, max_operations: int, **options: object
+) -> dict[str, object]:
     return {
         "backup_manager": GATED,
         "record_socket": records.address,
         "gate_prefix": gates.prefix,
         "backup_max_operations": max_operations,
+        **options,
     }
 
 
@@ -172,7 +175,10 @@ def test_workers_never_run_more_backups_together_than_the_shared_limit(
     state_dir = tmp_path / "state"
     limit, total = 2, 6
     contents = make_volumes(state_dir, total)
-    workers = start_workers(children, notify, state_dir, 3, **gated_options(records, gates, limit))
+    # Three workers of one backup each could run three at once: only the limit they share,
+    # across their processes, holds them to two.
+    options = gated_options(records, gates, limit, one_backup_per_worker=True)
+    workers = start_workers(children, notify, state_dir, 3, **options)
     for backup_id in contents:
         submit(state_dir, backup_id)
 
@@ -196,7 +202,9 @@ def test_workers_never_run_more_backups_together_than_the_shared_limit(
             continue
         if len(running) == limit:
             # Every slot is held, each by the process that runs the backup it names.
-            assert held_slots(state_dir, limit) == {b: started[b] for b in running}
+            holders = {backup_id: started[backup_id] for backup_id in running}
+            assert held_slots(state_dir, limit) == holders
+            assert len(set(holders.values())) == limit
         next_to_finish = running[0] if running else None
         if next_to_finish not in (None, *gates.opened) and (
             len(running) == limit or len(started) == total

@@ -86,25 +86,30 @@ class BackupManager(Manager):
         self._report_queue()
 
     def _start_waiting_backups(self) -> None:
-        while not self._stopping.is_set():
-            # The slot first: a request taken without one would be held from other workers
-            # that may have a slot free.
-            slot = self.operations.try_acquire()
-            if slot is None:
-                return
-            request = self.inbox.take_next()
-            if request is None:
-                slot.release()
-                return
-            thread = threading.Thread(
-                target=self._run_backups,
-                args=(slot, request),
-                name=f"backup-{request.backup_id}",
-                daemon=True,
-            )
-            with self._running_lock:
-                self._running.add(thread)
-            thread.start()
+        while not self._stopping.is_set() and self._start_next_backup():
+            pass
+
+    def _start_next_backup(self) -> bool:
+        """Start backing up the oldest waiting request if a slot is free; whether it did."""
+        # The slot first: a request taken without one would be kept from other workers that
+        # may have a slot free.
+        slot = self.operations.try_acquire()
+        if slot is None:
+            return False
+        request = self.inbox.take_next()
+        if request is None:
+            slot.release()
+            return False
+        thread = threading.Thread(
+            target=self._run_backups,
+            args=(slot, request),
+            name=f"backup-{request.backup_id}",
+            daemon=True,
+        )
+        with self._running_lock:
+            self._running.add(thread)
+        thread.start()
+        return True
 
     def _run_backups(self, slot: Slot, request: BackupRequest | None) -> None:
         """Back `request` up, then every next waiting one, all under the same slot."""

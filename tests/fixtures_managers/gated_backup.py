@@ -1,7 +1,9 @@
 """A backup manager that holds each backup, slot taken, until the test opens its gate.
 
 Options: `record_socket`, the test's datagram socket, as for RecordingManager; `gate_prefix`:
-backup `<id>` waits for one datagram on the abstract socket `<gate_prefix>/<id>`.  It reports:
+backup `<id>` waits for one datagram on the abstract socket `<gate_prefix>/<id>`;
+`one_backup_per_worker`: a worker that runs a backup takes no other at once, so that backups
+running together run in different processes.  It reports:
 
   started <id> pid=<pid>                      holds a slot and waits at its gate
   finished <id>                               recorded; the slot is released right after
@@ -46,7 +48,10 @@ class GatedBackupManager(BackupManager):
         self.record(f"finished {request.backup_id}")
 
     def _start_waiting_backups(self) -> None:
-        super()._start_waiting_backups()
+        if not self.options.get("one_backup_per_worker"):
+            super()._start_waiting_backups()
+        elif not self._running:
+            self._start_next_backup()
         self.record(
             f"looked pid={os.getpid()} requests={self.inbox.count()} running={len(self._running)}",
             droppable=True,

@@ -7,6 +7,7 @@ failing test shows the timeline instead of a bare timeout.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -59,7 +60,13 @@ def matches(candidate: Event, /, **fields: Any) -> bool:
 class RunningStack:
     """`supervisor run -c CONFIG` in a child process, with its console captured to a file."""
 
-    def __init__(self, config: Path, state_dir: Path, *args: str) -> None:
+    def __init__(
+        self,
+        config: Path,
+        state_dir: Path,
+        *args: str,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.console_path = config.parent / "console.log"
         self.events = EventTail(state_dir / EVENTS_FILE)
@@ -69,6 +76,7 @@ class RunningStack:
                 stdout=console,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                env={**os.environ, **(environment or {})},
             )
 
     def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:

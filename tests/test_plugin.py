@@ -1,0 +1,73 @@
+"""The pytest plugin, used from a test suite of its own (pytester), as a user would."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SERVICES = """
+[services.steady]
+command = ["sleep", "1000"]
+start_seconds = 0
+
+[services.crasher]
+command = ["sleep", "1000"]
+start_seconds = 0
+restart = { backoff = { initial = 0.01, jitter = 0.0 } }
+"""
+
+GIVES_UP = """
+def test_crasher_gives_up(stack):
+    limit = {"crasher.restart.start_limit": {"burst": 3, "interval": 10}}
+    s = stack("services.toml", overrides=limit)
+    s.wait_ready(timeout=10)
+    for _ in range(4):
+        s.fault("crasher", "kill")
+    s.wait_state("crasher", "fatal", timeout=10)
+    assert s.events(unit="crasher", to="starting").count == 4
+    assert s.state("steady") == "running"
+"""
+
+EXPLAINS = """
+def test_waits_fail_with_the_timeline(stack):
+    s = stack("services.toml")
+    s.wait_ready(timeout=10)
+    s.wait_state("steady", "fatal", timeout=0.5)
+"""
+
+LEAKS = """
+def test_a_leak_fails_the_test(stack):
+    s = stack("services.toml", overrides={"leaky": {
+        "command": ["sh", "-c", "env -u SUPERVISOR_SENTINEL setsid sleep 1000 & exec sleep 1000"],
+        "start_seconds": 0,
+    }})
+    s.wait_ready(timeout=10)
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makefile(".toml", services=SERVICES)
+    return pytester
+
+
+def test_a_restart_policy_test_reads_like_the_question(suite: pytest.Pytester):
+    suite.makepyfile(GIVES_UP)
+    result = suite.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_missed_wait_shows_what_happened_instead(suite: pytest.Pytester):
+    suite.makepyfile(EXPLAINS)
+    result = suite.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*timed out after 0.5s waiting for steady to be fatal*"])
+    result.stdout.fnmatch_lines(['*"unit": "steady", "from": "starting", "to": "running"*'])
+
+
+def test_a_process_that_outlives_its_stack_fails_the_test(suite: pytest.Pytester):
+    suite.makepyfile(LEAKS)
+    result = suite.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*outlived its stack: * sleep*"])

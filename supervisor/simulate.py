@@ -34,9 +34,9 @@ from typing import Any
 from supervisor.config import Plan, ProcessPlan
 from supervisor.policy import Action, ExitStatus, History, decide, is_success
 from supervisor.schedule import Schedule
+from supervisor.unit import FINAL_STATES
 
 Event = dict[str, Any]
-FINAL = frozenset({"stopped", "exited", "fatal"})
 
 
 class _Step(IntEnum):
@@ -126,7 +126,7 @@ class Simulation:
             finished = "the group ended"
         elif out_of_time:
             finished = f"the duration ({self._duration:g}s) was reached"
-        elif all(u.state in FINAL for u in self._units.values() if u.scheduled):
+        elif all(u.state in FINAL_STATES for u in self._units.values() if u.scheduled):
             finished = "nothing more happens: every simulated process has ended"
         else:
             finished = "nothing more happens: no exit is scheduled any more"
@@ -156,7 +156,7 @@ class Simulation:
         event = {"event": "state", "time": round(self._now, 6), "unit": unit.plan.name}
         event |= {"from": previous, "to": state, "cause": cause, **details}
         self._events.append(event)
-        if state in FINAL and unit.failure_status is not None:
+        if state in FINAL_STATES and unit.failure_status is not None:
             self._first_failure = self._first_failure or unit
             if unit.plan.settings.critical and not self._stopping:
                 self._begin_stop(f"critical unit {unit.plan.name} failed for good")
@@ -225,7 +225,7 @@ class Simulation:
         self._events[-1]["cause"] = cause
         for service in reversed(self._plan.services):
             for unit in self._units.values():
-                if unit.plan.service != service or unit.state in FINAL:
+                if unit.plan.service != service or unit.state in FINAL_STATES:
                     continue
                 unit.generation += 1
                 if unit.state == "backoff":
@@ -236,7 +236,7 @@ class Simulation:
                 self._transition(unit, "exited", f"stopped cleanly: killed by {stop_signal}")
 
     def _judge_end(self) -> None:
-        if not all(unit.state in FINAL for unit in self._units.values()):
+        if not all(unit.state in FINAL_STATES for unit in self._units.values()):
             return
         first = self._first_failure
         self._group_status = first.failure_status or 0 if first else 0

@@ -1,0 +1,1 @@
+"""The timeline report: `events.jsonl` drawn as a text timeline or a self-contained HTML page."""

@@ -27,6 +27,7 @@ SUMMARY_WIDTH = 150
 ROW_HEIGHT = 30
 BAR_HEIGHT = 14
 HEADER_HEIGHT = 50  # the axis labels and the labels of the group's lines
+END_MARGIN = 12
 LABEL_GAP = 70  # group labels closer than this move up a line, so they never overlap
 WIDTH = LABEL_WIDTH + TRACK_WIDTH + SUMMARY_WIDTH
 
@@ -161,7 +162,8 @@ def _svg(timeline: Timeline) -> str:
     height = HEADER_HEIGHT + ROW_HEIGHT * max(len(timeline.rows), 1) + 8
 
     def x(seconds: float) -> float:
-        return LABEL_WIDTH + seconds / end * TRACK_WIDTH
+        # The end stays clear of the summary column, so a marker there is never cut.
+        return LABEL_WIDTH + seconds / end * (TRACK_WIDTH - END_MARGIN)
 
     parts = [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}"'
@@ -224,8 +226,10 @@ def _span(span: Span, unit: str, middle: float, x: Scale) -> str:
 
 def _marker(marker: Marker, middle: float, x: Scale) -> str:
     tip = f"{marker.unit} at {format_offset(marker.time)}: {marker.describe()}\n{marker.cause}"
+    # What was done to a process sits above its bar, clear of what the process did next.
+    y = middle - BAR_HEIGHT / 2 - 2 if marker.kind in ("kill", "fault") else middle
     return (
-        f'<g class="marker {marker.kind}">{_marker_shape(marker.kind, x(marker.time), middle)}'
+        f'<g class="marker {marker.kind}">{_marker_shape(marker.kind, x(marker.time), y)}'
         f"<title>{escape(tip)}</title></g>"
     )
 
@@ -274,7 +278,7 @@ def _table(timeline: Timeline) -> str:
     happenings += [(g.time, "(group)", g.describe(), g.cause) for g in timeline.group]
     happenings.sort(key=lambda happening: happening[0])
     rows = [
-        f'<tr><td class="time">{format_offset(time)}</td><td>{escape(unit)}</td>'
+        f'<tr><td class="time">{time:.3f}s</td><td>{escape(unit)}</td>'
         f"<td>{escape(what)}</td><td>{escape(cause)}</td></tr>"
         for time, unit, what, cause in happenings
     ]

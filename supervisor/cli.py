@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from supervisor import config
+from supervisor.chaos import add_chaos_command, run_chaos_command
 from supervisor.ctl import run_command
 from supervisor.faults import KINDS
 from supervisor.planview import describe_plan, plan_as_json
@@ -81,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     fault.add_argument("--signal", metavar="SIG", help="kill: the signal (default KILL)")
 
+    add_chaos_command(command)
+
     logs = command("logs", "print a process's log, or follow it")
     logs.add_argument("name", metavar="NAME", help="a process, or a service")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
@@ -97,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return plan.only(only) if only else plan
 
     try:
-        if args.command not in ("check", "run"):
+        if args.command not in ("check", "run", "chaos"):
             # Only the running supervisor judges the whole file (a reload may be fixing it).
             return run_command(args, config.state_dir_of(args.config))
         plan = load()
@@ -107,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         print(json.dumps(plan_as_json(plan), indent=2) if args.json else describe_plan(plan))
         return 0
+    if args.command == "chaos":
+        return run_chaos_command(args)
     status = Supervisor(plan, load_plan=load).run()
     # Every file is closed and every child is gone: skip the interpreter's teardown, which
     # would add tens of milliseconds to every stop of the stack.

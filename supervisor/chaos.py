@@ -1,0 +1,181 @@
+"""`supervisor chaos`: kill random processes on a seeded schedule and check invariants.
+
+The stack runs from a copy of the services file, with its state in a temporary directory, so a
+chaos run never disturbs a stack already running from the same file. A process is only killed
+while its start limit has room for one more restart, so the stack keeps running for the whole
+duration instead of giving up (which would only prove the start limit works). Invariants:
+- every crash under a restarting policy is restarted within the delay its policy chose + 50 ms,
+  counted from the moment the supervisor saw the exit (a SIGKILLed process can take a while to
+  die, e.g. in the middle of an fsync; that time is reported, not judged);
+- every unit's transitions form an unbroken chain (each `from` is the previous `to`): no event
+  was lost;
+- `status` answers every time it is asked;
+- no process outlives the group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from supervisor.config import ProcessPlan, load
+from supervisor.testing.harness import Event
+from supervisor.testing.stack import Stack, write_test_config
+
+RESTART_SLACK = 0.05
+STATUS_TIMEOUT = 1.0
+
+
+@dataclass
+class Verdict:
+    kills: int = 0
+    restarts_checked: int = 0
+    worst_overshoot: float = 0.0
+    worst_exit_seen: float = 0.0  # from the kill to the supervisor seeing the exit
+    status_failures: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def render(self, duration: float, seed: int, group_status: int | None) -> str:
+        lines = [
+            f"chaos: {'PASS' if self.passed else 'FAIL'} after {duration:.0f}s (seed {seed})",
+            f"  processes killed              {self.kills}",
+            f"  restarts checked              {self.restarts_checked}",
+            f"  worst restart beyond delay    {self.worst_overshoot * 1000:.1f} ms"
+            f" (allowed {RESTART_SLACK * 1000:.0f} ms)",
+            f"  worst kill-to-exit seen       {self.worst_exit_seen * 1000:.1f} ms",
+            f"  status failed to answer       {self.status_failures} times",
+            f"  group exit status             {group_status}",
+        ]
+        if self.violations:
+            lines.append(f"  violations ({len(self.violations)}):")
+            lines += [f"    - {violation}" for violation in self.violations[:15]]
+            if len(self.violations) > 15:
+                lines.append(f"    ... and {len(self.violations) - 15} more")
+        return "\n".join(lines)
+
+
+def _time(event: Event) -> float:
+    return datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).timestamp()
+
+
+def check_restarts(events: list[Event], verdict: Verdict) -> None:
+    """Each kill is followed, for its unit, by backoff then starting within delay + slack."""
+    for index, fault in enumerate(events):
+        if fault.get("event") != "fault" or fault.get("kind") != "kill":
+            continue
+        following = [
+            e
+            for e in events[index + 1 :]
+            if e.get("event") == "state" and e["unit"] == fault["unit"]
+        ]
+        if len(following) < 2 or following[0]["to"] != "backoff":
+            continue  # the policy did not restart it, or the run ended first: nothing to time
+        backoff, start = following[0], following[1]
+        if start["to"] != "starting":
+            continue  # stopped while waiting: the group was shutting down
+        verdict.worst_exit_seen = max(verdict.worst_exit_seen, _time(backoff) - _time(fault))
+        overshoot = _time(start) - _time(backoff) - backoff.get("delay", 0.0)
+        verdict.restarts_checked += 1
+        verdict.worst_overshoot = max(verdict.worst_overshoot, overshoot)
+        if overshoot > RESTART_SLACK:
+            verdict.violations.append(
+                f"{fault['unit']}: restarted {overshoot * 1000:.0f} ms after its delay"
+            )
+
+
+def check_chains(events: list[Event], verdict: Verdict) -> None:
+    last: dict[str, str] = {}
+    for event in events:
+        if event.get("event") != "state":
+            continue
+        unit = event["unit"]
+        if unit in last and event["from"] != last[unit]:
+            verdict.violations.append(
+                f"{unit}: went {event['from']} -> {event['to']} after being {last[unit]}"
+            )
+        last[unit] = event["to"]
+
+
+def _has_restart_budget(process: ProcessPlan, stack: Stack) -> bool:
+    """True while one more restart stays within the process's start limit (with a second of
+    margin on the window, so a restart about to leave it is still counted)."""
+    limit = process.settings.restart.start_limit
+    since = time.time() - limit.interval - 1.0
+    restarts = stack.events(event="state", unit=process.name, to="backoff")
+    return sum(_time(event) > since for event in restarts) < limit.burst - 1
+
+
+def _victims(stack: Stack, verdict: Verdict) -> list[dict[str, Any]]:
+    started = time.monotonic()
+    try:
+        processes = stack.status()
+    except (OSError, TimeoutError, AssertionError) as error:
+        verdict.status_failures += 1
+        verdict.violations.append(f"status did not answer: {error}")
+        return []
+    if time.monotonic() - started > STATUS_TIMEOUT:
+        verdict.status_failures += 1
+        verdict.violations.append("status took longer than 1 s to answer")
+    return [p for p in processes if p["state"] == "running" and p["pid"]]
+
+
+def run_chaos(config: Path, duration: float, seed: int, mean_interval: float) -> int:
+    chance = random.Random(seed)
+    verdict = Verdict()
+    # Kept afterwards, so `supervisor report` can draw the run: the verdict says where.
+    scratch = Path(tempfile.mkdtemp(prefix="supervisor-chaos-"))
+    state_dir = scratch / "state"
+    copy = write_test_config(config, scratch / "services.toml", state_dir, {})
+    plans = {process.name: process for process in load(copy).processes}
+    stack = Stack(copy, state_dir)
+    group_status = None
+    try:
+        stack.wait_ready(timeout=60)
+        deadline = time.monotonic() + duration
+        while time.monotonic() < deadline:
+            # The schedule is seeded: the same seed kills in the same rhythm.
+            time.sleep(min(chance.expovariate(1 / mean_interval), deadline - time.monotonic()))
+            victims = [
+                victim
+                for victim in _victims(stack, verdict)
+                if victim["name"] in plans and _has_restart_budget(plans[victim["name"]], stack)
+            ]
+            if victims:
+                victim = chance.choice(sorted(victims, key=lambda p: p["name"]))
+                reply = stack.control("fault", name=victim["name"], kind="kill", arguments={})
+                verdict.kills += bool(reply.get("ok"))
+        group_status = stack.stop()
+    finally:
+        stack.close()
+        for process in stack.leftovers():
+            verdict.violations.append(f"outlived the group: {process.pid} {process.name()}")
+            process.kill()
+    events = list(stack.events())
+    check_restarts(events, verdict)
+    check_chains(events, verdict)
+    print(verdict.render(duration, seed, group_status))
+    print(f"  events                        {state_dir / 'events.jsonl'}")
+    return 0 if verdict.passed else 1
+
+
+def add_chaos_command(command: Any) -> None:
+    chaos = command("chaos", "kill random processes on a seeded schedule and check invariants")
+    chaos.add_argument("--duration", type=float, default=60.0, metavar="SECONDS")
+    chaos.add_argument("--seed", type=int, default=7)
+    chaos.add_argument(
+        "--interval", type=float, default=1.0, metavar="SECONDS", help="mean time between kills"
+    )
+
+
+def run_chaos_command(args: argparse.Namespace) -> int:
+    return run_chaos(Path(args.config), args.duration, args.seed, args.interval)

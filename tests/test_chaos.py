@@ -1,0 +1,65 @@
+"""A short chaos run: random kills on a seeded schedule, and every invariant holds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from supervisor.chaos import Verdict, check_chains, check_restarts
+
+WriteConfig = Callable[[str], Path]
+
+STACK = """
+[services.db]
+command = ["sleep", "1000"]
+start_seconds = 0
+restart = { policy = "always", start_limit = { burst = 20, interval = 60 } }
+
+[services.api]
+command = ["sh", "-c", "sleep 1000 & exec sleep 1000"]
+start_seconds = 0
+workers = 3
+depends_on = ["db"]
+restart = { start_limit = { burst = 5, interval = 60 } }
+"""
+
+
+def test_a_short_chaos_run_passes(write_config: WriteConfig, tmp_path: Path):
+    config = write_config(STACK)
+    schedule = ["--duration", "6", "--interval", "0.2", "--seed", "3"]
+    result = subprocess.run(
+        [sys.executable, "-m", "supervisor", "chaos", "-c", str(config), *schedule],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # where the run keeps its events
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("chaos: PASS after 6s (seed 3)")
+    killed = int(next(line for line in result.stdout.splitlines() if "killed" in line).split()[-1])
+    assert killed >= 10
+
+
+def state(unit: str, before: str, after: str, at: str, **extra: object) -> dict:
+    return {"event": "state", "unit": unit, "from": before, "to": after, "timestamp": at, **extra}
+
+
+def test_the_verdict_catches_a_late_restart_and_a_lost_event():
+    events = [
+        state("a", "stopped", "starting", "2026-01-01T00:00:00Z"),
+        state("a", "starting", "running", "2026-01-01T00:00:01Z"),
+        {"event": "fault", "unit": "a", "kind": "kill", "timestamp": "2026-01-01T00:00:02Z"},
+        state("a", "running", "backoff", "2026-01-01T00:00:02.010Z", delay=0.1),
+        state("a", "backoff", "starting", "2026-01-01T00:00:02.300Z"),
+        state("a", "running", "stopping", "2026-01-01T00:00:03Z"),
+    ]
+    verdict = Verdict()
+    check_restarts(events, verdict)
+    check_chains(events, verdict)
+    assert verdict.violations == [
+        "a: restarted 190 ms after its delay",
+        "a: went running -> stopping after being starting",
+    ]

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from runtime_support import TIMEOUT, Child, Children, Inbox, binary_argv
+from managers_support import ServiceProcesses
+from runtime_support import TIMEOUT, Child, Inbox
 from structlog.testing import capture_logs
 
 from supervisor.managers.backup import SLOTS_DIR, BackupManager
@@ -29,24 +30,17 @@ GATED = "fixtures_managers.gated_backup.GatedBackupManager"
 
 
 @pytest.fixture
+def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
+    processes = ServiceProcesses(tmp_path)
+    yield processes
+    processes.close()
+
+
+@pytest.fixture
 def records() -> Iterator[Inbox]:
     inbox = Inbox()
     yield inbox
     inbox.close()
-
-
-@pytest.fixture
-def notify() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
-
-
-@pytest.fixture
-def children(tmp_path: Path) -> Iterator[Children]:
-    started = Children(tmp_path)
-    yield started
-    started.kill_all()
 
 
 class Gates:
@@ -73,15 +67,10 @@ def gates() -> Iterator[Gates]:
 
 
 def start_workers(
-    children: Children,
-    notify: Inbox,
-    state_dir: Path,
-    count: int,
-    **options: object,
+    services: ServiceProcesses, state_dir: Path, count: int, **options: object
 ) -> list[Child]:
-    workers = []
-    for number in range(1, count + 1):
-        spec = ServiceSpec(
+    specs = [
+        ServiceSpec(
             process=f"cinder-backup#{number}",
             service="cinder-backup",
             binary="cinder-backup",
@@ -91,10 +80,9 @@ def start_workers(
             workers=count,
             state_dir=str(state_dir),
         )
-        workers.append(children.start(binary_argv("cinder-backup"), spec=spec, notify=notify))
-    for _ in workers:
-        notify.expect("READY=1")
-    return workers
+        for number in range(1, count + 1)
+    ]
+    return [services.start(spec) for spec in specs]
 
 
 def gated_options(
@@ -170,7 +158,7 @@ def assert_backed_up(state_dir: Path, contents: dict[str, bytes]) -> None:
 
 
 def test_workers_never_run_more_backups_together_than_the_shared_limit(
-    tmp_path: Path, children: Children, notify: Inbox, records: Inbox, gates: Gates
+    tmp_path: Path, services: ServiceProcesses, records: Inbox, gates: Gates
 ):
     state_dir = tmp_path / "state"
     limit, total = 2, 6
@@ -178,7 +166,7 @@ def test_workers_never_run_more_backups_together_than_the_shared_limit(
     # Three workers of one backup each could run three at once: only the limit they share,
     # across their processes, holds them to two.
     options = gated_options(records, gates, limit, one_backup_per_worker=True)
-    workers = start_workers(children, notify, state_dir, 3, **options)
+    workers = start_workers(services, state_dir, 3, **options)
     for backup_id in contents:
         submit(state_dir, backup_id)
 
@@ -219,11 +207,11 @@ def test_workers_never_run_more_backups_together_than_the_shared_limit(
 
 
 def test_a_worker_waits_while_another_holds_the_slot_and_a_killed_holder_frees_it(
-    tmp_path: Path, children: Children, notify: Inbox, records: Inbox, gates: Gates
+    tmp_path: Path, services: ServiceProcesses, records: Inbox, gates: Gates
 ):
     state_dir = tmp_path / "state"
     contents = make_volumes(state_dir, 2)
-    workers = start_workers(children, notify, state_dir, 2, **gated_options(records, gates, 1))
+    workers = start_workers(services, state_dir, 2, **gated_options(records, gates, 1))
     pids = {worker.pid: worker for worker in workers}
 
     submit(state_dir, "bk-1")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import TIMEOUT, Children, Inbox, ManualClock, binary_argv, volume_spec
+from managers_support import ServiceProcesses, wait_until
+from runtime_support import ManualClock, volume_spec
 from structlog.testing import capture_logs
 
 from supervisor.managers.capabilities import CapabilityReport, publish, report_path
@@ -167,21 +167,14 @@ def test_one_line_is_logged_when_what_the_scheduler_knows_changes(
 
 
 @pytest.fixture
-def notify() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
-
-
-@pytest.fixture
-def children(tmp_path: Path) -> Iterator[Children]:
-    started = Children(tmp_path)
-    yield started
-    started.kill_all()
+def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
+    processes = ServiceProcesses(tmp_path)
+    yield processes
+    processes.close()
 
 
 def test_the_scheduler_process_learns_what_each_volume_process_reports(
-    tmp_path: Path, children: Children, notify: Inbox
+    tmp_path: Path, services: ServiceProcesses
 ):
     state_dir = tmp_path / "state"
     ticking = {"periodic_interval": 0.02, "periodic_fuzzy_delay": 0}
@@ -194,7 +187,7 @@ def test_the_scheduler_process_learns_what_each_volume_process_reports(
             backend=backend,
             options={**base.options, **ticking},
         )
-        children.start(binary_argv("cinder-volume"), spec=spec, notify=notify)
+        services.start(spec)
     scheduler_spec = replace(
         base,
         process="cinder-scheduler",
@@ -204,10 +197,7 @@ def test_the_scheduler_process_learns_what_each_volume_process_reports(
         backend=None,
         options={"scheduler_manager": "supervisor.managers.scheduler.SchedulerManager", **ticking},
     )
-    scheduler = children.start(binary_argv("cinder-scheduler"), spec=scheduler_spec, notify=notify)
+    scheduler = services.start(scheduler_spec)
     both = re.compile(r"backend capabilities changed count=2 backends='node1@lvm-1 .*node1@lvm-2 ")
-    deadline = time.monotonic() + TIMEOUT
-    while not both.search(scheduler.stderr()):
-        assert time.monotonic() < deadline, scheduler.stderr()
-        time.sleep(0.01)
+    wait_until(lambda: both.search(scheduler.stderr()), "summary naming both backends")
     assert scheduler.stop() == 0

@@ -12,24 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import TIMEOUT, Children, Inbox, binary_argv, volume_spec
+from managers_support import ServiceProcesses, wait_until
+from runtime_support import TIMEOUT, volume_spec
 
 from supervisor.managers.capabilities import report_path
 from supervisor.managers.volume import GIB, VolumeManager
 
 
 @pytest.fixture
-def notify() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
-
-
-@pytest.fixture
-def children(tmp_path: Path) -> Iterator[Children]:
-    started = Children(tmp_path)
-    yield started
-    started.kill_all()
+def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
+    processes = ServiceProcesses(tmp_path)
+    yield processes
+    processes.close()
 
 
 def make_volume(backend_dir: Path, name: str, size: int) -> None:
@@ -40,19 +34,15 @@ def make_volume(backend_dir: Path, name: str, size: int) -> None:
 
 
 def wait_for_report(path: Path, accept: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    report: dict[str, Any] | None = None
-    while time.monotonic() < deadline:
-        if path.exists():
-            report = json.loads(path.read_text())
-            if accept(report):
-                return report
-        time.sleep(0.01)
-    raise AssertionError(f"no acceptable report in {path} within {TIMEOUT}s; last: {report}")
+    def acceptable_report() -> dict[str, Any] | None:
+        report = json.loads(path.read_text()) if path.exists() else None
+        return report if report is not None and accept(report) else None
+
+    return wait_until(acceptable_report, f"acceptable report in {path}")
 
 
 def test_the_volume_service_publishes_its_backends_capacity(
-    tmp_path: Path, children: Children, notify: Inbox
+    tmp_path: Path, services: ServiceProcesses
 ):
     state_dir = tmp_path / "state"
     backend_dir = state_dir / "volumes" / "lvm-1"
@@ -62,8 +52,7 @@ def test_the_volume_service_publishes_its_backends_capacity(
     spec = replace(
         spec, options={**spec.options, "periodic_interval": 0.02, "periodic_fuzzy_delay": 0}
     )
-    child = children.start(binary_argv("cinder-volume"), spec=spec, notify=notify)
-    notify.expect("READY=1")
+    child = services.start(spec)
 
     path = report_path(state_dir, "node1@lvm-1")
     report = wait_for_report(path, lambda report: True)

@@ -13,9 +13,21 @@ from supervisor.chaos import add_chaos_command, run_chaos_command
 from supervisor.ctl import run_command
 from supervisor.faults import KINDS
 from supervisor.planview import describe_plan, plan_as_json
+from supervisor.report.command import add_report_command, run_report
+from supervisor.simulateview import add_simulate_command, run_simulate
 from supervisor.supervisor import Supervisor
 
 EXIT_CONFIG_INVALID = 2
+
+
+def add_config_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "-c",
+        "--config",
+        default="services.toml",
+        metavar="FILE",
+        help="the services file (default: ./services.toml)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,13 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument(
-            "-c",
-            "--config",
-            default="services.toml",
-            metavar="FILE",
-            help="the services file (default: ./services.toml)",
-        )
+        add_config_option(sub)
         return sub
 
     def names(sub: argparse.ArgumentParser, help: str) -> None:
@@ -83,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     fault.add_argument("--signal", metavar="SIG", help="kill: the signal (default KILL)")
 
     add_chaos_command(command)
+    add_simulate_command(commands, add_config_option)
+    add_report_command(commands, add_config_option)
 
     logs = command("logs", "print a process's log, or follow it")
     logs.add_argument("name", metavar="NAME", help="a process, or a service")
@@ -99,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = config.load(args.config)
         return plan.only(only) if only else plan
 
+    if args.command == "simulate":
+        return run_simulate(args)
+    if args.command == "report":
+        return run_report(args)
     try:
         if args.command not in ("check", "run", "chaos"):
             # Only the running supervisor judges the whole file (a reload may be fixing it).

@@ -10,7 +10,7 @@ from supervisor.config import Plan, ProcessPlan
 from supervisor.policy import RestartPolicy
 
 
-def _restart_summary(policy: RestartPolicy) -> str:
+def restart_summary(policy: RestartPolicy) -> str:
     backoff, limit = policy.backoff, policy.start_limit
     return (
         f"{policy.policy}; backoff {backoff.initial:g}s x{backoff.factor:g} up to {backoff.max:g}s"
@@ -74,7 +74,7 @@ def describe_plan(plan: Plan) -> str:
             ]
         rows += [
             ("argv", shlex.join(process.argv)),
-            ("restart", _restart_summary(process.settings.restart)),
+            ("restart", restart_summary(process.settings.restart)),
         ]
         lines += [f"  {key:<9} {value}" for key, value in rows]
     return "\n".join(lines)

@@ -34,7 +34,7 @@ from typing import Any
 from supervisor.config import Plan, ProcessPlan
 from supervisor.policy import Action, ExitStatus, History, decide, is_success
 from supervisor.schedule import Schedule
-from supervisor.unit import FINAL_STATES
+from supervisor.states import FINAL_STATES
 
 Event = dict[str, Any]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from supervisor import config
-from supervisor.planview import _restart_summary as restart_summary
+from supervisor.planview import restart_summary
 from supervisor.schedule import Schedule, ScheduleError, parse_duration, parse_schedule
 from supervisor.simulate import Simulation, SimulationResult, processes_named
 

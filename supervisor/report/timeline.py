@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from supervisor.unit import FINAL_STATES
+from supervisor.states import FINAL_STATES
 
 Event = dict[str, Any]
 

@@ -19,7 +19,7 @@ restart = { backoff = { initial = 0.01, jitter = 0.0 } }
 
 GIVES_UP = """
 def test_crasher_gives_up(stack):
-    limit = {"crasher.restart.start_limit": {"burst": 3, "interval": 10}}
+    limit = {"crasher.restart.start_limit": {"burst": 3, "interval": 60}}
     s = stack("services.toml", overrides=limit)
     s.wait_ready(timeout=10)
     for _ in range(4):

@@ -176,7 +176,7 @@ class CommandHandler:
         self._supervisor.events.emit(
             "fault", unit=unit.name, kind=kind, cause=done, pid=pid, **arguments
         )
-        return {"ok": True, "process": unit.name, "done": done}
+        return {"ok": True, "process": unit.name, "done": done, "pid": pid}
 
     def _shutdown(self, connection: Connection, request: Message) -> None:
         self._waiters.append(_Waiter(connection, "exit", []))

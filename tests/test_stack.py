@@ -137,3 +137,44 @@ def test_sighup_reaches_every_manager_as_reset(
     still = stack.select(event="state", unit="cinder-scheduler")
     assert still[-1]["to"] == "running" and still[-1]["pid"] == running["pid"]
     assert stack.stop() == 0
+
+
+def test_a_backend_that_cannot_be_built_is_skipped_and_the_others_run(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    config = write_config(
+        OPTIONS
+        + f"""
+        broken_backends = ["lvm-2"]
+        [services.cinder-volume]
+        backends = ["lvm-1", "lvm-2"]
+        manager = "fixtures_managers.backends.PickyVolumeManager"
+        {TEST_MANAGERS_ENV}
+        """
+    )
+    stack = run_stack(config)
+    stack.wait_event(event="state", unit="cinder-volume@lvm-1", to="running")
+    fatal = stack.wait_event(event="state", unit="cinder-volume@lvm-2", to="fatal")
+    assert fatal["cause"] == "exit status 78: a restart cannot heal this"
+    assert len(stack.select(event="state", unit="cinder-volume@lvm-2", to="starting")) == 1
+    assert not stack.select(event="service", action="failed")
+    assert stack.stop() == 78
+
+
+def test_when_no_backend_starts_the_service_fails_with_cinders_message(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    config = write_config(
+        OPTIONS
+        + f"""
+        broken_backends = ["lvm-1", "lvm-2"]
+        [services.cinder-volume]
+        backends = ["lvm-1", "lvm-2"]
+        manager = "fixtures_managers.backends.PickyVolumeManager"
+        {TEST_MANAGERS_ENV}
+        """
+    )
+    stack = run_stack(config)
+    assert stack.wait_exit() == 78
+    failed = stack.wait_event(event="service", action="failed", service="cinder-volume")
+    assert failed["cause"] == "No volume service(s) started successfully, terminating."

@@ -7,7 +7,9 @@ For every peer, in one run on this host:
 * bring-up: from launching the daemon until 3 (and 100) children have each written a line;
 * stop: from SIGTERM to the daemon until it has exited and all 100 children are gone;
 * idle CPU (% of one core) and RSS of the daemon while it supervises 100 children;
-* survivors: children and grandchildren still alive 1 s after the daemon is SIGKILLed.
+* survivors: children and grandchildren still alive 1 s after the daemon is SIGKILLed;
+* flood: restart latency again, without and then with services that write to stdout as fast as
+  the peer takes it into rotating log files, and that throughput (see `measure_flood`).
 
 Peers: ``ours`` (``supervisor run``), ``bare`` (a fork/exec + waitpid loop written below: the
 floor), ``supervisord`` and ``circus`` (installed with pip into a cached throwaway venv) and
@@ -17,6 +19,8 @@ Every child is the same shell one-liner, ``echo up $$ > FIFO; exec sleep 3600``:
 short line (atomic, being under PIPE_BUF) to a FIFO the bench listens on, then becomes a
 sleeping process with the same pid.  The bench makes itself a child subreaper, so every process
 a peer leaves behind is re-parented to the bench, where it is counted and then killed.
+
+`--only-flood` runs the flood test alone; `--no-flood` leaves it out.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import math
 import os
 import platform
 import random
+import re
 import select
 import shlex
 import shutil
@@ -61,6 +66,20 @@ SETTLE_BEFORE_KILL = 0.5
 SURVIVOR_WAIT = 1.0
 MIN_KILLS_BEFORE_BUDGET = 5
 CHILD_STOP_TIMEOUT = 10
+SMALL_STACK = 3
+
+# The flood test: rotation of every flood log, the output's shape, and how long to wait for it.
+FLOOD_LOG_MAX_BYTES = 10 * MIB
+FLOOD_LOG_BACKUPS = 2
+FLOOD_BLOCK = 64 * 1024
+FLOOD_LINE = 128
+FLOOD_DIGITS = 20
+FLOOD_MARK = re.compile(
+    rb"(?<![0-9])([0-9]{%d})-{%d}\n" % (FLOOD_DIGITS, FLOOD_LINE - FLOOD_DIGITS - 1)
+)
+FLOOD_START_TIMEOUT = 20.0
+SETTLE_BEFORE_FLOOD = 1.0
+MB = 1_000_000
 
 # The targets our supervisor is held to; ratios are against the bare loop.
 TARGET_RESTART_RATIO = 1.2
@@ -116,6 +135,51 @@ def bare_loop(count: int, argv: list[str]) -> None:
         children.discard(pid)
         if not stopping:
             spawn()
+
+
+# ----------------------------------------------------------------------------------------------
+# The flood: a service that writes to stdout as fast as its supervisor reads.  It runs as a
+# script of its own (`flood_command`), so every peer can start it from a one-line command.
+
+
+def flood_writer(block: int, line: int, digits: int) -> None:
+    """Write `block`-byte blocks of `line`-byte lines to stdout, forever, as fast as it goes.
+
+    Each block opens with a marker line holding the block's number, so the bench can tell from
+    the tail of a log file how many bytes have reached the log so far, whatever was rotated away.
+    """
+    import sys
+
+    out = sys.stdout.buffer
+    filler = (b"x" * (line - 1) + b"\n") * (block // line - 1)
+    dashes = b"-" * (line - digits - 1)
+    number = 0
+    while True:
+        out.write(b"%0*d%s\n" % (digits, number, dashes) + filler)
+        number += 1
+
+
+def flood_command(run_dir: Path) -> list[str]:
+    """Write the flood script into run_dir; returns the argv that runs it."""
+    script = run_dir / "flood.py"
+    call = f"flood_writer({FLOOD_BLOCK}, {FLOOD_LINE}, {FLOOD_DIGITS})"
+    script.write_text(inspect.getsource(flood_writer) + f"\n\n{call}\n")
+    return [sys.executable, "-I", str(script)]
+
+
+def flood_landed(log: Path) -> int:
+    """Bytes of flood output in a log so far, counted to the end of the newest block whose marker
+    is in the log's tail or, just after a rotation, in its first backup's; 0 before the first."""
+    for path in (log, log.with_name(f"{log.name}.1")):
+        try:
+            with open(path, "rb") as file:
+                file.seek(max(os.fstat(file.fileno()).st_size - 2 * FLOOD_BLOCK, 0))
+                marks = FLOOD_MARK.findall(file.read())
+        except FileNotFoundError:
+            continue
+        if marks:
+            return (int(marks[-1]) + 1) * FLOOD_BLOCK
+    return 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,6 +380,8 @@ class Settings:
     min_age: float
     circus_check_delay: float
     cache_dir: Path
+    flood_budget: float
+    floods: int
 
 
 class Peer:
@@ -344,7 +410,19 @@ class Peer:
         """What was configured to make the comparison fair, for the report."""
         return ""
 
-    def command(self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool) -> list[str]:
+    def flood_capture(self) -> str | None:
+        """How the peer is set up to write a service's output to rotating log files, for the
+        report; None: the bench has no such set-up for it, and it sits the flood test out."""
+        return None
+
+    def flood_log(self, run_dir: Path, number: int) -> Path:
+        """The current log file of flood process `number` (1, 2, ...)."""
+        raise NotImplementedError
+
+    def command(
+        self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool, floods: int = 0
+    ) -> list[str]:
+        """Write the configuration: `count` children and `floods` flood processes."""
         raise NotImplementedError
 
 
@@ -358,7 +436,9 @@ class BarePeer(Peer):
     def configuration(self) -> str:
         return "respawns in the waitpid loop with no delay; SIGTERM is forwarded to every child"
 
-    def command(self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool) -> list[str]:
+    def command(
+        self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool, floods: int = 0
+    ) -> list[str]:
         argv = ["/bin/sh", "-c", child_script(fifo, grandchild=grandchild)]
         source = inspect.getsource(bare_loop) + f"\nbare_loop({count}, {argv!r})\n"
         return [sys.executable, "-I", "-c", source]
@@ -397,13 +477,37 @@ class OursPeer(Peer):
             "daemon stdout/stderr to a file"
         )
 
-    def command(self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool) -> list[str]:
+    def flood_capture(self) -> str:
+        return (
+            f"[services.flood] workers={self.settings.floods}, start_seconds=0; [supervisor] "
+            f"log_max_bytes={FLOOD_LOG_MAX_BYTES}, log_backups={FLOOD_LOG_BACKUPS} (stdout and "
+            "stderr to state_dir/logs/flood#N.log; also, prefixed, to the daemon's console)"
+        )
+
+    def flood_log(self, run_dir: Path, number: int) -> Path:
+        return run_dir / "state" / "logs" / f"flood#{number}.log"
+
+    def command(
+        self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool, floods: int = 0
+    ) -> list[str]:
         argv = ["/bin/sh", "-c", child_script(fifo, grandchild=grandchild)]
         config = run_dir / "services.toml"
+        flood = (
+            "[services.flood]\n"
+            f"command = {json.dumps(flood_command(run_dir))}\n"
+            f"workers = {floods}\n"
+            "start_seconds = 0\n"
+            "\n"
+            if floods
+            else ""
+        )
         config.write_text(
             "[supervisor]\n"
             f"state_dir = {json.dumps(str(run_dir / 'state'))}\n"
+            f"log_max_bytes = {FLOOD_LOG_MAX_BYTES}\n"
+            f"log_backups = {FLOOD_LOG_BACKUPS}\n"
             "\n"
+            f"{flood}"
             "[services.child]\n"
             f"command = {json.dumps(argv)}\n"
             f"workers = {count}\n"
@@ -478,9 +582,39 @@ class SupervisordPeer(PipPeer):
             "nodaemon=true, no control socket"
         )
 
-    def command(self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool) -> list[str]:
+    def flood_capture(self) -> str:
+        return (
+            f"[program:flood] numprocs={self.settings.floods} (from 1), startsecs=0, "
+            "autorestart=true, "
+            f"redirect_stderr=true, stdout_logfile=flood_N.log, stdout_logfile_maxbytes="
+            f"{FLOOD_LOG_MAX_BYTES}, stdout_logfile_backups={FLOOD_LOG_BACKUPS} (its default, "
+            "AUTO, also captures, to files of 50 MB with 10 backups)"
+        )
+
+    def flood_log(self, run_dir: Path, number: int) -> Path:
+        return run_dir / f"flood_{number}.log"
+
+    def command(
+        self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool, floods: int = 0
+    ) -> list[str]:
         argv = ["/bin/sh", "-c", child_script(fifo, grandchild=grandchild)]
         config = run_dir / "supervisord.conf"
+        flood = (
+            "\n"
+            "[program:flood]\n"
+            f"command = {shlex.join(flood_command(run_dir)).replace('%', '%%')}\n"
+            f"numprocs = {floods}\n"
+            "numprocs_start = 1\n"
+            "process_name = %(program_name)s_%(process_num)d\n"
+            "autorestart = true\n"
+            "startsecs = 0\n"
+            "redirect_stderr = true\n"
+            f"stdout_logfile = {run_dir / 'flood_%(process_num)d.log'}\n"
+            f"stdout_logfile_maxbytes = {FLOOD_LOG_MAX_BYTES}\n"
+            f"stdout_logfile_backups = {FLOOD_LOG_BACKUPS}\n"
+            if floods
+            else ""
+        )
         config.write_text(
             "[supervisord]\n"
             "nodaemon = true\n"
@@ -499,6 +633,7 @@ class SupervisordPeer(PipPeer):
             f"stopwaitsecs = {CHILD_STOP_TIMEOUT}\n"
             "stdout_logfile = NONE\n"
             "stderr_logfile = NONE\n"
+            f"{flood}"
         )
         return [str(self.venv / "bin" / "supervisord"), "-n", "-c", str(config)]
 
@@ -519,9 +654,38 @@ class CircusPeer(PipPeer):
             "it only notices dead children on that poll), ipc endpoints, no multicast/stats/httpd"
         )
 
-    def command(self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool) -> list[str]:
+    def flood_capture(self) -> str:
+        return (
+            f"{self.settings.floods} watchers flood1.. with copy_env=true, warmup_delay=0, "
+            f"stdout_stream.class=FileStream, filename=floodN.log, max_bytes="
+            f"{FLOOD_LOG_MAX_BYTES}, backup_count={FLOOD_LOG_BACKUPS} (by default circus captures "
+            "nothing: a child writes to circusd's own stdout); stderr is not captured"
+        )
+
+    def flood_log(self, run_dir: Path, number: int) -> Path:
+        return run_dir / f"flood{number}.log"
+
+    def command(
+        self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool, floods: int = 0
+    ) -> list[str]:
         args = shlex.join(["-c", child_script(fifo, grandchild=grandchild)])
         config = run_dir / "circus.ini"
+        flood = ""
+        if floods:
+            flood_cmd, *flood_args = flood_command(run_dir)
+            flood = "".join(
+                "\n"
+                f"[watcher:flood{number}]\n"
+                f"cmd = {flood_cmd}\n"
+                f"args = {shlex.join(flood_args)}\n"
+                "warmup_delay = 0\n"
+                "copy_env = True\n"
+                "stdout_stream.class = FileStream\n"
+                f"stdout_stream.filename = {self.flood_log(run_dir, number)}\n"
+                f"stdout_stream.max_bytes = {FLOOD_LOG_MAX_BYTES}\n"
+                f"stdout_stream.backup_count = {FLOOD_LOG_BACKUPS}\n"
+                for number in range(1, floods + 1)
+            )
         config.write_text(
             "[circus]\n"
             f"check_delay = {self.settings.circus_check_delay:g}\n"
@@ -540,6 +704,7 @@ class CircusPeer(PipPeer):
             "warmup_delay = 0\n"
             f"graceful_timeout = {CHILD_STOP_TIMEOUT}\n"
             "copy_env = True\n"
+            f"{flood}"
         )
         return [str(self.venv / "bin" / "circusd"), str(config)]
 
@@ -570,7 +735,9 @@ class S6Peer(Peer):
             "respawn); the daemon is s6-svscan, each child has its own s6-supervise"
         )
 
-    def command(self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool) -> list[str]:
+    def command(
+        self, run_dir: Path, count: int, fifo: Path, *, grandchild: bool, floods: int = 0
+    ) -> list[str]:
         scan = run_dir / "scan"
         script = child_script(fifo, grandchild=grandchild, ready_fd=self.ready_fd)
         for index in range(1, count + 1):
@@ -593,19 +760,28 @@ PEER_CLASSES: dict[str, type[Peer]] = {
 
 
 class Stack:
-    """A peer's daemon supervising `count` children, launched in a fresh directory."""
+    """A peer's daemon supervising `count` children (and `floods` flood processes), launched in
+    a fresh directory; its own stdout and stderr go to `console`, by default a file there."""
 
     def __init__(
-        self, peer: Peer, run_dir: Path, count: int, run_id: str, *, grandchild: bool = False
+        self,
+        peer: Peer,
+        run_dir: Path,
+        count: int,
+        run_id: str,
+        *,
+        grandchild: bool = False,
+        floods: int = 0,
+        console: Path | None = None,
     ) -> None:
         self.peer = peer
         self.count = count
         run_dir.mkdir(parents=True)
         self.run_dir = run_dir
-        self.log_path = run_dir / "daemon.log"
+        self.log_path = console or run_dir / "daemon.log"
         fifo = run_dir / "lines"
         self.listener = LineListener(fifo)
-        argv = peer.command(run_dir, count, fifo, grandchild=grandchild)
+        argv = peer.command(run_dir, count, fifo, grandchild=grandchild, floods=floods)
         env = dict(os.environ, **{MARKER_ENV: run_id})
         with open(self.log_path, "wb") as out:
             actions = [
@@ -717,7 +893,9 @@ class Stack:
 
 
 @dataclass
-class PeerResult:
+class Result:
+    """One peer's part of a test; `skipped` says why it did not run."""
+
     name: str
     title: str
     version: str = ""
@@ -725,8 +903,11 @@ class PeerResult:
     skipped: str | None = None
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PeerResult(Result):
     restart_ms: list[float] = field(default_factory=list)
-    restart_failures: int = 0
     bringup_ms: dict[str, list[float]] = field(default_factory=dict)
     stop_ms: dict[str, list[float]] = field(default_factory=dict)
     leftovers_after_stop: int = 0
@@ -743,11 +924,29 @@ class PeerResult:
     survivor_helpers: int | None = None
 
 
+@dataclass
+class FloodResult(Result):
+    quiet_ms: list[float] = field(default_factory=list)
+    flood_ms: list[float] = field(default_factory=list)
+    flood_bytes: list[int] = field(default_factory=list)  # per flood process, into its logs
+    flood_seconds: float | None = None
+    flood_daemon_cpu_pct: float | None = None
+
+
 def log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def measure_restarts(stack: Stack, settings: Settings, result: PeerResult) -> None:
+def measure_restarts(
+    stack: Stack,
+    settings: Settings,
+    samples: list[float],
+    notes: list[str],
+    *,
+    kills: int,
+    budget: float,
+    what: str,
+) -> None:
     """SIGKILL the longest-running child and time until its successor's line arrives.
 
     A child is killed only once it is min_age old, and then after a random extra pause, so the
@@ -757,14 +956,11 @@ def measure_restarts(stack: Stack, settings: Settings, result: PeerResult) -> No
     """
     rng = random.Random(20240601)
     jitter = max(settings.kill_jitter, stack.peer.poll_period)
-    budget_end = time.monotonic() + settings.restart_budget
+    budget_end = time.monotonic() + budget
     running = dict(stack.listener.started)
-    for number in range(settings.kills):
+    for number in range(kills):
         if number >= MIN_KILLS_BEFORE_BUDGET and time.monotonic() > budget_end:
-            result.notes.append(
-                f"restart test stopped after {number} kills, at its "
-                f"{settings.restart_budget:g} s budget"
-            )
+            notes.append(f"{what} stopped after {number} kills, at its {budget:g} s budget")
             return
         victim = min(running, key=running.__getitem__)
         kill_at = max(running[victim] + settings.min_age, time.monotonic())
@@ -785,9 +981,42 @@ def measure_restarts(stack: Stack, settings: Settings, result: PeerResult) -> No
             if new:
                 successor = new[0]
         if successor is None:
-            result.restart_failures += 1
             raise stack.failure(f"kill {number + 1}: no successor within {RESTART_TIMEOUT} s")
-        result.restart_ms.append((stack.listener.started[successor] - started) * 1000)
+        samples.append((stack.listener.started[successor] - started) * 1000)
+
+
+def measure_flood(stack: Stack, settings: Settings, result: FloodResult) -> None:
+    """Restart latency while the flood runs, and the flood's bytes that reached the logs then.
+
+    Measuring starts once every flood process has a block in its log, plus a moment to settle.
+    """
+    logs = [stack.peer.flood_log(stack.run_dir, number) for number in range(1, settings.floods + 1)]
+
+    def landed() -> list[int]:
+        return [flood_landed(path) for path in logs]
+
+    deadline = time.monotonic() + FLOOD_START_TIMEOUT
+    while 0 in landed():
+        if time.monotonic() > deadline:
+            raise stack.failure(f"the flood did not reach every log within {FLOOD_START_TIMEOUT} s")
+        stack.pump(0.05)
+    stack.pump_until(time.monotonic() + SETTLE_BEFORE_FLOOD)
+    before, cpu_before, started = landed(), cpu_ns(stack.pid), time.monotonic()
+    measure_restarts(
+        stack,
+        settings,
+        result.flood_ms,
+        result.notes,
+        kills=settings.kills,
+        budget=settings.flood_budget,
+        what="flood run",
+    )
+    after, cpu_after, ended = landed(), cpu_ns(stack.pid), time.monotonic()
+    result.flood_bytes = [end - start for start, end in zip(before, after, strict=True)]
+    if min(result.flood_bytes) < 0:
+        raise stack.failure("a flood process restarted during the measurement")
+    result.flood_seconds = ended - started
+    result.flood_daemon_cpu_pct = (cpu_after - cpu_before) / (result.flood_seconds * 1e9) * 100
 
 
 def measure_idle(stack: Stack, settings: Settings, result: PeerResult) -> None:
@@ -846,21 +1075,27 @@ def measure_survivors(
         result.survivor_helpers = sum(map(is_alive, helpers))
 
 
-def run_peer(peer: Peer, settings: Settings, work: Path, run_id: str) -> PeerResult:
-    result = PeerResult(peer.name, peer.title)
-    reason = peer.unavailable()
-    if reason:
-        result.skipped = reason
-        return result
-    try:
-        peer.prepare()
-    except BenchError as error:
-        result.skipped = str(error)
-        return result
+def prepared(peer: Peer, result: Result) -> bool:
+    """Get the peer ready and note its version and configuration; False if it cannot run."""
+    result.skipped = peer.unavailable()
+    if result.skipped is None:
+        try:
+            peer.prepare()
+        except BenchError as error:
+            result.skipped = str(error)
+    if result.skipped is not None:
+        return False
     result.version = peer.version()
     result.configuration = peer.configuration()
+    return True
+
+
+def run_peer(peer: Peer, settings: Settings, work: Path, run_id: str) -> PeerResult:
+    result = PeerResult(peer.name, peer.title)
+    if not prepared(peer, result):
+        return result
     base = work / peer.name
-    for count in sorted({3, settings.many}):
+    for count in sorted({SMALL_STACK, settings.many}):
         label = str(count)
         result.bringup_ms[label] = []
         result.stop_ms[label] = []
@@ -871,9 +1106,17 @@ def run_peer(peer: Peer, settings: Settings, work: Path, run_id: str) -> PeerRes
                 with Stack(peer, run_dir, count, run_id) as stack:
                     up = stack.wait_children(count)
                     result.bringup_ms[label].append((up - stack.launched) * 1000)
-                    if round_number == 0 and count == 3:
+                    if round_number == 0 and count == SMALL_STACK:
                         log(f"{peer.name}: restart latency over {settings.kills} kills")
-                        measure_restarts(stack, settings, result)
+                        measure_restarts(
+                            stack,
+                            settings,
+                            result.restart_ms,
+                            result.notes,
+                            kills=settings.kills,
+                            budget=settings.restart_budget,
+                            what="restart test",
+                        )
                     if round_number == 0 and count == settings.many:
                         log(f"{peer.name}: idle CPU and RSS over {settings.idle_seconds:g} s")
                         stack.pump_until(time.monotonic() + SETTLE_BEFORE_IDLE)
@@ -898,6 +1141,48 @@ def run_peer(peer: Peer, settings: Settings, work: Path, run_id: str) -> PeerRes
         result.notes.append(
             f"{result.leftovers_after_stop} processes were still alive 1 s after a graceful stop"
         )
+    return result
+
+
+def run_flood(peer: Peer, settings: Settings, work: Path, run_id: str) -> FloodResult:
+    """Restart latency of a small stack, quiet and then beside `settings.floods` floods."""
+    result = FloodResult(peer.name, peer.title)
+    capture = peer.flood_capture()
+    if capture is None:
+        result.skipped = "the bench sets up no capture of its services' output to log files"
+        return result
+    if not prepared(peer, result):
+        return result
+    result.configuration = capture
+    for floods in (0, settings.floods):
+        label = f"with {floods} flood(s)" if floods else "quiet"
+        log(f"{peer.name}: restart latency over {settings.kills} kills, {label}")
+        try:
+            with Stack(
+                peer,
+                work / peer.name / f"flood{floods}",
+                SMALL_STACK,
+                run_id,
+                floods=floods,
+                console=Path(os.devnull),
+            ) as stack:
+                stack.wait_children(SMALL_STACK)
+                if floods:
+                    measure_flood(stack, settings, result)
+                else:
+                    measure_restarts(
+                        stack,
+                        settings,
+                        result.quiet_ms,
+                        result.notes,
+                        kills=settings.kills,
+                        budget=settings.flood_budget,
+                        what="quiet run",
+                    )
+        except (BenchError, OSError) as error:
+            result.errors.append(f"{label}: {error}")
+            log(f"{peer.name}: {result.errors[-1]}")
+            break
     return result
 
 
@@ -948,13 +1233,30 @@ def survivors_text(result: PeerResult) -> str:
     return text
 
 
+def spread(samples: list[float]) -> str:
+    return f"min/max {fmt_ms(min(samples))}/{fmt_ms(max(samples))} over {len(samples)} kills"
+
+
+def peer_notes(result: Result, extra: list[str]) -> list[str]:
+    """The report's notes on one peer: how it ran, `extra` facts, its own notes and errors."""
+    prefix = f"- {result.title}"
+    if result.skipped:
+        return [f"{prefix}: skipped — {result.skipped}"]
+    lines = [f"{prefix} ({result.version}): {result.configuration}."]
+    if extra:
+        lines.append("  " + "; ".join(extra) + ".")
+    lines += [f"  {note}." for note in result.notes]
+    lines += [f"  ERROR: {error}" for error in result.errors]
+    return lines
+
+
 def key_numbers(result: PeerResult, many: int) -> dict[str, float | None]:
     return {
         "restart_p50": median(result.restart_ms),
         "restart_p90": p90(result.restart_ms),
-        "bringup_3": median(result.bringup_ms.get("3", [])),
+        "bringup_3": median(result.bringup_ms.get(str(SMALL_STACK), [])),
         "bringup_many": median(result.bringup_ms.get(str(many), [])),
-        "stop_3": median(result.stop_ms.get("3", [])),
+        "stop_3": median(result.stop_ms.get(str(SMALL_STACK), [])),
         "stop_many": median(result.stop_ms.get(str(many), [])),
     }
 
@@ -970,8 +1272,7 @@ def report(results: list[PeerResult], settings: Settings) -> str:
     by_name = {result.name: result for result in results}
     floor = key_numbers(by_name["bare"], many) if "bare" in by_name else {}
     lines = [
-        f"## Supervisor benchmark — {platform.node()}, {os.cpu_count()} cores, "
-        f"Linux {platform.release()}, Python {platform.python_version()}",
+        "## Restart, bring-up, stop, idle cost and orphans",
         "",
         f"{settings.kills} kills (each child at least {settings.min_age:g} s old, then a random "
         f"pause of up to {settings.kill_jitter:g} s or the peer's poll period), "
@@ -1030,18 +1331,10 @@ def report(results: list[PeerResult], settings: Settings) -> str:
         lines.append(f"| {result.title} | " + " | ".join(cells) + " |")
     lines += ["", "Notes:", f"- idle CPU is measured with {CPU_METHOD}."]
     for result in results:
-        prefix = f"- {result.title}"
-        if result.skipped:
-            lines.append(f"{prefix}: skipped — {result.skipped}")
-            continue
-        lines.append(f"{prefix} ({result.version}): {result.configuration}.")
         numbers = key_numbers(result, many)
-        extra = [f"stop of 3: {fmt_ms(numbers['stop_3'])}"]
+        extra = [f"stop of {SMALL_STACK}: {fmt_ms(numbers['stop_3'])}"]
         if result.restart_ms:
-            extra.append(
-                f"restart min/max {fmt_ms(min(result.restart_ms))}/"
-                f"{fmt_ms(max(result.restart_ms))} over {len(result.restart_ms)} kills"
-            )
+            extra.append(f"restart {spread(result.restart_ms)}")
         if result.helper_count:
             extra.append(
                 f"{result.helper_count} helper process(es) beside the daemon "
@@ -1052,9 +1345,74 @@ def report(results: list[PeerResult], settings: Settings) -> str:
             )
         if result.survivor_helpers:
             extra.append(f"{result.survivor_helpers} helper(s) also survived the daemon's SIGKILL")
-        lines.append("  " + "; ".join(extra) + ".")
-        lines += [f"  {note}." for note in result.notes]
-        lines += [f"  ERROR: {error}" for error in result.errors]
+        lines += peer_notes(result, extra)
+    return "\n".join(lines)
+
+
+def flood_numbers(result: FloodResult) -> dict[str, float | None]:
+    numbers = {
+        "quiet_p50": median(result.quiet_ms),
+        "flood_p50": median(result.flood_ms),
+        "quiet_p90": p90(result.quiet_ms),
+        "flood_p90": p90(result.flood_ms),
+    }
+    seconds = result.flood_seconds
+    return {
+        **numbers,
+        "p50_ratio": ratio(numbers["flood_p50"], numbers["quiet_p50"]),
+        "p90_ratio": ratio(numbers["flood_p90"], numbers["quiet_p90"]),
+        "flood_mb_per_s": sum(result.flood_bytes) / seconds / MB if seconds else None,
+    }
+
+
+def report_flood(results: list[FloodResult], settings: Settings) -> str:
+    lines = [
+        "## Restart latency beside an output flood",
+        "",
+        f"Each peer supervises {SMALL_STACK} cheap children set up as for the restart test, "
+        f"first alone (quiet), then beside {settings.floods} flood process(es), each writing "
+        f"{FLOOD_BLOCK // 1024} KiB blocks of {FLOOD_LINE}-byte lines to stdout as fast as the "
+        f"peer reads them into its log files (rotated at {FLOOD_LOG_MAX_BYTES // MIB} MiB, "
+        f"{FLOOD_LOG_BACKUPS} backups). Up to {settings.kills} kills per run, within "
+        f"{settings.flood_budget:g} s, each child at least {settings.min_age:g} s old, then a "
+        f"random pause of up to {settings.kill_jitter:g} s or the peer's poll period. Every "
+        "daemon's own stdout and stderr go to /dev/null: for ours that is the console, which "
+        "repeats every line of output with a prefix. Ratios in parentheses are flood against "
+        "quiet. The flood's rate counts the bytes that reached the log files while the kills "
+        "ran (block markers read back from the files), in MB/s (10^6 bytes); daemon CPU is in "
+        "% of one core over that window, all its threads.",
+        "",
+        "| peer | restart p50 quiet | restart p50 flood | restart p90 quiet "
+        "| restart p90 flood | flood into logs | daemon CPU |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        if result.skipped:
+            lines.append(f"| {result.title} | skipped: {result.skipped} |||||| ")
+            continue
+        numbers = flood_numbers(result)
+        rate, cpu = numbers["flood_mb_per_s"], result.flood_daemon_cpu_pct
+        lines.append(
+            f"| {result.title} | {fmt_ms(numbers['quiet_p50'])} "
+            f"| {with_ratio(numbers['flood_p50'], numbers['quiet_p50'])} "
+            f"| {fmt_ms(numbers['quiet_p90'])} "
+            f"| {with_ratio(numbers['flood_p90'], numbers['quiet_p90'])} "
+            f"| {f'{rate:.0f} MB/s' if rate is not None else '-'} "
+            f"| {f'{cpu:.0f} %' if cpu is not None else '-'} |"
+        )
+    lines += ["", "Notes:"]
+    for result in results:
+        extra = [
+            f"{what} restart {spread(samples)}"
+            for what, samples in (("quiet", result.quiet_ms), ("flood", result.flood_ms))
+            if samples
+        ]
+        if result.flood_seconds:
+            rates = ", ".join(
+                f"{size / result.flood_seconds / MB:.0f}" for size in result.flood_bytes
+            )
+            extra.append(f"MB/s per flood process: {rates} over {result.flood_seconds:.1f} s")
+        lines += peer_notes(result, extra)
     return "\n".join(lines)
 
 
@@ -1071,7 +1429,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated peers to run (default: {','.join(ALL_PEERS)})",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write raw numbers here")
-    parser.add_argument("--kills", type=int, help="SIGKILLs for restart latency (default 30)")
+    parser.add_argument(
+        "--kills", type=int, help="SIGKILLs per restart-latency run (default 30), flood test too"
+    )
     parser.add_argument(
         "--restart-budget",
         type=float,
@@ -1104,8 +1464,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=Path(tempfile.gettempdir()) / "cinder-stack-bench-cache",
         help="where the pip-installed peers are kept between runs",
     )
+    parser.add_argument(
+        "--flood-budget",
+        type=float,
+        help="like --restart-budget, for each run of the flood test (default 20)",
+    )
+    parser.add_argument(
+        "--floods", type=int, default=2, help="flood processes beside the children (default 2)"
+    )
+    flood = parser.add_mutually_exclusive_group()
+    flood.add_argument("--only-flood", action="store_true", help="run only the flood test")
+    flood.add_argument("--no-flood", action="store_true", help="leave the flood test out")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.floods < 1:
+        parser.error("--floods must be at least 1")
+    return args
 
 
 def choose_peers(spec: str) -> list[str]:
@@ -1136,6 +1510,8 @@ def main(argv: list[str] | None = None) -> int:
         min_age=args.min_age,
         circus_check_delay=args.circus_check_delay,
         cache_dir=args.cache_dir,
+        flood_budget=args.flood_budget or (10.0 if args.quick else 20.0),
+        floods=args.floods,
     )
     names = choose_peers(args.peers)
     # SIGINT too: a shell may have started the bench with SIGINT ignored.
@@ -1145,10 +1521,13 @@ def main(argv: list[str] | None = None) -> int:
     run_id = f"{os.getpid()}-{time.time_ns()}"
     work = Path(tempfile.mkdtemp(prefix="cinder-stack-bench-"))
     results: list[PeerResult] = []
+    floods: list[FloodResult] = []
     started = time.monotonic()
     try:
-        for name in names:
+        for name in [] if args.only_flood else names:
             results.append(run_peer(PEER_CLASSES[name](settings), settings, work, run_id))
+        for name in [] if args.no_flood else names:
+            floods.append(run_flood(PEER_CLASSES[name](settings), settings, work, run_id))
     except KeyboardInterrupt:
         log("interrupted; cleaning up")
         return 130
@@ -1159,7 +1538,15 @@ def main(argv: list[str] | None = None) -> int:
             log(f"work directory kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(report(results, settings))
+    sections = [
+        f"# Supervisor benchmark — {platform.node()}, {os.cpu_count()} cores, "
+        f"Linux {platform.release()}, Python {platform.python_version()}"
+    ]
+    if results:
+        sections.append(report(results, settings))
+    if floods:
+        sections.append(report_flood(floods, settings))
+    print("\n\n".join(sections))
     if args.json:
         payload = {
             "host": {
@@ -1175,6 +1562,7 @@ def main(argv: list[str] | None = None) -> int:
                 {**asdict(result), "summary": key_numbers(result, settings.many)}
                 for result in results
             ],
+            "flood": [{**asdict(result), "summary": flood_numbers(result)} for result in floods],
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         log(f"raw numbers written to {args.json}")

@@ -10,6 +10,7 @@ The exit status is what the supervisor's restart policy reads:
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Mapping
@@ -19,6 +20,12 @@ import structlog
 from setproctitle import setproctitle
 
 from supervisor.db.settings import InvalidOption
+from supervisor.runtime.faults import (
+    RAISE_SIGNAL,
+    FaultListener,
+    InjectedFault,
+    apply_start_fault,
+)
 from supervisor.runtime.loader import ManagerLoadError
 from supervisor.runtime.logs import configure_logging
 from supervisor.runtime.notify import Notifier
@@ -75,9 +82,11 @@ def _serve(
     except ManagerConstructionError:
         log.exception("cannot build the manager; not retrying", binary=binary, host=spec.host)
         return EXIT_CONFIG
+    apply_start_fault(service.manager, os.environ)
+    FaultListener.from_environ(service.manager)
     # Installed before start() so that a stop requested during a long init_host is queued and
     # honoured as soon as start() returns.
-    with SignalQueue(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+    with SignalQueue(signal.SIGTERM, signal.SIGINT, signal.SIGHUP, RAISE_SIGNAL) as signals:
         try:
             service.start()
         except Exception:
@@ -85,6 +94,8 @@ def _serve(
             return EXIT_START_FAILED
         for signum in signals:
             log.info("signal received", signal=signal.Signals(signum).name)
+            if signum == RAISE_SIGNAL:
+                raise InjectedFault("injected fault: an exception in the service loop")
             if signum != signal.SIGHUP:
                 break
             _reset(service)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -71,3 +73,26 @@ def test_a_process_that_outlives_its_stack_fails_the_test(suite: pytest.Pytester
     result = suite.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*outlived its stack: * sleep*"])
+
+
+README_EXAMPLE = """
+def test_volume_gives_up(stack):
+    s = stack("services.toml", overrides={
+        "cinder-volume.restart.start_limit": {"burst": 3, "interval": 60},
+        "web.command": ["sleep", "1000"],  # keep the example off a real port
+    })
+    s.wait_ready(timeout=30)
+    for _ in range(4):
+        s.fault("cinder-volume@lvm-1", "exit", code=1)
+    s.wait_state("cinder-volume@lvm-1", "fatal", timeout=30)
+    assert s.events(unit="cinder-volume@lvm-1", to="starting").count == 4
+    assert s.state("cinder-scheduler") == "running"
+"""
+
+
+def test_the_readme_example_runs_on_the_repository_stack(pytester: pytest.Pytester):
+    repository_stack = Path(__file__).parent.parent / "services.toml"
+    pytester.makefile(".toml", services=repository_stack.read_text())
+    pytester.makepyfile(README_EXAMPLE)
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)

@@ -2,7 +2,10 @@
 
 SQLite is set up for that: WAL, so readers never block the writer; a busy timeout, so a writer
 waits for the lock instead of failing; and transactions that take the write lock when they
-begin, where that timeout applies.
+begin, where that timeout applies.  A connection given the execution option `SINGLE_STATEMENT`
+runs each statement as its own transaction instead: the write lock is then held only while
+SQLite executes it, never while Python runs, which matters when a hundred processes share two
+CPUs and a lock holder can be preempted.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from supervisor.db.schema import metadata, services
+
+SINGLE_STATEMENT = "single_statement"
 
 
 def open_engine(url: str, *, busy_timeout: float) -> Engine:
@@ -79,6 +84,8 @@ def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def begin_immediate(connection: Any) -> None:
+        if connection.get_execution_options().get(SINGLE_STATEMENT):
+            return
         # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY if
         # another process wrote in between; taking the write lock up front waits instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -9,7 +9,7 @@ from types import TracebackType
 from sqlalchemy import Connection, delete, insert, inspect, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from supervisor.db.engine import ensure_schema, open_engine, sqlite_file_missing
+from supervisor.db.engine import SINGLE_STATEMENT, ensure_schema, open_engine, sqlite_file_missing
 from supervisor.db.schema import SERVICE_OBJECT_VERSION, services
 
 DEFAULT_BUSY_TIMEOUT = 5.0
@@ -88,9 +88,13 @@ class ServicesTable:
         self, service_id: int, key: ServiceKey, facts: ServiceFacts, now: datetime
     ) -> int:
         """Count one heartbeat; return the row id, a new one if an operator removed the row."""
+        with self._engine.connect() as connection:
+            connection.execution_options(**{SINGLE_STATEMENT: True})
+            counted = _count_heartbeat(connection, service_id, key, facts, now)
+            connection.commit()
+        if counted:
+            return service_id
         with self._engine.begin() as connection:
-            if _count_heartbeat(connection, service_id, key, facts, now):
-                return service_id
             # Removed (`service remove`) while the process lives: a live service reappears.
             service_id = _get_or_create(connection, key, facts, now).service_id
             _count_heartbeat(connection, service_id, key, facts, now)

@@ -76,7 +76,7 @@ class Heartbeat:
     def report_state(self) -> None:
         if self._manager_is_working():
             self._record()
-            self._notifier.send("WATCHDOG=1")
+            self._notifier.keepalive()
         self._publish_status()
 
     def close(self) -> None:

@@ -29,14 +29,26 @@ class Notifier:
         # supervisor as if they were this service.
         return cls(os.environ.pop(ENV_VAR, None))
 
-    def send(self, *assignments: str) -> None:
-        """Send one datagram of `KEY=value` lines; failures are logged, never raised."""
+    def send(self, *assignments: str, block: bool = True) -> None:
+        """Send one datagram of `KEY=value` lines; failures are logged, never raised.
+
+        A full queue at the supervisor's end (a few datagrams on Linux) makes a send wait until
+        the supervisor reads; with `block=False` the datagram is dropped instead.
+        """
         if self._socket is None:
             return
+        flags = 0 if block else socket.MSG_DONTWAIT
         try:
-            self._socket.sendto("\n".join(assignments).encode(), self._address)
+            self._socket.sendto("\n".join(assignments).encode(), flags, self._address)
+        except BlockingIOError:
+            pass
         except OSError as error:
             log.warning("cannot notify the supervisor", error=str(error))
+
+    def keepalive(self) -> None:
+        """WATCHDOG=1, never waited for: a heartbeat thread blocked on a supervisor that is not
+        reading would also hold up the service's stop, and the next keep-alive is due soon."""
+        self.send("WATCHDOG=1", block=False)
 
     def ready(self, status: str) -> None:
         self.send("READY=1", f"STATUS={status}")

@@ -14,6 +14,7 @@ from supervisor.ctl import run_command
 from supervisor.faults import KINDS
 from supervisor.planview import describe_plan, plan_as_json
 from supervisor.report.command import add_report_command, run_report
+from supervisor.servicecli import add_service_commands, run_service_command
 from supervisor.simulateview import add_simulate_command, run_simulate
 from supervisor.supervisor import Supervisor
 
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("name", metavar="NAME", help="a process, or a service")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="default 10")
+    add_service_commands(commands, add_config_option)
     return parser
 
 
@@ -111,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_simulate(args)
     if args.command == "report":
         return run_report(args)
+    if args.command == "service":
+        return run_service_command(args)
     try:
         if args.command not in ("check", "run", "chaos"):
             # Only the running supervisor judges the whole file (a reload may be fixing it).

@@ -284,7 +284,7 @@ def test_an_invalid_services_file_is_status_2(write_config: WriteConfig, capsys)
 
 def test_the_command_line_never_loads_sqlalchemy_until_a_service_command_runs():
     probe = (
-        "import sys, supervisor.servicecli, supervisor.supervisor; "
+        "import sys, supervisor.cli, supervisor.servicecli, supervisor.supervisor; "
         "sys.exit('sqlalchemy' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", probe]).returncode == 0

@@ -6,6 +6,7 @@ keep-alives its report_count is at least N.
 
 from __future__ import annotations
 
+import signal
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -182,6 +183,9 @@ def test_a_manager_that_is_not_working_sends_no_keepalive_and_its_row_ages(
     received = lines(notify.pending())
     assert f"STATUS={NOT_WORKING}" in received
     assert WATCHDOG not in received[received.index(f"STATUS={NOT_WORKING}") :]
+    # A reset (SIGHUP) does not make it work again, and READY=1 does not pretend otherwise.
+    child.send(signal.SIGHUP)
+    assert f"STATUS={NOT_WORKING}" in notify.expect("READY=1")[-1].splitlines()
 
     flag.unlink()
     notify.expect(f"STATUS={SERVING}")

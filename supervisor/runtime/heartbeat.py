@@ -71,7 +71,7 @@ class Heartbeat:
         self._utcnow = utcnow
         self._working = True
         self.database_reachable = True
-        self._status = SERVING  # what READY=1 said
+        self.status = SERVING  # what READY=1 said; what STATUS= said last
 
     def report_state(self) -> None:
         if self._manager_is_working():
@@ -132,8 +132,8 @@ class Heartbeat:
             status = DATABASE_UNREACHABLE
         else:
             status = SERVING
-        if status != self._status:
-            self._status = status
+        if status != self.status:
+            self.status = status
             self._notifier.status(status)
 
     def _describe(self, service_id: int | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from supervisor.db.settings import (
     report_interval,
     utc_now,
 )
-from supervisor.runtime.heartbeat import Heartbeat, register
+from supervisor.runtime.heartbeat import SERVING, Heartbeat, register
 from supervisor.runtime.loader import import_manager_class
 from supervisor.runtime.notify import Notifier
 from supervisor.runtime.timer import FixedIntervalTimer
@@ -150,7 +150,7 @@ class Service:
         # Cinder starts its RPC servers at this point; this stack has no message bus, so the
         # manager goes straight on to the hook that runs once it is reachable.
         self.manager.init_host_with_rpc()
-        self._notifier.ready("Serving")
+        self._notifier.ready(SERVING)
         log.info("service ready", topic=self.topic, host=self.host, service_id=self.service_id)
         if self.report_interval:
             self._heartbeat = Heartbeat(
@@ -188,7 +188,8 @@ class Service:
         try:
             self.manager.reset()
         finally:
-            self._notifier.ready("Serving")
+            # Back to what the heartbeat last reported, which a reset does not change.
+            self._notifier.ready(self._heartbeat.status if self._heartbeat else SERVING)
 
     def stop(self) -> None:
         """Stop the timers, letting a run in progress finish, then let the manager clean up."""

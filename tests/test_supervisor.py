@@ -47,6 +47,24 @@ def wait_for_pidfile(stack: RunningStack, path: Path) -> int:
     return int(path.read_text())
 
 
+def start_stubborn(
+    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path, stop_timeout: float
+) -> tuple[RunningStack, int]:
+    """A stack of one service that ignores SIGTERM, as does its grandchild (whose pid is
+    returned once it runs)."""
+    pidfile = tmp_path / "grandchild.pid"
+    config = write_config(
+        f"""
+        [services.stubborn]
+        command = {STUBBORN.format(pidfile=pidfile)}
+        start_seconds = 0
+        stop_timeout = {stop_timeout}
+        """
+    )
+    stack = run_stack(config)
+    return stack, wait_for_pidfile(stack, pidfile)
+
+
 def test_on_failure_backs_off_exponentially_then_hits_the_start_limit(
     write_config: WriteConfig, run_stack: RunStack
 ):
@@ -199,18 +217,8 @@ def test_a_requested_stop_is_clean_and_goes_in_reverse_start_order(
 def test_stop_escalates_to_sigkill_for_the_whole_process_group(
     write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
 ):
-    pidfile = tmp_path / "grandchild.pid"
-    config = write_config(
-        f"""
-        [services.stubborn]
-        command = {STUBBORN.format(pidfile=pidfile)}
-        start_seconds = 0
-        stop_timeout = 0.3
-        """
-    )
-    stack = run_stack(config)
+    stack, grandchild = start_stubborn(write_config, run_stack, tmp_path, stop_timeout=0.3)
     running = stack.wait_event(event="state", unit="stubborn", to="running")
-    grandchild = wait_for_pidfile(stack, pidfile)
     stack.signal(signal.SIGTERM)
     assert stack.wait_exit() == 128 + signal.SIGKILL
     kill = stack.wait_event(event="kill", unit="stubborn")
@@ -223,17 +231,7 @@ def test_stop_escalates_to_sigkill_for_the_whole_process_group(
 def test_a_second_sigint_kills_everything_at_once(
     write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
 ):
-    pidfile = tmp_path / "grandchild.pid"
-    config = write_config(
-        f"""
-        [services.stubborn]
-        command = {STUBBORN.format(pidfile=pidfile)}
-        start_seconds = 0
-        stop_timeout = 600
-        """
-    )
-    stack = run_stack(config)
-    wait_for_pidfile(stack, pidfile)
+    stack, _ = start_stubborn(write_config, run_stack, tmp_path, stop_timeout=600)
     stack.signal(signal.SIGINT)
     stack.wait_event(event="state", unit="stubborn", to="stopping")
     stack.signal(signal.SIGINT)

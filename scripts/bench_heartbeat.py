@@ -4,14 +4,17 @@
 Each worker is a separate process running the service's own heartbeat code (registration, then
 `Heartbeat.report_state` on a base manager) against the same database.  By default every worker
 beats at the same instants, the worst case for lock contention; `--spread` spreads them over the
-interval as processes started at different times would.  The first beat of each worker (which
-opens its connection) is left out of the figures.
+interval as processes started at different times would.  Beats start once every worker has
+registered, unless `--during-startup` has each worker beat as soon as it has registered, while
+the others are still importing and registering on the same CPUs.  The first beat of each worker
+(which opens its connection) is left out of the figures.
 
 Prints the wall-clock latency of one heartbeat (p50, p90, p99, max), the CPU time one heartbeat
 costs its process, and every error the heartbeats logged ("database is locked" among them).
 
     .venv/bin/python scripts/bench_heartbeat.py [--processes 100] [--interval 1] [--duration 20]
-                                                [--spread] [--database-url URL]
+                                                [--spread] [--during-startup]
+                                                [--database-url URL]
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between beats")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of beating")
     parser.add_argument("--spread", action="store_true", help="spread workers over the interval")
+    parser.add_argument(
+        "--during-startup", action="store_true", help="beat while other workers still start"
+    )
     parser.add_argument("--database-url", help="default: an SQLite file in a temporary directory")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -52,8 +58,7 @@ def main() -> int:
 def run_workers(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
     command = [sys.executable, __file__, "--database-url", url, "--processes", str(args.processes)]
     command += ["--interval", str(args.interval), "--duration", str(args.duration)]
-    if args.spread:
-        command.append("--spread")
+    command += ["--spread"] * args.spread + ["--during-startup"] * args.during_startup
     workers = [
         subprocess.Popen(
             [*command, "--worker", str(number)],
@@ -102,7 +107,7 @@ def run_worker(args: argparse.Namespace) -> int:
         notifier=Notifier(None),
     )
     print("registered", flush=True)
-    start_at = float(sys.stdin.readline())
+    start_at = time.time() if args.during_startup else float(sys.stdin.readline())
     offset = args.interval * number / args.processes if args.spread else 0.0
     latencies, cpu_times = [], []
     beats = int(args.duration / args.interval) + 1  # the first one only warms up
@@ -123,7 +128,12 @@ def report(args: argparse.Namespace, url: str, results: list[dict[str, Any]]) ->
     latencies = sorted(value for result in results for value in result["latencies"])
     cpu = [value for result in results for value in result["cpu"]]
     errors = Counter(error for result in results for error in result["errors"])
-    mode = "spread over the interval" if args.spread else "all at the same instants"
+    if args.during_startup:
+        mode = "each from its own registration, while the others start"
+    elif args.spread:
+        mode = "spread over the interval"
+    else:
+        mode = "all at the same instants"
     print(
         f"{args.processes} processes, a heartbeat every {args.interval:g}s ({mode}), "
         f"{args.duration:g}s, {url.split(':', 1)[0]}"

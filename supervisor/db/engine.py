@@ -1,11 +1,11 @@
 """Engines for the services table: many processes writing one SQLite file must never fail.
 
 SQLite is set up for that: WAL, so readers never block the writer; a busy timeout, so a writer
-waits for the lock instead of failing; and transactions that take the write lock when they
-begin, where that timeout applies.  A connection given the execution option `SINGLE_STATEMENT`
-runs each statement as its own transaction instead: the write lock is then held only while
-SQLite executes it, never while Python runs, which matters when a hundred processes share two
-CPUs and a lock holder can be preempted.
+waits for the lock instead of failing; and every statement its own transaction, so the write
+lock is held only while SQLite executes one statement, never while Python code runs.  That
+matters when a hundred processes share two CPUs: a process preempted inside a transaction would
+keep every other one waiting.  The table's operations are written to need no more (see
+`services`).  Other databases lock rows, and run ordinary transactions.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from sqlalchemy.exc import DBAPIError
 
 from supervisor.db.schema import metadata, services
 
-SINGLE_STATEMENT = "single_statement"
-
 
 def open_engine(url: str, *, busy_timeout: float) -> Engine:
     """An engine whose writes wait at most about `busy_timeout` seconds for the database."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
         _tune_sqlite(engine, busy_timeout)
         return engine
     connect_args: dict[str, Any] = {}
@@ -70,8 +68,6 @@ def _sqlite_file(url: URL) -> Path | None:
 def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: object) -> None:
-        # The driver must not start transactions behind SQLAlchemy's back: `begin` below does.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
         # Losing the last heartbeats to a power cut is harmless; an fsync per heartbeat is not.
@@ -81,11 +77,3 @@ def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def begin_immediate(connection: Any) -> None:
-        if connection.get_execution_options().get(SINGLE_STATEMENT):
-            return
-        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY if
-        # another process wrote in between; taking the write lock up front waits instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")

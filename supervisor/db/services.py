@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, inspect, select, update
+from sqlalchemy import Connection, Row, delete, insert, inspect, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from supervisor.db.engine import SINGLE_STATEMENT, ensure_schema, open_engine, sqlite_file_missing
+from supervisor.db.engine import ensure_schema, open_engine, sqlite_file_missing
 from supervisor.db.schema import SERVICE_OBJECT_VERSION, services
 
 DEFAULT_BUSY_TIMEOUT = 5.0
@@ -64,7 +65,11 @@ _ROW_COLUMNS = [services.c[field.name] for field in fields(ServiceRow)]
 
 
 class ServicesTable:
-    """The table behind one database URL; every method is one short transaction."""
+    """The table behind one database URL.
+
+    Every write is one statement that is right on its own, whatever ran between it and the
+    statement before: on SQLite each commits by itself (see `engine`).
+    """
 
     def __init__(self, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.url = url
@@ -88,13 +93,9 @@ class ServicesTable:
         self, service_id: int, key: ServiceKey, facts: ServiceFacts, now: datetime
     ) -> int:
         """Count one heartbeat; return the row id, a new one if an operator removed the row."""
-        with self._engine.connect() as connection:
-            connection.execution_options(**{SINGLE_STATEMENT: True})
-            counted = _count_heartbeat(connection, service_id, key, facts, now)
-            connection.commit()
-        if counted:
-            return service_id
         with self._engine.begin() as connection:
+            if _count_heartbeat(connection, service_id, key, facts, now):
+                return service_id
             # Removed (`service remove`) while the process lives: a live service reappears.
             service_id = _get_or_create(connection, key, facts, now).service_id
             _count_heartbeat(connection, service_id, key, facts, now)
@@ -158,32 +159,52 @@ def _get_or_create(
             *_matching(key.binary, key.host, key.process)
         )
     ).first()
-    stated = {
+    return _refresh(connection, found, facts, now) or _create(connection, key, facts, now)
+
+
+def _refresh(
+    connection: Connection, found: Row[Any] | None, facts: ServiceFacts, now: datetime
+) -> Registration | None:
+    """Restate the facts on the row found; None if there was none, or it was removed since."""
+    if found is None:
+        return None
+    stated = _stated(facts, now)
+    added_to_cluster = bool(facts.cluster_name) and not found.cluster_name
+    if added_to_cluster:
+        stated["cluster_name"] = facts.cluster_name
+    refreshed = connection.execute(
+        update(services).where(services.c.id == found.id).values(**stated)
+    )
+    return Registration(found.id, added_to_cluster) if refreshed.rowcount == 1 else None
+
+
+def _create(
+    connection: Connection, key: ServiceKey, facts: ServiceFacts, now: datetime
+) -> Registration:
+    created = connection.execute(
+        insert(services).values(
+            host=key.host,
+            binary=key.binary,
+            process=key.process,
+            report_count=0,
+            disabled=False,
+            created_at=now,
+            cluster_name=facts.cluster_name,
+            **_stated(facts, now),
+        )
+    )
+    return Registration(created.inserted_primary_key[0], bool(facts.cluster_name))
+
+
+def _stated(facts: ServiceFacts, now: datetime) -> dict[str, Any]:
+    """The columns every registration writes; a new row is already a heartbeat."""
+    return {
         "topic": facts.topic,
         "availability_zone": facts.availability_zone,
         "rpc_current_version": facts.rpc_version,
         "object_current_version": facts.object_version,
         "updated_at": now,
     }
-    if found is None:
-        created = connection.execute(
-            insert(services).values(
-                host=key.host,
-                binary=key.binary,
-                process=key.process,
-                report_count=0,
-                disabled=False,
-                created_at=now,
-                cluster_name=facts.cluster_name,
-                **stated,
-            )
-        )
-        return Registration(created.inserted_primary_key[0], bool(facts.cluster_name))
-    added_to_cluster = bool(facts.cluster_name) and not found.cluster_name
-    if added_to_cluster:
-        stated["cluster_name"] = facts.cluster_name
-    connection.execute(update(services).where(services.c.id == found.id).values(**stated))
-    return Registration(found.id, added_to_cluster)
 
 
 def _count_heartbeat(

@@ -1,7 +1,8 @@
 """The databases the services-table tests run against.
 
 SQLite always; PostgreSQL when SUPERVISOR_TEST_POSTGRES_URL names a reachable server
-(scripts/ci-postgres starts a throwaway one).  Each test gets the table afresh.
+(scripts/ci-postgres starts a throwaway one).  Each test gets the table afresh, so only one test
+session at a time may use a given PostgreSQL database.
 """
 
 from __future__ import annotations

@@ -56,7 +56,6 @@ class Supervisor:
         self._first_failure: Unit | None = None
         self._settling = False
         self._unsettled = False
-        self.ended = False
         self.started_at = clock()
 
     def run(self) -> int:
@@ -100,7 +99,6 @@ class Supervisor:
                 self.start_unit(unit, "supervisor started")
             loop.run(until=self._has_ended)
             status = self._exit_status()
-            self.ended = True
             events.emit("group", action="exit", status=status, cause=self._end_cause())
             self.commands.group_ended(status)
             return status

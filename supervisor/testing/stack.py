@@ -17,10 +17,11 @@ import psutil
 import tomlkit
 
 from supervisor.control import ControlClient
+from supervisor.faults import START_FAULTS
 from supervisor.testing.harness import Event, RunningStack, WaitTimeout, matches
 
 STACK_MARKER = "SUPERVISOR_TEST_STACK"
-_PROCESS_FAULTS = ("kill", "stop", "cont")
+_ENDS_THE_RUN = ("kill", "exit", "raise")
 
 
 class Events(Sequence[Event]):
@@ -136,15 +137,16 @@ class Stack:
     # -- acting --------------------------------------------------------------------------------
 
     def fault(self, name: str, kind: str, *, timeout: float = 30.0, **arguments: Any) -> None:
-        """Inject a fault; one that needs a live process first waits for a fresh one (not the
-        one the previous fault hit), so faults in a row each hit their own run."""
-        if kind not in ("crash-on-start", "slow-start"):
+        """Inject a fault; one that needs a live process first waits for a running one that no
+        earlier fault has ended, so faults in a row each hit their own run."""
+        hits_live_process = kind not in START_FAULTS
+        if hits_live_process:
             self._wait_fresh_run(name, timeout)
         with ControlClient(self.state_dir, timeout=timeout) as client:
             reply = client.request("fault", name=name, kind=kind, arguments=arguments)
         if not reply["ok"]:
             raise AssertionError(reply["error"])
-        if reply["pid"] is not None:
+        if kind in _ENDS_THE_RUN:
             self._faulted_pids[reply["process"]] = reply["pid"]
 
     def _wait_fresh_run(self, name: str, timeout: float) -> None:

@@ -22,11 +22,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.config import ProcessPlan, load
-from supervisor.testing.harness import Event
-from supervisor.testing.stack import Stack, write_test_config
+
+if TYPE_CHECKING:
+    from supervisor.testing.harness import Event
+    from supervisor.testing.stack import Stack
 
 RESTART_SLACK = 0.05
 STATUS_TIMEOUT = 1.0
@@ -130,6 +132,10 @@ def _victims(stack: Stack, verdict: Verdict) -> list[dict[str, Any]]:
 
 
 def run_chaos(config: Path, duration: float, seed: int, mean_interval: float) -> int:
+    # Here, not at the top: the CLI imports this module, and `supervisor run` must not carry
+    # psutil in its memory for a command it is not running.
+    from supervisor.testing.stack import Stack, write_test_config
+
     chance = random.Random(seed)
     verdict = Verdict()
     # Kept afterwards, so `supervisor report` can draw the run: the verdict says where.

@@ -129,10 +129,13 @@ class Unit:
     def start(self, cause: str) -> None:
         """Start from a final state, as an operator or the supervisor asks: a fresh history."""
         if self.is_final or self.state is State.WAITING:
-            self.has_run = False
-            self._history = History()
-            self.failure_status = None
-            self._spawn(cause)
+            self._spawn_afresh(cause)
+
+    def _spawn_afresh(self, cause: str) -> None:
+        self.has_run = False
+        self._history = History()
+        self.failure_status = None
+        self._spawn(cause)
 
     def wait_for_dependencies(self, cause: str) -> None:
         if self.is_final:
@@ -150,9 +153,7 @@ class Unit:
             self.stop(cause)
         else:
             self._cancel_timer()
-            self._history = History()
-            self.failure_status = None
-            self._spawn(cause)
+            self._spawn_afresh(cause)
 
     def replace_plan(self, plan: ProcessPlan) -> None:
         """Take a reloaded plan; it applies from the next start."""

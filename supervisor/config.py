@@ -44,6 +44,7 @@ class ServiceSettings:
     directory: str | None = None
     notify: bool = False  # ready only once it sends READY=1 over NOTIFY_SOCKET
     start_seconds: float = 1.0
+    start_timeout: float = 90.0  # notify: READY=1 must come within this; 0 waits forever
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 10.0
     critical: bool = False
@@ -199,7 +200,7 @@ def _service(
 ) -> list[ProcessPlan]:
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
-    common += ("watchdog",)
+    common += ("watchdog", "start_timeout")
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")
@@ -296,6 +297,7 @@ def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> Se
         directory=str(config_path.parent / directory) if directory else None,
         notify=reader.boolean("notify", is_manager),
         start_seconds=reader.number("start_seconds", 1.0, minimum=0.0),
+        start_timeout=reader.number("start_timeout", 90.0, minimum=0.0),
         stop_signal=signal.Signals["SIG" + reader.choice("stop_signal", "TERM", STOP_SIGNALS)],
         stop_timeout=reader.number("stop_timeout", 10.0, minimum=0.0),
         critical=reader.boolean("critical", False),

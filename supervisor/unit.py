@@ -188,18 +188,25 @@ class Unit:
         self._context.loop.add_reader(self._pidfd, self._on_exit)
         self._started_at = self._context.loop.clock()
         self._transition(State.STARTING, cause)
-        if not settings.notify:
-            if settings.start_seconds:
-                self._set_timer(settings.start_seconds, self._on_start_seconds)
-            else:
-                self._become_running("started")
+        if settings.notify:
+            if settings.start_timeout:
+                self._set_timer(settings.start_timeout, self._on_start_timeout)
+        elif settings.start_seconds:
+            self._set_timer(settings.start_seconds, self._on_start_seconds)
+        else:
+            self._become_running("started")
 
     def _on_start_seconds(self) -> None:
         self._timer = None
         self._become_running(f"up for {self.plan.settings.start_seconds:g}s")
 
+    def _on_start_timeout(self) -> None:
+        self._timer = None
+        self._fail(f"start timeout: no READY=1 within {self.plan.settings.start_timeout:g}s")
+
     def _become_running(self, cause: str) -> None:
-        if self.state is State.STARTING:
+        if self.state is State.STARTING and self._failed_by is None:
+            self._cancel_timer()
             self.ready = True
             self.has_run = True
             self.watchdog.arm(self.plan.settings.watchdog)

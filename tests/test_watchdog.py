@@ -74,3 +74,23 @@ def test_watchdog_trigger_fails_the_process_at_once(write_config: WriteConfig, r
     assert stack.wait_exit() == 128 + 6
     fatal = stack.wait_event(event="state", unit="asks", to="fatal")
     assert fatal["cause"].startswith("watchdog: the service asked for it (WATCHDOG=trigger)")
+
+
+def test_a_notify_service_that_never_gets_ready_fails_its_start(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    config = write_config(
+        """
+        [services.silent]
+        command = ["sleep", "1000"]
+        notify = true
+        start_timeout = 0.3
+        restart = { backoff = { initial = 0.0 }, start_limit = { burst = 1 } }
+        """
+    )
+    stack = run_stack(config)
+    assert stack.wait_exit() == 128 + 6
+    kills = stack.select(event="kill", unit="silent")
+    assert [kill["cause"] for kill in kills] == ["start timeout: no READY=1 within 0.3s"] * 2
+    states = [event["to"] for event in stack.select(event="state", unit="silent")]
+    assert states == ["starting", "backoff", "starting", "fatal"]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from supervisor.chaos import Verdict, check_chains, check_restarts
-
-WriteConfig = Callable[[str], Path]
+from supervisor.testing.harness import WriteConfig
 
 STACK = """
 [services.db]

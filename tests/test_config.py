@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from supervisor import config
+from supervisor.testing.harness import WriteConfig
 
 OPTIONS = """
 [options]
@@ -19,7 +19,6 @@ scheduler_manager = "supervisor.managers.scheduler.SchedulerManager"
 volume_manager = "supervisor.managers.volume.VolumeManager"
 backup_manager = "supervisor.managers.backup.BackupManager"
 """
-WriteConfig = Callable[[str], Path]
 
 
 def at(path: Path, snippet: str) -> str:

@@ -11,17 +11,13 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from test_config import at
 
 from supervisor.control import SOCKET_NAME
-from supervisor.testing.harness import RunningStack
-
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
+from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 SLEEPERS = """
 [services.db]

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import psutil
 from test_control import cli, ready_stack
 
-from supervisor.testing.harness import RunningStack
-
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
+from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 PLAIN = """
 [services.plain]

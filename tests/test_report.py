@@ -7,7 +7,6 @@ import json
 import random
 import shutil
 import subprocess
-from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,10 +20,8 @@ from supervisor.report.text import render_text
 from supervisor.report.timeline import build_timeline, load_timeline
 from supervisor.schedule import parse_schedule
 from supervisor.simulate import Simulation
-from supervisor.testing.harness import RunningStack
+from supervisor.testing.harness import RunStack, WriteConfig
 
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = (
     "--headless",

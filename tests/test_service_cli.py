@@ -6,7 +6,7 @@ import argparse
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +17,8 @@ from runtime_support import Child, Children, Inbox, binary_argv
 from supervisor import config
 from supervisor.db.services import ServiceFacts, ServiceKey, ServicesTable
 from supervisor.servicecli import COLUMNS, add_service_commands, run_service_command
+from supervisor.testing.harness import WriteConfig
 
-WriteConfig = Callable[[str], Path]
 T0 = datetime(2026, 11, 24, 23, 0, 0)
 STACK = """
     [options]

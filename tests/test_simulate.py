@@ -6,7 +6,6 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,8 @@ from supervisor.schedule import (
 )
 from supervisor.simulate import Simulation, SimulationResult, processes_named
 from supervisor.simulateview import add_simulate_command, run_simulate
-from supervisor.testing.harness import RunningStack
+from supervisor.testing.harness import RunStack, WriteConfig
 
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
 REPO_SERVICES = Path(__file__).resolve().parent.parent / "services.toml"
 
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import psutil
 import pytest
 from runtime_support import TESTS_DIR, Inbox
 
-from supervisor.testing.harness import RunningStack
-
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
+from supervisor.testing.harness import RunStack, WriteConfig
 
 OPTIONS = """
 [options]

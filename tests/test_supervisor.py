@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
-from supervisor.testing.harness import RunningStack
-
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
+from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 # A shell that ignores SIGTERM, starts a grandchild that inherits that, and records its pid.
 STUBBORN = """["sh", "-c", "trap '' TERM; sleep 1000 & echo $! > {pidfile}; wait"]"""

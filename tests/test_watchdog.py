@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
 
 from test_control import cli
 
-from supervisor.testing.harness import RunningStack
-
-WriteConfig = Callable[[str], Path]
-RunStack = Callable[..., RunningStack]
+from supervisor.testing.harness import RunStack, WriteConfig
 
 # Ready at once, then PINGS keep-alives 50 ms apart, then FINALE: either silence or a trigger.
 PINGER = (

@@ -19,6 +19,9 @@ from typing import Any
 from supervisor.events import EVENTS_FILE
 
 Event = dict[str, Any]
+# What the project's own fixtures hand a test (tests/conftest.py): write a services file, and
+# start `supervisor run` on one.
+WriteConfig = Callable[[str], Path]
 _POLL_INTERVAL = 0.005
 
 
@@ -51,6 +54,9 @@ class EventTail:
     def timeline(self) -> str:
         self.read()
         return "\n".join(json.dumps(event) for event in self.seen)
+
+
+RunStack = Callable[..., "RunningStack"]
 
 
 def matches(candidate: Event, /, **fields: Any) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from supervisor import config
 from supervisor.chaos import add_chaos_command, run_chaos_command
+from supervisor.control import AlreadyRunning
 from supervisor.ctl import run_command
 from supervisor.faults import KINDS
 from supervisor.planview import describe_plan, plan_as_json
@@ -19,6 +20,7 @@ from supervisor.simulateview import add_simulate_command, run_simulate
 from supervisor.supervisor import Supervisor
 
 EXIT_CONFIG_INVALID = 2
+EXIT_ALREADY_RUNNING = 1
 
 
 def add_config_option(sub: argparse.ArgumentParser) -> None:
@@ -128,7 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "chaos":
         return run_chaos_command(args)
-    status = Supervisor(plan, load_plan=load).run()
+    try:
+        status = Supervisor(plan, load_plan=load).run()
+    except AlreadyRunning as error:
+        print(f"supervisor: {error}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     # Every file is closed and every child is gone: skip the interpreter's teardown, which
     # would add tens of milliseconds to every stop of the stack.
     sys.stdout.flush()

@@ -33,6 +33,20 @@ class NotRunning(ConnectionError):
     """No supervisor is listening on the socket."""
 
 
+class AlreadyRunning(RuntimeError):
+    """Another supervisor answers on this state directory's socket."""
+
+
+def ensure_not_running(state_dir: Path) -> None:
+    """Refuse to start a second supervisor on a state directory whose supervisor answers; a
+    socket left by one that was killed does not count."""
+    try:
+        ControlClient(state_dir, timeout=1.0).close()
+    except (NotRunning, OSError):
+        return
+    raise AlreadyRunning(f"a supervisor is already running for {state_dir}")
+
+
 @contextlib.contextmanager
 def _reachable(path: Path) -> Iterator[str]:
     """A name for `path` that fits in sun_path."""

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from supervisor.commands import CommandHandler
 from supervisor.config import ConfigError, Plan
-from supervisor.control import ControlServer
+from supervisor.control import ControlServer, ensure_not_running
 from supervisor.events import EventLog
 from supervisor.loop import Loop
 from supervisor.notify import NotifyListener
@@ -59,6 +59,9 @@ class Supervisor:
         self.started_at = clock()
 
     def run(self) -> int:
+        """Supervise the plan until the group ends; its exit status. Raises AlreadyRunning
+        when another supervisor serves the same state directory."""
+        ensure_not_running(self.plan.state_dir)
         # The sentinel is forked first, while this process holds nothing it could inherit.
         sentinel = Sentinel()
         output = OutputPump(

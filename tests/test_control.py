@@ -373,3 +373,22 @@ def test_logs_are_rotated_tailed_and_followed_across_restarts(
         "talker.log.1",
         "talker.log.2",
     ]
+
+
+def test_a_second_supervisor_on_the_same_state_refuses_to_start(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    stack = ready_stack(write_config, run_stack, SLEEPERS)
+    before = status_of(stack.config)
+    second = subprocess.run(
+        [sys.executable, "-m", "supervisor", "run", "-c", str(stack.config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert "a supervisor is already running for" in second.stderr
+    after = status_of(stack.config)
+    assert {n: (p["pid"], p["state"]) for n, p in after.items()} == {
+        n: (p["pid"], p["state"]) for n, p in before.items()
+    }

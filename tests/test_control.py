@@ -6,6 +6,7 @@ import json
 import os
 import pwd
 import select
+import signal
 import socket
 import stat
 import subprocess
@@ -392,3 +393,15 @@ def test_a_second_supervisor_on_the_same_state_refuses_to_start(
     assert {n: (p["pid"], p["state"]) for n, p in after.items()} == {
         n: (p["pid"], p["state"]) for n, p in before.items()
     }
+
+
+def test_a_socket_left_by_a_killed_supervisor_is_taken_over(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    first = ready_stack(write_config, run_stack, SLEEPERS)
+    first.signal(signal.SIGKILL)
+    first.wait_exit()
+    assert (first.config.parent / "state" / SOCKET_NAME).exists()
+    second = ready_stack(write_config, run_stack, SLEEPERS)
+    assert supervisor_status(second.config)["pid"] == second.process.pid
+    assert second.stop() == 0

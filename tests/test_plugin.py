@@ -39,12 +39,21 @@ def test_waits_fail_with_the_timeline(stack):
 """
 
 LEAKS = """
+from pathlib import Path
+
+# The escapee leaves the process group and drops the supervisor's marker, then says it runs.
+ESCAPE = "env -u SUPERVISOR_SENTINEL setsid sh -c 'echo $$ > {pidfile}; exec sleep 1000' &"
+
+
 def test_a_leak_fails_the_test(stack):
+    pidfile = Path.cwd() / "escapee.pid"
     s = stack("services.toml", overrides={"leaky": {
-        "command": ["sh", "-c", "env -u SUPERVISOR_SENTINEL setsid sleep 1000 & exec sleep 1000"],
+        "command": ["sh", "-c", ESCAPE.format(pidfile=pidfile) + " exec sleep 1000"],
         "start_seconds": 0,
     }})
     s.wait_ready(timeout=10)
+    s.wait_event(event="state", unit="leaky", to="running")
+    s.wait_until(pidfile.exists, 10, "the escapee")
 """
 
 

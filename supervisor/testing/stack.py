@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import signal
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +125,12 @@ class Stack:
             last = [e for e in self._run.events.seen if matches(e, event="state", unit=name)]
             return bool(last) and last[-1]["to"] == state
 
-        self._run.wait_until(reached, timeout, f"{name} to be {state}")
+        self.wait_until(reached, timeout, f"{name} to be {state}")
         return self.events(event="state", unit=name, to=state)[-1]
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        """Wait for any condition of the test's own, failing with the timeline on the deadline."""
+        self._run.wait_until(condition, timeout, what)
 
     def wait_event(self, timeout: float = 30.0, **fields: Any) -> Event:
         return self._run.wait_event(timeout, **fields)
@@ -155,7 +159,7 @@ class Stack:
             hit = self._faulted_pids.get(process["name"])
             return process["state"] == "running" and process["pid"] not in (None, hit)
 
-        self._run.wait_until(fresh, timeout, f"a fresh running process of {name}")
+        self.wait_until(fresh, timeout, f"a fresh running process of {name}")
 
     def control(self, command: str, **fields: Any) -> dict[str, Any]:
         with ControlClient(self.state_dir, timeout=30) as client:

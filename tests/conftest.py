@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from runtime_support import Children, Inbox
 
 from supervisor.testing.harness import RunningStack
 
@@ -86,3 +87,35 @@ def run_stack(tmp_path: Path) -> Iterator[Callable[..., RunningStack]]:
     yield start
     for stack in started:
         stack.close()
+
+
+def _opened_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    yield inbox
+    inbox.close()
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A datagram socket a test reads, e.g. a recording manager's `record_socket`."""
+    yield from _opened_inbox()
+
+
+@pytest.fixture
+def notify() -> Iterator[Inbox]:
+    """A second inbox, for a service process's NOTIFY_SOCKET."""
+    yield from _opened_inbox()
+
+
+@pytest.fixture
+def records() -> Iterator[Inbox]:
+    """A third inbox, for what a test manager records."""
+    yield from _opened_inbox()
+
+
+@pytest.fixture
+def children(tmp_path: Path) -> Iterator[Children]:
+    """Service processes started as the supervisor would; killed at teardown."""
+    started = Children(tmp_path)
+    yield started
+    started.kill_all()

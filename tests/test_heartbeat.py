@@ -59,13 +59,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    opened = Inbox()
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def manager() -> SwitchedManager:
     return SwitchedManager()
 

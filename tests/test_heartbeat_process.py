@@ -43,13 +43,6 @@ def inboxes() -> Iterator[Callable[[], Inbox]]:
 
 
 @pytest.fixture
-def children(tmp_path: Path) -> Iterator[Children]:
-    started = Children(tmp_path)
-    yield started
-    started.kill_all()
-
-
-@pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
 

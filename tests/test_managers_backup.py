@@ -36,13 +36,6 @@ def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
     processes.close()
 
 
-@pytest.fixture
-def records() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
-
-
 class Gates:
     """Opens the gate a gated backup waits at, by its backup id."""
 

@@ -117,9 +117,7 @@ def test_the_text_timeline_of_a_real_run(crashing_stack_log: Path):
     assert "exit with status 3: crasher failed: exit status 3; start limit hit" in text
 
 
-def test_the_html_page_of_a_real_run_is_self_contained(crashing_stack_log: Path):
-    page = render_html(load_timeline(crashing_stack_log))
-    parsed = Elements.of(page)
+def assert_rows_and_markers_of_the_crashing_run(parsed: Elements) -> None:
     assert [e["data-process"] for e in parsed.with_class("row")] == [
         "crasher",
         "steady",
@@ -128,6 +126,12 @@ def test_the_html_page_of_a_real_run_is_self_contained(crashing_stack_log: Path)
     assert len(parsed.with_class("marker restart")) == 2
     assert len(parsed.with_class("marker fatal")) == 1
     assert len(parsed.with_class("marker kill")) == 1
+
+
+def test_the_html_page_of_a_real_run_is_self_contained(crashing_stack_log: Path):
+    page = render_html(load_timeline(crashing_stack_log))
+    parsed = Elements.of(page)
+    assert_rows_and_markers_of_the_crashing_run(parsed)
     assert len(parsed.with_class("group-mark exit")) == 1
     assert "group exit status 3" in page
     assert "exit status 3; restart 1 in a row, in 0.050s" in page  # a marker's title
@@ -286,14 +290,7 @@ def test_the_page_renders_in_a_browser(crashing_stack_log: Path, tmp_path: Path)
     page.write_text(render_html(load_timeline(crashing_stack_log)))
     dom = browser(tmp_path, "--dump-dom", page.as_uri()).stdout
     parsed = Elements.of(dom)
-    assert [e["data-process"] for e in parsed.with_class("row")] == [
-        "crasher",
-        "steady",
-        "stubborn",
-    ]
-    assert len(parsed.with_class("marker restart")) == 2
-    assert len(parsed.with_class("marker fatal")) == 1
-    assert len(parsed.with_class("marker kill")) == 1
+    assert_rows_and_markers_of_the_crashing_run(parsed)
     assert parsed.by_id("group-status")["class"] == "status failed"
     screenshot = tmp_path / "timeline.png"
     browser(tmp_path, f"--screenshot={screenshot}", "--window-size=1400,900", page.as_uri())

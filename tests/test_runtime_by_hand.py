@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import signal
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from runtime_support import Children, Inbox, binary_argv
-
-
-@pytest.fixture
-def children(tmp_path: Path) -> Iterator[Children]:
-    started = Children(tmp_path)
-    yield started
-    started.kill_all()
-
-
-@pytest.fixture
-def records() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
 
 
 def write_services(tmp_path: Path, records: Inbox, services: str) -> Path:

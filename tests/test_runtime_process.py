@@ -20,20 +20,6 @@ Spawn = Callable[..., Child]
 
 
 @pytest.fixture
-def notify() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
-
-
-@pytest.fixture
-def records() -> Iterator[Inbox]:
-    inbox = Inbox()
-    yield inbox
-    inbox.close()
-
-
-@pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[Spawn]:
     children = Children(tmp_path)
 

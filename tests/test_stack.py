@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 
 import psutil
-import pytest
 from runtime_support import TESTS_DIR, Inbox
+from test_config import OPTIONS as STACK_OPTIONS
 
 from supervisor.testing.harness import RunStack, WriteConfig
 
-OPTIONS = """
-[options]
-host = "node1"
-scheduler_manager = "supervisor.managers.scheduler.SchedulerManager"
-volume_manager = "supervisor.managers.volume.VolumeManager"
-backup_manager = "supervisor.managers.backup.BackupManager"
-periodic_interval = 0
-"""
+OPTIONS = STACK_OPTIONS + "periodic_interval = 0\n"
 # Lets a service import the test managers, as a user's own module on PYTHONPATH.
 TEST_MANAGERS_ENV = f'env = {{ PYTHONPATH = "{TESTS_DIR}" }}'
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox()
-    yield box
-    box.close()
 
 
 def test_one_process_per_backend_and_per_backup_worker(

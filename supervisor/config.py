@@ -283,10 +283,8 @@ def _instance_name(service: str, separator: str, number: int, count: int) -> str
 
 
 def _manager_argv(binary: str) -> tuple[str, ...]:
-    """Exec the console script named like the binary, so `basename(argv[0])` is the binary."""
-    script = Path(sys.executable).parent / binary
-    if script.is_file() and os.access(script, os.X_OK):
-        return (str(script),)
+    """Exec the package's own entry module, never a script in bin/ that shares the binary's name
+    (Cinder installs `cinder-volume` too, and pip lets the last one installed win)."""
     return (sys.executable, "-m", "supervisor.cmd", "--binary", binary)
 
 

@@ -33,6 +33,10 @@ class ServiceSpec:
     process_number: int = 1  # cinder-backup: 1..workers
     workers: int = 1
     state_dir: str = ".supervisor"
+    # "stack": this package's runtime; "openstack": Cinder's own Service, bootstrapped as
+    # cinder/cmd/*.py does, from the cinder.conf files in `config_files`.
+    runtime: str = "stack"
+    config_files: tuple[str, ...] = ()
 
     def to_env(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

@@ -17,7 +17,6 @@ from typing import Any
 from supervisor.servicespec import ENV_VAR, ServiceSpec
 
 TESTS_DIR = Path(__file__).parent
-BIN_DIR = Path(sys.executable).parent
 TIMEOUT = 10.0
 
 
@@ -114,10 +113,7 @@ class Child:
 
 
 def binary_argv(binary: str) -> list[str]:
-    """How the supervisor execs a manager service: its console script, else the generic entry."""
-    script = BIN_DIR / binary
-    if script.exists():
-        return [str(script)]
+    """How the supervisor execs a manager service: always through the package's own module."""
     return [sys.executable, "-m", "supervisor.cmd", "--binary", binary]
 
 

@@ -1,5 +1,8 @@
 """What every binary shares: serve the spec the supervisor passed in the environment or, when
 started by hand, read services.toml the way Cinder's binaries read cinder.conf.
+
+How binaries differ is decided by the subtopic, as Cinder's `cmd/volume.py` and `cmd/backup.py`
+differ: a volume process serves one backend, a backup process is one numbered worker.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from supervisor.runtime.launch import run_service
 from supervisor.servicespec import ServiceSpec
+from supervisor.topic import subtopic_of
 
 DEFAULT_CONFIG_FILE = "services.toml"
 EXIT_USAGE = 2
@@ -42,6 +46,40 @@ SINGLE_SERVICE = Binary(
     description="Run one service of the stack.",
     manager_kwargs=lambda spec: {"service_name": None},
 )
+
+
+VOLUME = Binary(
+    description="Run the volume service of one backend.",
+    manager_kwargs=lambda spec: {"service_name": spec.backend},
+    selector=Selector(
+        flag="--backend",
+        attribute="backend",
+        type=str,
+        help="the backend to serve when the configuration has several",
+    ),
+)
+
+BACKUP = Binary(
+    description="Run one backup worker.",
+    manager_kwargs=lambda spec: {
+        "service_name": "backup",
+        "process_number": spec.process_number,
+    },
+    selector=Selector(
+        flag="--process-number",
+        attribute="process_number",
+        type=int,
+        help="the worker to run when the configuration has several",
+    ),
+)
+
+_KINDS = {"volume": VOLUME, "backup": BACKUP}
+
+
+def kind_of(binary: str) -> Binary:
+    """The binary's kind by its subtopic: `cinder-volume` serves backends, `cinder-backup` runs
+    workers, anything else (the scheduler, a user's binary) is a single service."""
+    return _KINDS.get(subtopic_of(binary), SINGLE_SERVICE)
 
 
 def main(kind: Binary, argv: Sequence[str] | None = None, *, binary: str | None = None) -> int:

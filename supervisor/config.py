@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-import tomlkit.exceptions
-
+from supervisor import configrules as rules
 from supervisor import topic as topic_convention
+from supervisor.configfile import ConfigError, read
 from supervisor.dependencies import start_order
 from supervisor.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
 from supervisor.policy import POLICIES, Backoff, RestartPolicy, StartLimit
@@ -27,13 +26,6 @@ from supervisor.tomlsource import SourceMap
 
 DEFAULT_STATE_DIR = ".supervisor"
 STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
-
-
-class ConfigError(Exception):
-    def __init__(self, file: str, problems: list[Problem]) -> None:
-        self.file = file
-        self.problems = problems
-        super().__init__("\n".join(problem.render(file) for problem in problems))
 
 
 @dataclass(frozen=True)
@@ -101,23 +93,9 @@ class Plan:
         return Plan(self.path, self.state_dir, self.options, kept, self.logs)
 
 
-def _parse(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
-    display = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        problem = Problem(None, "", None, f"cannot read: {error.strerror}")
-        raise ConfigError(display, [problem]) from None
-    try:
-        return text, tomlkit.parse(text).unwrap()
-    except tomlkit.exceptions.ParseError as error:
-        problem = Problem(error.line, "", None, f"invalid TOML: {error}")
-        raise ConfigError(display, [problem]) from None
-
-
 def state_dir_of(path: str | os.PathLike[str]) -> Path:
     """Where the supervisor of this file keeps its socket, judging nothing else in the file."""
-    _, document = _parse(path)
+    _, document = read(path)
     main = document.get("supervisor", {})
     state_dir = main.get("state_dir", DEFAULT_STATE_DIR) if isinstance(main, dict) else None
     if not isinstance(state_dir, str):
@@ -127,7 +105,7 @@ def state_dir_of(path: str | os.PathLike[str]) -> Path:
 
 def load(path: str | os.PathLike[str]) -> Plan:
     display = str(path)
-    text, document = _parse(path)
+    text, document = read(path)
     problems: list[Problem] = []
     plan = _build(
         Path(path).resolve(), document, TableReader.root(document, SourceMap(text), problems)
@@ -142,27 +120,35 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     main = root.table("supervisor")
     main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups")
     state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
-    prefix = main.string("topic_prefix", topic_convention.DEFAULT_PREFIX)
+    if (unusable := rules.state_dir_problem(state_dir)) is not None:
+        main.problem(("state_dir",), main.data.get("state_dir", DEFAULT_STATE_DIR), unusable)
+    prefix = main.name("topic_prefix", topic_convention.DEFAULT_PREFIX)
     logs = LogSettings(
-        main.integer("log_max_bytes", LogSettings.max_bytes, minimum=1),
-        main.integer("log_backups", LogSettings.backups, minimum=0),
+        main.integer("log_max_bytes", LogSettings.max_bytes, 1, rules.MAX_LOG_BYTES),
+        main.integer("log_backups", LogSettings.backups, 0, rules.MAX_LOG_BACKUPS),
     )
     options = _options(root.table("options"))
     services = root.table("services")
+    readers: dict[str, TableReader] = {}
     by_service: dict[str, list[ProcessPlan]] = {}
+    depends_on: dict[str, tuple[str, ...]] = {}
     for name in services.data:
-        reader = services.table(name)
-        by_service[name] = _service(reader, name, options, prefix, state_dir, path)
-    order = _start_order(services, by_service)
+        rules.check_name(services, (name,), name, "service")
+        reader = readers[name] = services.table(name)
+        settings, by_service[name] = _service(reader, name, options, prefix, state_dir, path)
+        depends_on[name] = settings.depends_on
+        rules.check_unique(reader, (), (process.name for process in by_service[name]))
+    order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
     return Plan(path, state_dir, options, processes, logs)
 
 
-def _start_order(services: TableReader, by_service: dict[str, list[ProcessPlan]]) -> list[str]:
+def _start_order(
+    services: TableReader, readers: dict[str, TableReader], wants: dict[str, tuple[str, ...]]
+) -> list[str]:
     depends_on: dict[str, tuple[str, ...]] = {}
-    for name, processes in by_service.items():
-        reader = services.table(name)
-        wanted = processes[0].settings.depends_on if processes else ()
+    for name, wanted in wants.items():
+        reader = readers[name]
         for dependency in wanted:
             if dependency not in services.data:
                 known = ", ".join(services.data)
@@ -170,23 +156,25 @@ def _start_order(services: TableReader, by_service: dict[str, list[ProcessPlan]]
             elif dependency == name:
                 reader.problem(("depends_on",), dependency, "a service cannot depend on itself")
         depends_on[name] = tuple(d for d in wanted if d in services.data and d != name)
-    order, cycle = start_order(list(by_service), depends_on)
+    order, cycle = start_order(list(wants), depends_on)
     if cycle:
-        services.table(cycle[0]).problem(
-            ("depends_on",), None, f"dependency cycle: {' -> '.join(cycle)}"
-        )
-        return list(by_service)
+        readers[cycle[0]].problem(("depends_on",), None, f"dependency cycle: {' -> '.join(cycle)}")
+        return list(wants)
     return order
 
 
 def _options(reader: TableReader) -> dict[str, Any]:
     """`[options]` is free-form, like cinder.conf's [DEFAULT]; only what we read is checked."""
     options = dict(reader.data)
-    options["host"] = reader.string("host", socket.gethostname())
+    options["host"] = reader.name("host", socket.gethostname())
     options["cluster"] = reader.string("cluster", "") or None
-    for key in options:
+    for key, value in reader.data.items():
         if key.endswith("_manager"):
             reader.class_path(key)
+        elif key not in ("host", "cluster") and (problem := rules.option_problem(value)):
+            # Every manager gets the options as JSON: what JSON cannot carry, run could not.
+            reader.problem((key,), value, problem)
+            options[key] = None
     return options
 
 
@@ -197,7 +185,9 @@ def _service(
     prefix: str,
     state_dir: Path,
     config_path: Path,
-) -> list[ProcessPlan]:
+) -> tuple[ServiceSettings, list[ProcessPlan]]:
+    """The service's settings and its processes.  Every key is read before anything can stop
+    the build of its processes, so each of the table's problems is reported."""
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
     common += ("watchdog", "start_timeout")
@@ -205,19 +195,20 @@ def _service(
         reader.allow("command", *common)
         argv = reader.command("command")
         settings = _settings(reader, config_path, is_manager=False)
-        workers = reader.integer("workers", 1, minimum=1)
-        return [
+        workers = reader.integer("workers", 1, 1, rules.MAX_PROCESSES)
+        return settings, [
             ProcessPlan(_instance_name(name, "#", n, workers), name, argv, settings)
             for n in range(1, workers + 1)
         ]
 
     reader.allow("topic", "manager", "host", "backends", *common)
     settings = _settings(reader, config_path, is_manager=True)
-    host = reader.string("host", options["host"])
+    host = reader.name("host", options["host"])
     manager_override = reader.class_path("manager")
     topic_override = reader.string("topic", None)
+    instances = _instances(reader, name, host, options["cluster"])
     if manager_override is None and "manager" in reader.data:
-        return []  # already reported; the option lookup would only add a misleading error
+        return settings, []  # already reported; the option lookup would only mislead
     try:
         resolution = topic_convention.resolve(
             name, options, prefix=prefix, topic=topic_override, manager=manager_override
@@ -229,7 +220,7 @@ def _service(
             f'{missing}: set [options] {missing.option} = "package.module.Class"'
             ' or give the service manager = "package.module.Class"',
         )
-        return []
+        return settings, []
     base = ServiceSpec(
         process=name,
         service=name,
@@ -243,38 +234,45 @@ def _service(
         state_dir=str(state_dir),
     )
     argv = _manager_argv(name)
-
-    if "backends" in reader.data:
-        if "workers" in reader.data:
-            reader.problem(("workers",), reader.data["workers"], "not allowed with backends")
-        # Cinder skips empty entries of enabled_backends (",a,,b").
-        backends = [b for b in reader.string_list("backends") if b.strip()]
-        if not backends and "backends" in reader.data:
-            reader.problem(("backends",), reader.data["backends"], "expected at least one backend")
-        specs = [
-            replace(
-                base,
-                process=f"{name}@{backend}",
-                host=f"{host}@{backend}",
-                cluster=base.cluster and f"{base.cluster}@{backend}",
-                backend=backend,
-            )
-            for backend in backends
-        ]
-    else:
-        workers = reader.integer("workers", 1, minimum=1)
-        specs = [
-            replace(
-                base,
-                process=_instance_name(name, "#", n, workers),
-                process_number=n,
-                workers=workers,
-            )
-            for n in range(1, workers + 1)
-        ]
-    return [
+    specs = [replace(base, **fields) for fields in instances]
+    return settings, [
         ProcessPlan(spec.process, name, argv, settings, spec.host, spec, resolution)
         for spec in specs
+    ]
+
+
+def _instances(
+    reader: TableReader, name: str, host: str, cluster: str | None
+) -> list[dict[str, Any]]:
+    """What sets each process of a manager service apart: its backend, or its worker number."""
+    if "backends" not in reader.data:
+        workers = reader.integer("workers", 1, 1, rules.MAX_PROCESSES)
+        return [
+            {
+                "process": _instance_name(name, "#", n, workers),
+                "process_number": n,
+                "workers": workers,
+            }
+            for n in range(1, workers + 1)
+        ]
+    if "workers" in reader.data:
+        reader.problem(("workers",), reader.data["workers"], "not allowed with backends")
+    # Cinder skips empty entries of enabled_backends (",a,,b").
+    given = [b for b in reader.string_list("backends") if b.strip()]
+    if not given:
+        reader.problem(("backends",), reader.data["backends"], "expected at least one backend")
+    elif len(given) > rules.MAX_PROCESSES:
+        reader.problem(("backends",), len(given), f"expected 1 to {rules.MAX_PROCESSES} backends")
+        return []
+    backends = [b for b in given if rules.check_name(reader, ("backends",), b, "backend")]
+    return [
+        {
+            "process": f"{name}@{backend}",
+            "host": f"{host}@{backend}",
+            "cluster": cluster and f"{cluster}@{backend}",
+            "backend": backend,
+        }
+        for backend in backends
     ]
 
 
@@ -289,22 +287,34 @@ def _manager_argv(binary: str) -> tuple[str, ...]:
 
 
 def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> ServiceSettings:
-    directory = reader.string("directory", None)
     return ServiceSettings(
-        env=tuple(reader.string_table("env").items()),
-        directory=str(config_path.parent / directory) if directory else None,
+        env=tuple(reader.environment("env").items()),
+        directory=_directory(reader, config_path),
         notify=reader.boolean("notify", is_manager),
-        start_seconds=reader.number("start_seconds", 1.0, minimum=0.0),
-        start_timeout=reader.number("start_timeout", 90.0, minimum=0.0),
+        start_seconds=reader.seconds("start_seconds", 1.0),
+        start_timeout=reader.seconds("start_timeout", 90.0),
         stop_signal=signal.Signals["SIG" + reader.choice("stop_signal", "TERM", STOP_SIGNALS)],
-        stop_timeout=reader.number("stop_timeout", 10.0, minimum=0.0),
+        stop_timeout=reader.seconds("stop_timeout", 10.0),
         critical=reader.boolean("critical", False),
-        watchdog=reader.number("watchdog", 0.0, minimum=0.0),
-        log_max_bytes=reader.integer("log_max_bytes", None, minimum=1),
-        log_backups=reader.integer("log_backups", None, minimum=0),
+        watchdog=reader.seconds("watchdog", 0.0),
+        log_max_bytes=reader.integer("log_max_bytes", None, 1, rules.MAX_LOG_BYTES),
+        log_backups=reader.integer("log_backups", None, 0, rules.MAX_LOG_BACKUPS),
         depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
     )
+
+
+def _directory(reader: TableReader, config_path: Path) -> str | None:
+    """The working directory, relative to the file; one that is missing is an error here,
+    not a start that fails later blaming the program."""
+    directory = reader.string("directory", None)
+    if not directory:
+        return None
+    path = config_path.parent / directory
+    if (problem := rules.directory_problem(path)) is not None:
+        reader.problem(("directory",), directory, problem)
+        return None
+    return str(path)
 
 
 def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:
@@ -312,7 +322,7 @@ def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:
     defaults = RestartPolicy()
     backoff = reader.table("backoff")
     backoff.allow("initial", "max", "factor", "jitter", "reset_after")
-    initial = backoff.number("initial", Backoff.initial, minimum=0.0)
+    initial = backoff.seconds("initial", Backoff.initial)
     limit = reader.table("start_limit")
     limit.allow("burst", "interval")
     return RestartPolicy(
@@ -323,13 +333,13 @@ def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:
         ),
         backoff=Backoff(
             initial=initial,
-            max=backoff.number("max", max(Backoff.max, initial), minimum=initial),
-            factor=backoff.number("factor", Backoff.factor, minimum=1.0),
-            jitter=backoff.number("jitter", Backoff.jitter, minimum=0.0, maximum=1.0),
-            reset_after=backoff.number("reset_after", Backoff.reset_after, minimum=0.0),
+            max=backoff.seconds("max", max(Backoff.max, initial), minimum=initial),
+            factor=backoff.number("factor", Backoff.factor, 1.0, rules.MAX_FACTOR),
+            jitter=backoff.number("jitter", Backoff.jitter, 0.0, 1.0),
+            reset_after=backoff.seconds("reset_after", Backoff.reset_after),
         ),
         start_limit=StartLimit(
-            burst=limit.integer("burst", StartLimit.burst, minimum=0),
-            interval=limit.number("interval", StartLimit.interval, minimum=0.0),
+            burst=limit.integer("burst", StartLimit.burst, 0, rules.MAX_BURST),
+            interval=limit.seconds("interval", StartLimit.interval),
         ),
     )

@@ -7,15 +7,31 @@ file reports every problem at once.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from supervisor.configrules import MAX_SECONDS
 from supervisor.tomlsource import SourceMap
 
 T = TypeVar("T")
 _CLASS_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+_SHOWN = 120  # characters of a value an error message repeats
+
+
+def show(value: Any) -> str:
+    """A value as an error message repeats it: its repr, cut short (a value can be megabytes,
+    and an integer of thousands of digits has no repr at all)."""
+    try:
+        text = repr(value)
+    except ValueError:  # Python will not print an integer of more than 4300 digits
+        if isinstance(value, int):
+            return f"<an integer of about {value.bit_length() * 3 // 10} digits>"
+        return f"<a {type(value).__name__} holding an integer too long to print>"
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -27,8 +43,22 @@ class Problem:
 
     def render(self, file: str) -> str:
         where = f"{file}:{self.line}" if self.line else file
-        what = self.key if self.value is None else f"{self.key} = {self.value!r}"
+        what = self.key if self.value is None else f"{self.key} = {show(self.value)}"
         return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _range(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" from {_number(minimum)} to {_number(maximum)}"
+    if minimum is not None:
+        return f" >= {_number(minimum)}"
+    return "" if maximum is None else f" <= {_number(maximum)}"
 
 
 class TableReader:
@@ -77,26 +107,47 @@ class TableReader:
         return default
 
     def string(self, key: str, default: str | None) -> Any:
-        return self._typed(key, default, (str,), "a string")
+        value = self._typed(key, default, (str,), "a string")
+        if isinstance(value, str) and "\0" in value:
+            self.problem((key,), value, "expected a string without NUL characters")
+            return default
+        return value
+
+    def name(self, key: str, default: str) -> str:
+        """A string that must not be empty (a prefix, a program)."""
+        value = self.string(key, default)
+        if value == "":
+            self.problem((key,), value, "expected a non-empty string")
+            return default
+        return value
 
     def boolean(self, key: str, default: bool) -> bool:
         return self._typed(key, default, (bool,), "true or false")
 
     def _bounded(self, key: str, value: T, default: T, minimum: Any, maximum: Any) -> T:
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            low = "" if minimum is None else f">= {minimum}"
-            high = "" if maximum is None else f"<= {maximum}"
-            self.problem(
-                (key,), value, f"expected a value {' and '.join(filter(None, [low, high]))}"
-            )
+            shown = None if maximum == sys.float_info.max else maximum
+            self.problem((key,), value, f"expected a value{_range(minimum, shown)}")
             return default
         return value
 
     def number(
         self, key: str, default: float, minimum: float | None = None, maximum: float | None = None
     ) -> float:
+        """A finite number within the bounds: TOML also has `nan`, `inf` and integers of any
+        size, and no timer or comparison downstream is ready for those."""
         value = self._typed(key, default, (int, float), "a number")
-        return float(self._bounded(key, value, default, minimum, maximum))
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem((key,), value, f"expected a finite number{_range(minimum, maximum)}")
+            return default
+        top = sys.float_info.max if maximum is None else maximum
+        return float(self._bounded(key, value, default, minimum, top))
+
+    def seconds(
+        self, key: str, default: float, minimum: float = 0.0, maximum: float = MAX_SECONDS
+    ) -> float:
+        """A duration: finite, and at most a day unless the caller says otherwise."""
+        return self.number(key, default, minimum, maximum)
 
     def integer(
         self, key: str, default: Any, minimum: int | None = None, maximum: int | None = None
@@ -121,7 +172,11 @@ class TableReader:
         return value
 
     def string_list(self, key: str) -> list[str]:
-        return self._list(key, [], str, "strings")
+        value = self._list(key, [], str, "strings")
+        if any("\0" in item for item in value):
+            self.problem((key,), value, "expected strings without NUL characters")
+            return []
+        return value
 
     def exit_codes(self, key: str, default: list[int]) -> frozenset[int]:
         codes = self._list(key, default, int, "exit codes")
@@ -135,14 +190,35 @@ class TableReader:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             self.problem((key,), value, "expected a table of strings")
             return {}
+        for name, text in value.items():
+            if "\0" in text:
+                self.problem((key, name), text, "expected a string without NUL characters")
+                return {}
+        return value
+
+    def environment(self, key: str) -> dict[str, str]:
+        """Variables for a child's environment: exec refuses a name that is empty or holds `=`
+        (or a NUL, in a name or a value)."""
+        value = self.string_table(key)
+        for name in value:
+            if not name or "=" in name or "\0" in name:
+                self.problem((key, name), None, "expected a variable name without '=' or NUL")
+                return {}
         return value
 
     def command(self, key: str) -> tuple[str, ...]:
-        value = self.data.get(key)
+        raw = value = self.data.get(key)
         if isinstance(value, str):
-            value = shlex.split(value)
+            try:
+                value = shlex.split(value)
+            except ValueError as error:  # "No closing quotation"
+                self.problem((key,), raw, f"cannot split into arguments: {error}")
+                return ()
         if not value or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem((key,), self.data.get(key), "expected a non-empty list of strings")
+            self.problem((key,), raw, "expected a non-empty list of strings")
+            return ()
+        if not value[0] or any("\0" in v for v in value):
+            self.problem((key,), raw, "expected a program name first, and no NUL characters")
             return ()
         return tuple(value)
 

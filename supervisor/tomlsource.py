@@ -1,17 +1,27 @@
 """Where a key stands in a TOML file, so every configuration error can name its line.
 
-tomlkit keeps formatting but not positions, so this scans the text once: table headers set the
+The parser keeps values, not positions, so this scans the text once: table headers set the
 current table, `key = value` lines record the full dotted path.  A key inside an inline table or
 a multi-line array is reported at the line of the key that holds it.
+
+The scan follows strings and brackets across lines, so a `[name]` or `key = 1` inside a
+multi-line string or array is text, never mistaken for a header or a key.  Lines are split on
+"\\n" only, as TOML does (str.splitlines would also split on form feeds and U+2028).
 """
 
 from __future__ import annotations
 
+import json
 import re
 
-_HEADER = re.compile(r"^\s*\[\[?\s*(?P<key>[^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGNMENT = re.compile(r"""^\s*(?P<key>[A-Za-z0-9_\-."' ]+?)\s*=""")
-_KEY_PART = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)\s*(?:\.|$)""")
+_BARE = r"[A-Za-z0-9_\-]+"
+_BASIC = r'"(?:[^"\\]|\\.)*"'
+_LITERAL = r"'[^']*'"
+_PART = rf"(?:{_BARE}|{_BASIC}|{_LITERAL})"
+_DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
+_HEADER = re.compile(rf"\s*\[\[?\s*(?P<key>{_DOTTED})\s*\]\]?\s*(?:#.*)?$")
+_ASSIGNMENT = re.compile(rf"\s*(?P<key>{_DOTTED})\s*=")
+_KEY_PART = re.compile(rf"\s*({_PART})\s*(?:\.|$)")
 
 Path = tuple[str, ...]
 
@@ -21,20 +31,103 @@ def split_key(dotted: str) -> Path:
     parts = []
     for match in _KEY_PART.finditer(dotted):
         part = match.group(1)
-        parts.append(part[1:-1] if part[0] in "'\"" else part)
+        if part[0] == '"':
+            try:
+                part = json.loads(part)  # TOML's escapes are JSON's, bar \U and \e
+            except ValueError:
+                part = part[1:-1]
+        elif part[0] == "'":
+            part = part[1:-1]
+        parts.append(part)
     return tuple(parts)
+
+
+class _Value:
+    """Where a value being scanned stands at the end of a line: inside a multi-line string
+    (its closing quotes) and how many brackets are open."""
+
+    def __init__(self) -> None:
+        self.string: str | None = None  # '"""' or "'''" while inside a multi-line string
+        self.depth = 0
+
+    @property
+    def open(self) -> bool:
+        return self.string is not None or self.depth > 0
+
+    def scan(self, line: str, start: int) -> None:
+        i, end = start, len(line)
+        while i < end:
+            if self.string is not None:
+                i = self._close_multiline(line, i)
+                continue
+            char = line[i]
+            if char == "#":
+                return
+            if char in "\"'":
+                if line.startswith(char * 3, i):
+                    self.string = char * 3
+                    i += 3
+                else:
+                    i = _end_of_string(line, i)
+                continue
+            if char in "[{":
+                self.depth += 1
+            elif char in "]}":
+                self.depth = max(self.depth - 1, 0)
+            i += 1
+
+    def _close_multiline(self, line: str, i: int) -> int:
+        quotes = self.string
+        assert quotes is not None
+        escapes = quotes == '"""'
+        end = len(line)
+        while i < end:
+            if escapes and line[i] == "\\":
+                i += 2
+            elif line.startswith(quotes, i):
+                i += 3
+                # Up to two more quotes belong to the string ("""a"""" is `a"`).
+                extra = 0
+                while extra < 2 and i < end and line[i] == quotes[0]:
+                    i, extra = i + 1, extra + 1
+                self.string = None
+                return i
+            else:
+                i += 1
+        return end
+
+
+def _end_of_string(line: str, i: int) -> int:
+    """The index just past the one-line string that starts at `i`."""
+    quote, i = line[i], i + 1
+    while i < len(line):
+        if line[i] == "\\" and quote == '"':
+            i += 2
+        elif line[i] == quote:
+            return i + 1
+        else:
+            i += 1
+    return i
 
 
 class SourceMap:
     def __init__(self, text: str) -> None:
         self._lines: dict[Path, int] = {}
         table: Path = ()
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := _HEADER.match(line):
+        value = _Value()
+        for number, line in enumerate(text.split("\n"), start=1):
+            if value.open:
+                value.scan(line, 0)
+                continue
+            stripped = line.lstrip()
+            if not stripped or stripped[0] == "#":
+                continue  # the common case, kept cheap: a file of comments checks fast
+            if stripped[0] == "[" and (header := _HEADER.match(line)):
                 table = split_key(header.group("key"))
                 self._lines.setdefault(table, number)
             elif assignment := _ASSIGNMENT.match(line):
                 self._lines.setdefault(table + split_key(assignment.group("key")), number)
+                value.scan(line, assignment.end())
 
     def line_of(self, path: Path) -> int | None:
         """The line of `path`, or of the closest enclosing key or table that has one."""

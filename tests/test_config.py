@@ -110,7 +110,7 @@ def test_wrong_types_and_ranges_are_reported_together(write_config: WriteConfig)
     )
     errors = errors_of(path)
     assert errors == [
-        f"{at(path, 'workers')}: services.web.workers = 0: expected a value >= 1",
+        f"{at(path, 'workers')}: services.web.workers = 0: expected a value from 1 to 1000",
         f"{at(path, 'stop_timeout')}: services.web.stop_timeout = 'soon': expected a number",
         f"{at(path, 'critical')}: services.web.critical = 'yes': expected true or false",
         f"{at(path, 'stop_signal')}: services.web.stop_signal = 'BOOM':"
@@ -118,9 +118,9 @@ def test_wrong_types_and_ranges_are_reported_together(write_config: WriteConfig)
         f"{at(path, 'success_exit_codes')}: services.web.restart.success_exit_codes = [0, 300]:"
         " expected exit codes from 0 to 255",
         f"{at(path, 'backoff')}: services.web.restart.backoff.initial = -1:"
-        " expected a value >= 0.0",
+        " expected a value from 0 to 86400",
         f"{at(path, 'backoff')}: services.web.restart.backoff.jitter = 2:"
-        " expected a value >= 0.0 and <= 1.0",
+        " expected a value from 0 to 1",
         f"{at(path, 'start_limit')}: services.web.restart.start_limit.burst = 1.5:"
         " expected an integer",
     ]

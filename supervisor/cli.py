@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from supervisor.chaos import add_chaos_command, run_chaos_command
 from supervisor.control import AlreadyRunning
 from supervisor.ctl import run_command
 from supervisor.faults import KINDS
-from supervisor.planview import describe_plan, plan_as_json
+from supervisor.planview import describe_plan, plan_json
 from supervisor.report.command import add_report_command, run_report
 from supervisor.servicecli import add_service_commands, run_service_command
 from supervisor.simulateview import add_simulate_command, run_simulate
@@ -126,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_INVALID
     if args.command == "check":
-        print(json.dumps(plan_as_json(plan), indent=2) if args.json else describe_plan(plan))
+        print(plan_json(plan) if args.json else describe_plan(plan))
         return 0
     if args.command == "chaos":
         return run_chaos_command(args)

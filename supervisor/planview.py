@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import signal
 from typing import Any
@@ -78,3 +79,9 @@ def describe_plan(plan: Plan) -> str:
         ]
         lines += [f"  {key:<9} {value}" for key, value in rows]
     return "\n".join(lines)
+
+
+def plan_json(plan: Plan) -> str:
+    """`check --json`: strict JSON.  Accepted numbers are finite; should one ever slip through,
+    this fails loudly rather than print `NaN`, which no JSON reader accepts."""
+    return json.dumps(plan_as_json(plan), indent=2, allow_nan=False)

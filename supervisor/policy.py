@@ -87,7 +87,10 @@ def backoff_delay(
     backoff: Backoff, failures: int, uniform: Callable[[float, float], float]
 ) -> float:
     """Delay before restart number `failures` (1-based) of a run of consecutive restarts."""
-    base = backoff.initial * backoff.factor ** max(failures - 1, 0)
+    try:
+        base = backoff.initial * backoff.factor ** max(failures - 1, 0)
+    except OverflowError:  # a crash loop with no start limit grows past any float: cap it
+        base = backoff.max
     jittered = base * (1.0 + uniform(-backoff.jitter, backoff.jitter)) if backoff.jitter else base
     return max(0.0, min(jittered, backoff.max))
 

@@ -107,6 +107,7 @@ class CommandHandler:
         units = self.resolve(request.get("names", []))
         return {
             "ok": True,
+            "containment": supervisor.containment,
             "supervisor": {
                 "pid": os.getpid(),
                 "config": str(supervisor.plan.path),

@@ -64,6 +64,7 @@ class Supervisor:
         ensure_not_running(self.plan.state_dir)
         # The sentinel is forked first, while this process holds nothing it could inherit.
         sentinel = Sentinel()
+        self.containment = sentinel.containment  # "cgroup" or "process-group", for status
         output = OutputPump(
             self.plan.state_dir / LOGS_DIR,
             self._console,

@@ -75,6 +75,7 @@ class Unit:
         self.watchdog = Watchdog(context.loop, self._fail)
         self.start_faults = StartFaults()
         self.fault_address = fault_socket_address(context.notify_address, self.name)
+        self._cgroup = context.sentinel.unit_cgroup(self.name)  # None: process groups only
         self._env = self._environment()
 
     @property
@@ -113,6 +114,8 @@ class Unit:
             cause=cause,
             **details,
         )
+        if state in FINAL_STATES and self._cgroup is not None:
+            self._cgroup.remove()
         self._context.changed(self)
 
     def _set_timer(self, delay: float, callback: Callable[[], None]) -> None:
@@ -175,7 +178,12 @@ class Unit:
             ) as pipes:
                 env = {**self._env, **self.start_faults.take()}
                 self._process, self._pidfd = spawn(
-                    self.plan.argv, env, settings.directory, pipes.stdout, pipes.stderr
+                    self.plan.argv,
+                    env,
+                    settings.directory,
+                    pipes.stdout,
+                    pipes.stderr,
+                    self._cgroup,
                 )
         except OSError as error:
             self._process = None
@@ -239,7 +247,7 @@ class Unit:
         self._timer = None
         if self._process is not None:
             self._escalated = True
-            signal_group(self._process.pid, signal.SIGKILL)
+            self._kill_all(self._process.pid)
 
     # -- exiting -------------------------------------------------------------------------------
 
@@ -252,6 +260,8 @@ class Unit:
         returncode = self._process.poll()
         if returncode is None:
             return
+        if self._cgroup is not None:
+            self._cgroup.kill()  # and what left the group (setsid) but not the cgroup
         self._context.loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
         self._pidfd = None
@@ -350,9 +360,15 @@ class Unit:
             return
         self._escalated = True
         self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
-        signal_group(self._process.pid, signal.SIGKILL)
+        self._kill_all(self._process.pid)
         if self.state is not State.STOPPING:
             self._transition(State.STOPPING, cause)
+
+    def _kill_all(self, pgid: int) -> None:
+        """SIGKILL the process group and, where there is one, the unit's whole cgroup."""
+        signal_group(pgid, signal.SIGKILL)
+        if self._cgroup is not None:
+            self._cgroup.kill()
 
     def send(self, signum: int) -> None:
         """Forward a signal to the service's main process (SIGHUP: the manager's reset())."""
@@ -383,6 +399,9 @@ class Unit:
             "critical": self.plan.settings.critical,
             "heartbeat_age": _rounded(self.watchdog.age()),
             "status_text": self.status_text,
+            # From the unit's cgroup; null under process-group containment.
+            "memory": self._cgroup.memory() if self._cgroup else None,
+            "cpu": _rounded(self._cgroup.cpu() if self._cgroup else None),
         }
 
 

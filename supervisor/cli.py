@@ -1,4 +1,9 @@
-"""The `supervisor` command line: run a stack, check a file, and operate a running stack."""
+"""The `supervisor` command line: run a stack, check a file, and operate a running stack.
+
+An expected condition is one line on stderr and an exit status, never a traceback: output cut
+short by a closed pipe (`check --json | head`) exits 141 in silence, as a command killed by
+SIGPIPE would; Ctrl-C exits 130.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,19 @@ from collections.abc import Sequence
 
 from supervisor import config
 from supervisor.chaos import add_chaos_command, run_chaos_command
-from supervisor.control import AlreadyRunning
 from supervisor.ctl import run_command
 from supervisor.faults import KINDS
 from supervisor.planview import describe_plan, plan_json
 from supervisor.report.command import add_report_command, run_report
 from supervisor.servicecli import add_service_commands, run_service_command
 from supervisor.simulateview import add_simulate_command, run_simulate
+from supervisor.statelock import AlreadyRunning
 from supervisor.supervisor import Supervisor
 
 EXIT_CONFIG_INVALID = 2
 EXIT_ALREADY_RUNNING = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def add_config_option(sub: argparse.ArgumentParser) -> None:
@@ -103,6 +110,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("supervisor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`). Point stdout at /dev/null so that the
+        # interpreter's final flush does not complain a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     only = getattr(args, "only", None)
 

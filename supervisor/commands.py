@@ -1,7 +1,9 @@
 """What each control-socket request does to the running supervisor, and what it answers.
 
-`wait` and `shutdown` are answered later: they stay registered until their condition is
-decided by a unit's change or by the group's end.
+Requests arrive checked and typed (`requests.parse`); a handler refuses what the running stack
+cannot do (an unknown name, a stop in progress) by raising `Refused`.  `wait` and `shutdown` are
+answered later: they stay registered until their condition is decided by a unit's change or by
+the group's end.
 """
 
 from __future__ import annotations
@@ -9,19 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supervisor import faults
 from supervisor.control import Connection, Message
 from supervisor.output import LOGS_DIR
 from supervisor.reload import ReloadRejected
+from supervisor.requests import Act, Fault, Logs, Reload, Request, Shutdown, Status, Wait
 from supervisor.states import FINAL_STATES, State
 from supervisor.unit import Unit
 
 if TYPE_CHECKING:
     from supervisor.supervisor import Supervisor
-
-WAIT_CONDITIONS = ("ready", "stopped", "exit")
 
 
 class Refused(Exception):
@@ -47,37 +48,29 @@ class CommandHandler:
     def __init__(self, supervisor: Supervisor) -> None:
         self._supervisor = supervisor
         self._waiters: list[_Waiter] = []
-        self._handlers: dict[str, Callable[[Connection, Message], Message | None]] = {
-            "status": self._status,
-            "start": self._start,
-            "stop": self._stop,
-            "restart": self._restart,
-            "reload": self._reload,
-            "wait": self._wait,
-            "logs": self._logs,
-            "shutdown": self._shutdown,
-            "fault": self._fault,
+        self._handlers: dict[type, Callable[[Connection, Any], Message | None]] = {
+            Status: self._status,
+            Act: self._act,
+            Reload: self._reload,
+            Wait: self._wait,
+            Logs: self._logs,
+            Shutdown: self._shutdown,
+            Fault: self._fault,
         }
 
-    def handle(self, connection: Connection, request: Message) -> None:
-        handler = self._handlers.get(request["command"])
-        if handler is None:
-            known = ", ".join(self._handlers)
-            reply: Message | None = {
-                "ok": False,
-                "error": f"unknown command {request['command']!r}; known: {known}",
-            }
-        else:
-            try:
-                reply = handler(connection, request)
-            except Refused as error:
-                reply = {"ok": False, "error": str(error)}
+    def handle(self, connection: Connection, request: Request) -> None:
+        """Carry out a checked request; anything but `Refused` is the control server's to
+        report."""
+        try:
+            reply = self._handlers[type(request)](connection, request)
+        except Refused as error:
+            reply = {"ok": False, "error": str(error)}
         if reply is not None:
             connection.reply(reply)
 
     # -- names ---------------------------------------------------------------------------------
 
-    def resolve(self, names: list[str], everything: bool = False) -> list[Unit]:
+    def resolve(self, names: tuple[str, ...] | list[str], everything: bool = False) -> list[Unit]:
         """A service name means all its processes; a process name means that one."""
         units = self._supervisor.units
         if everything or not names:
@@ -94,17 +87,17 @@ class CommandHandler:
             chosen.update((unit.name, unit) for unit in matching)
         return list(chosen.values())
 
-    def _targets(self, request: Message) -> list[Unit]:
-        if not request.get("names") and not request.get("all"):
+    def _targets(self, request: Act) -> list[Unit]:
+        if not request.names and not request.all:
             raise Refused("name at least one service or process, or use --all")
-        return self.resolve(request.get("names", []), bool(request.get("all")))
+        return self.resolve(request.names, request.all)
 
     # -- commands ------------------------------------------------------------------------------
 
-    def _status(self, connection: Connection, request: Message) -> Message:
+    def _status(self, connection: Connection, request: Status) -> Message:
         supervisor = self._supervisor
         now = supervisor.clock()
-        units = self.resolve(request.get("names", []))
+        units = self.resolve(request.names)
         return {
             "ok": True,
             "containment": supervisor.containment,
@@ -122,27 +115,20 @@ class CommandHandler:
         if self._supervisor.stopping:
             raise Refused("the supervisor is shutting down")
 
-    def _start(self, connection: Connection, request: Message) -> Message:
-        self._refuse_while_stopping()
+    def _act(self, connection: Connection, request: Act) -> Message:
+        if request.command != "stop":
+            self._refuse_while_stopping()
         units = self._targets(request)
         for unit in units:
-            self._supervisor.start_unit(unit, "started by operator")
+            if request.command == "start":
+                self._supervisor.start_unit(unit, "started by operator")
+            elif request.command == "stop":
+                unit.stop("stopped by operator", hold=True)
+            else:
+                unit.restart("restarted by operator")
         return {"ok": True, "processes": [unit.name for unit in units]}
 
-    def _stop(self, connection: Connection, request: Message) -> Message:
-        units = self._targets(request)
-        for unit in units:
-            unit.stop("stopped by operator", hold=True)
-        return {"ok": True, "processes": [unit.name for unit in units]}
-
-    def _restart(self, connection: Connection, request: Message) -> Message:
-        self._refuse_while_stopping()
-        units = self._targets(request)
-        for unit in units:
-            unit.restart("restarted by operator")
-        return {"ok": True, "processes": [unit.name for unit in units]}
-
-    def _reload(self, connection: Connection, request: Message) -> Message:
+    def _reload(self, connection: Connection, request: Reload) -> Message:
         self._refuse_while_stopping()
         try:
             changes = self._supervisor.reload()
@@ -151,44 +137,39 @@ class CommandHandler:
             return {"ok": False, "error": message, "invalid_config": True}
         return {"ok": True, **changes.summary()}
 
-    def _logs(self, connection: Connection, request: Message) -> Message:
+    def _logs(self, connection: Connection, request: Logs) -> Message:
         logs_dir = self._supervisor.plan.state_dir / LOGS_DIR
-        units = self.resolve(request.get("names", []))
+        units = self.resolve(request.names)
         return {
             "ok": True,
             "logs": [{"name": u.name, "path": str(logs_dir / f"{u.name}.log")} for u in units],
         }
 
-    def _fault(self, connection: Connection, request: Message) -> Message:
-        units = self.resolve([request.get("name", "")])
+    def _fault(self, connection: Connection, request: Fault) -> Message:
+        units = self.resolve([request.name])
         if len(units) != 1:
             names = ", ".join(unit.name for unit in units)
             raise Refused(f"a fault goes to one process; pick one of {names}")
         (unit,) = units
-        kind = request.get("kind")
-        if kind not in faults.KINDS:
-            raise Refused(f"unknown fault {kind!r}; known: {', '.join(faults.KINDS)}")
-        arguments = request.get("arguments", {})
+        kind, arguments = request.kind, request.arguments
         pid = unit.pid
         try:
             done = faults.inject(unit, kind, arguments)
         except faults.FaultRefused as error:
             raise Refused(f"{unit.name}: {error}") from None
+        # The arguments' keys are the few `requests` allows, none of them an event's own field.
         self._supervisor.events.emit(
             "fault", unit=unit.name, kind=kind, cause=done, pid=pid, **arguments
         )
         return {"ok": True, "process": unit.name, "done": done, "pid": pid}
 
-    def _shutdown(self, connection: Connection, request: Message) -> None:
+    def _shutdown(self, connection: Connection, request: Shutdown) -> None:
         self._waiters.append(_Waiter(connection, "exit", []))
         self._supervisor.begin_stop("shutdown requested")
 
-    def _wait(self, connection: Connection, request: Message) -> Message | None:
-        condition = request.get("condition", "ready")
-        if condition not in WAIT_CONDITIONS:
-            return {"ok": False, "error": f"condition must be one of {', '.join(WAIT_CONDITIONS)}"}
-        names = [unit.name for unit in self.resolve(request.get("names", []))]
-        waiter = _Waiter(connection, condition, names)
+    def _wait(self, connection: Connection, request: Wait) -> None:
+        names = [unit.name for unit in self.resolve(request.names)]
+        waiter = _Waiter(connection, request.condition, names)
         if not self._decide(waiter):
             self._waiters.append(waiter)
         return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
@@ -36,19 +35,24 @@ def run_command(args: argparse.Namespace, state_dir: Path) -> int:
     except CommandFailed as error:
         print(f"supervisor: {error}", file=sys.stderr)
         return error.status
+    except TimeoutError:
+        print("supervisor: timed out", file=sys.stderr)
+        return EXIT_TIMEOUT
+    except ConnectionError as error:
+        # LostSupervisor: it went away mid-request, so as far as we can tell none runs now.
+        print(f"supervisor: lost the supervisor: {error}", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    except OSError as error:
+        print(f"supervisor: cannot reach the supervisor: {error}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
-    try:
-        reply = client.request(command, **fields)
-    except TimeoutError:
-        raise CommandFailed("timed out", EXIT_TIMEOUT) from None
-    except ConnectionError as error:
-        raise CommandFailed(f"lost the supervisor: {error}") from None
+    reply = client.request(command, **fields)
     if not reply.get("ok"):
         # A rejected reload fails as `check` does on the same file.
         status = EXIT_CONFIG_INVALID if reply.get("invalid_config") else EXIT_FAILED
-        raise CommandFailed(reply.get("error", "the supervisor refused the request"), status)
+        raise CommandFailed(str(reply.get("error", "the supervisor refused the request")), status)
     return reply
 
 
@@ -112,9 +116,9 @@ def _logs(args: argparse.Namespace, state_dir: Path) -> int:
         if len(logs) > 1:
             names = ", ".join(log["name"] for log in logs)
             raise CommandFailed(f"-f follows one process; {args.name} has several: {names}")
-        with contextlib.suppress(KeyboardInterrupt):
-            for line in logview.follow(Path(logs[0]["path"]), last=args.lines):
-                print(line, flush=True)
+        # Ctrl-C ends it, as it ends tail -f: exit 130 (see cli.main).
+        for line in logview.follow(Path(logs[0]["path"]), last=args.lines):
+            print(line, flush=True)
         return EXIT_OK
     for log in logs:
         prefix = f"{log['name']} | " if len(logs) > 1 else ""

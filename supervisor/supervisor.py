@@ -10,27 +10,39 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import resource
 import signal
 import socket
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import TextIO
 
 from supervisor.commands import CommandHandler
 from supervisor.config import ConfigError, Plan
-from supervisor.control import ControlServer, ensure_not_running
+from supervisor.control import ControlServer, error_text
 from supervisor.events import EventLog
 from supervisor.loop import Loop
 from supervisor.notify import NotifyListener
 from supervisor.output import LOGS_DIR, OutputPump
 from supervisor.reload import PlanDiff, ReloadRejected, diff
 from supervisor.sentinel import Sentinel
+from supervisor.statedir import StateDirHealer
+from supervisor.statelock import StateLock
 from supervisor.states import State
 from supervisor.unit import Unit, UnitContext
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: the supervisor's own invariants broke
+# More failing callbacks than this within the window: the loop is spinning on one fault.
+_ERROR_STORM = 50
+_ERROR_WINDOW = 1.0
+
+
+class LoopFailing(RuntimeError):
+    """Callbacks fail faster than the loop can do anything else."""
 
 
 class Supervisor:
@@ -60,11 +72,18 @@ class Supervisor:
 
     def run(self) -> int:
         """Supervise the plan until the group ends; its exit status. Raises AlreadyRunning
-        when another supervisor serves the same state directory."""
-        ensure_not_running(self.plan.state_dir)
-        # The sentinel is forked first, while this process holds nothing it could inherit.
+        when another supervisor holds the same state directory."""
+        open_files = _raise_open_file_limit()
+        # The sentinel is forked first, while this process holds nothing it could inherit: not
+        # even the state lock, which it would keep while it cleans up after a killed supervisor.
         sentinel = Sentinel()
         self.containment = sentinel.containment  # "cgroup" or "process-group", for status
+        lock = StateLock(self.plan.state_dir)
+        try:
+            lock.acquire()
+        except BaseException:
+            sentinel.close()
+            raise
         output = OutputPump(
             self.plan.state_dir / LOGS_DIR,
             self._console,
@@ -77,9 +96,8 @@ class Supervisor:
         loop = Loop(self.clock)
         listener = NotifyListener()
         self.commands = CommandHandler(self)
-        control = ControlServer(
-            self.plan.state_dir, self.commands.handle, loop.add_reader, loop.remove_reader
-        )
+        control = ControlServer(self.plan.state_dir, self.commands.handle, loop, events.emit)
+        healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
         wakeup_read, wakeup_write = socket.socketpair()
         wakeup_write.setblocking(False)
         previous_handlers = {sig: signal.signal(sig, _ignore) for sig in _HANDLED_SIGNALS}
@@ -98,15 +116,17 @@ class Supervisor:
                 pid=os.getpid(),
                 config=str(self.plan.path),
                 processes=len(self.units),
+                open_files=open_files,
             )
+            healer.start()
             for unit in list(self.units.values()):
                 self.start_unit(unit, "supervisor started")
-            loop.run(until=self._has_ended)
-            status = self._exit_status()
-            events.emit("group", action="exit", status=status, cause=self._end_cause())
+            status, cause = self._serve(loop)
+            events.emit("group", action="exit", status=status, cause=cause)
             self.commands.group_ended(status)
             return status
         finally:
+            healer.stop()
             signal.set_wakeup_fd(-1)
             for sig, handler in previous_handlers.items():
                 signal.signal(sig, handler)
@@ -114,6 +134,42 @@ class Supervisor:
                 closable.close()
             sentinel.close()
             output.close()
+            lock.release(remove=True)
+
+    def _serve(self, loop: Loop) -> tuple[int, str]:
+        """Run the loop until the group ends: its exit status and why it ended.
+
+        An exception that leaves the loop means the supervisor's own bookkeeping can no longer
+        be trusted: the group ends at once, and the sentinel kills every process on the way
+        out, as it would after a crash."""
+        self._recent_errors: list[float] = []
+        try:
+            loop.run(until=self._has_ended, on_error=self._on_loop_error)
+        except Exception as error:
+            self._report_error("the supervisor's loop", error)
+            return EXIT_INTERNAL_ERROR, f"internal error, every process killed: {error_text(error)}"
+        return self._exit_status(), self._end_cause()
+
+    def _on_loop_error(self, error: Exception, callback: Callable[[], None]) -> None:
+        """A callback failed: say so with its traceback and go on, unless failures come so fast
+        that the loop is only spinning on them."""
+        self._report_error(getattr(callback, "__qualname__", repr(callback)), error)
+        now = self.clock()
+        self._recent_errors = [t for t in self._recent_errors if now - t < _ERROR_WINDOW]
+        self._recent_errors.append(now)
+        if len(self._recent_errors) > _ERROR_STORM:
+            raise LoopFailing(
+                f"{len(self._recent_errors)} failures within {_ERROR_WINDOW:g}s, "
+                f"the last: {error_text(error)}"
+            ) from error
+
+    def _report_error(self, where: str, error: BaseException) -> None:
+        self.events.emit(
+            "error",
+            where=where,
+            error=error_text(error),
+            traceback="".join(traceback.format_exception(error)),
+        )
 
     # -- operations, for signals and the control socket ----------------------------------------
 
@@ -321,6 +377,19 @@ class Supervisor:
         if self._first_failure is not None:
             return f"{self._first_failure.name} failed: {self._first_failure.cause}"
         return self._stop_cause or "every unit ended"
+
+
+def _raise_open_file_limit() -> int:
+    """Raise the soft limit on open files to the hard one, so that many clients or processes
+    do not run the supervisor out of descriptors; the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # the soft limit stays; running out is handled where it happens
+    return soft
 
 
 def _ignore(signum: int, frame: object) -> None:

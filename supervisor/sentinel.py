@@ -25,6 +25,8 @@ from supervisor.cgroup import CGROUP, PROCESS_GROUP, CgroupStack, UnitCgroup, re
 from supervisor.spawn import signal_group
 
 MARKER_VARIABLE = "SUPERVISOR_SENTINEL"
+# "process-group" keeps the services out of cgroups even where cgroup v2 is writable.
+CONTAINMENT_VARIABLE = "SUPERVISOR_CONTAINMENT"
 
 
 class Sentinel:
@@ -37,7 +39,11 @@ class Sentinel:
             os.close(self._write_end)
             _guard(read_end, self.marker)
         os.close(read_end)
-        self.cgroups = CgroupStack.create(f"supervisor-{self.marker}")
+        self.cgroups = (
+            CgroupStack.create(f"supervisor-{self.marker}")
+            if os.environ.get(CONTAINMENT_VARIABLE) != PROCESS_GROUP
+            else None
+        )
         if self.cgroups is not None:
             os.write(self._write_end, f"c{self.cgroups.path}\n".encode())
 

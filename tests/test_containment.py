@@ -20,6 +20,7 @@ import pytest
 
 from supervisor.cgroup import CgroupStack, dir_name, find_mount, own_cgroup
 from supervisor.control import ControlClient
+from supervisor.sentinel import CONTAINMENT_VARIABLE
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 # The one way out a process group and the sentinel's marker leave open: a new session and an
@@ -205,6 +206,31 @@ def test_an_escapee_dies_with_a_sigkilled_supervisor_and_the_cgroups_go(
     stack.wait_exit()
     assert_ends(escapee)
     stack.wait_until(lambda: not stack_cgroup.exists(), 10, "the sentinel to remove the cgroups")
+
+
+def test_without_cgroups_status_says_process_groups_hold_the_services(
+    write_config: WriteConfig, tmp_path: Path
+):
+    config = write_config(
+        """
+        [services.plain]
+        command = ["sleep", "1000"]
+        start_seconds = 0
+        """
+    )
+    stack = RunningStack(
+        config, tmp_path / "state", environment={CONTAINMENT_VARIABLE: "process-group"}
+    )
+    try:
+        main = stack.wait_event(event="state", unit="plain", to="running")["pid"]
+        status = _status(tmp_path / "state")
+        assert status["containment"] == "process-group"
+        (process,) = status["processes"]
+        assert process["memory"] is None and process["cpu"] is None
+        assert not _cgroup_of(main).endswith("/plain")
+        assert stack.stop() == 0
+    finally:
+        stack.close()
 
 
 def test_spawning_through_the_units_cgroup_returns_the_supervisor_to_its_own(

@@ -264,7 +264,13 @@ def _instances(
     elif len(given) > rules.MAX_PROCESSES:
         reader.problem(("backends",), len(given), f"expected 1 to {rules.MAX_PROCESSES} backends")
         return []
-    backends = [b for b in given if rules.check_name(reader, ("backends",), b, "backend")]
+    backends: list[str] = []
+    for backend in given:
+        if backend in backends:
+            message = "listed twice; each backend runs one process, named after it"
+            reader.problem(("backends",), backend, message)
+        elif rules.check_name(reader, ("backends",), backend, "backend"):
+            backends.append(backend)
     return [
         {
             "process": f"{name}@{backend}",

@@ -70,7 +70,7 @@ def test_every_command_says_so_when_no_supervisor_runs(write_config: WriteConfig
 def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunStack):
     stack = ready_stack(write_config, run_stack, SLEEPERS)
     document = json.loads(cli(stack.config, "status", "--json").stdout)
-    assert set(document) == {"supervisor", "processes"}
+    assert set(document) == {"containment", "supervisor", "processes"}
     assert set(document["supervisor"]) == {"pid", "config", "uptime", "stopping", "waiting_clients"}
     assert document["supervisor"]["pid"] == stack.process.pid
     db = document["processes"][0]
@@ -88,6 +88,8 @@ def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunS
         "critical",
         "heartbeat_age",
         "status_text",
+        "memory",
+        "cpu",
     }
     assert (db["name"], db["state"], db["ready"], db["last_exit"]) == ("db", "running", True, None)
     assert [p["name"] for p in document["processes"]] == ["db", "api#1", "api#2"]

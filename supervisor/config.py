@@ -18,8 +18,10 @@ from supervisor import configrules as rules
 from supervisor import topic as topic_convention
 from supervisor.configfile import ConfigError, read
 from supervisor.dependencies import start_order
+from supervisor.openstack.plan import OpenStack, check_manager, read_openstack
 from supervisor.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
 from supervisor.policy import POLICIES, Backoff, RestartPolicy, StartLimit
+from supervisor.probe import DEFAULT_PERIOD, DEFAULT_TIMEOUT, Readiness
 from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
 from supervisor.tableschema import Problem, TableReader
 from supervisor.tomlsource import SourceMap
@@ -45,6 +47,10 @@ class ServiceSettings:
     log_backups: int | None = None
     depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
     restart: RestartPolicy = field(default_factory=RestartPolicy)
+    readiness: Readiness | None = None  # a probe that must pass before the service is running
+    # Runs once (a migration, a schema sync): `starting` while it runs, then ready to its
+    # dependants only when it has ended in success, as systemd's Type=oneshot.
+    oneshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Plan:
     options: dict[str, Any]
     processes: tuple[ProcessPlan, ...]
     logs: LogSettings = field(default_factory=LogSettings)
+    openstack: OpenStack | None = None  # `[openstack]`: the manager services are real Cinder
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -116,7 +123,7 @@ def load(path: str | os.PathLike[str]) -> Plan:
 
 
 def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
-    root.allow("supervisor", "options", "services")
+    root.allow("supervisor", "options", "services", "openstack")
     main = root.table("supervisor")
     main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups")
     state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
@@ -128,6 +135,11 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
         main.integer("log_backups", LogSettings.backups, 0, rules.MAX_LOG_BACKUPS),
     )
     options = _options(root.table("options"))
+    openstack = None
+    if "openstack" in root.data:
+        openstack = read_openstack(root.table("openstack"), path.parent, root.table("options"))
+    if openstack is not None:
+        options = openstack.options(options)
     services = root.table("services")
     readers: dict[str, TableReader] = {}
     by_service: dict[str, list[ProcessPlan]] = {}
@@ -135,12 +147,14 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     for name in services.data:
         rules.check_name(services, (name,), name, "service")
         reader = readers[name] = services.table(name)
-        settings, by_service[name] = _service(reader, name, options, prefix, state_dir, path)
+        settings, by_service[name] = _service(
+            reader, name, options, prefix, state_dir, path, openstack
+        )
         depends_on[name] = settings.depends_on
         rules.check_unique(reader, (), (process.name for process in by_service[name]))
     order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
-    return Plan(path, state_dir, options, processes, logs)
+    return Plan(path, state_dir, options, processes, logs, openstack)
 
 
 def _start_order(
@@ -185,12 +199,13 @@ def _service(
     prefix: str,
     state_dir: Path,
     config_path: Path,
+    openstack: OpenStack | None = None,
 ) -> tuple[ServiceSettings, list[ProcessPlan]]:
     """The service's settings and its processes.  Every key is read before anything can stop
     the build of its processes, so each of the table's problems is reported."""
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
-    common += ("watchdog", "start_timeout")
+    common += ("watchdog", "start_timeout", "readiness", "oneshot")
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")
@@ -206,7 +221,8 @@ def _service(
     host = reader.name("host", options["host"])
     manager_override = reader.class_path("manager")
     topic_override = reader.string("topic", None)
-    instances = _instances(reader, name, host, options["cluster"])
+    subtopic = topic_convention.subtopic_of(topic_override or name, prefix)
+    instances = _instances(reader, name, host, options["cluster"], openstack, subtopic)
     if manager_override is None and "manager" in reader.data:
         return settings, []  # already reported; the option lookup would only mislead
     try:
@@ -221,6 +237,12 @@ def _service(
             ' or give the service manager = "package.module.Class"',
         )
         return settings, []
+    if openstack is not None:
+        source = (
+            "services.toml" if manager_override else openstack.source_of(resolution.manager_option)
+        )
+        resolution = replace(resolution, source=source)
+        check_manager(reader, resolution.manager_option, resolution.manager, source)
     base = ServiceSpec(
         process=name,
         service=name,
@@ -233,6 +255,16 @@ def _service(
         cluster=options["cluster"],
         state_dir=str(state_dir),
     )
+    if openstack is not None:
+        # The child runs exactly the class `check` showed, and hands Cinder only the options
+        # services.toml sets (cinder.conf is Cinder's to read).
+        base = replace(
+            base,
+            options=dict(openstack.given),
+            manager=resolution.manager,
+            runtime="openstack",
+            config_files=openstack.config_files,
+        )
     argv = _manager_argv(name)
     specs = [replace(base, **fields) for fields in instances]
     return settings, [
@@ -242,11 +274,36 @@ def _service(
 
 
 def _instances(
-    reader: TableReader, name: str, host: str, cluster: str | None
+    reader: TableReader,
+    name: str,
+    host: str,
+    cluster: str | None,
+    openstack: OpenStack | None = None,
+    subtopic: str = "",
 ) -> list[dict[str, Any]]:
-    """What sets each process of a manager service apart: its backend, or its worker number."""
+    """What sets each process of a manager service apart: its backend, or its worker number.
+    Under `[openstack]`, cinder-volume's backends default to cinder.conf's enabled_backends
+    and cinder-backup's workers to its backup_workers, as Cinder's binaries read them."""
+    given_host = "host" in reader.data or (openstack is not None and "host" in openstack.given)
+    if openstack is not None and subtopic == "volume" and "backends" not in reader.data:
+        backends = openstack.conf.enabled_backends
+        if not backends:
+            reader.problem((), None, "cinder.conf sets no enabled_backends: no backend to serve")
+        return [
+            {
+                "process": f"{name}@{backend}",
+                "host": openstack.backend_host(host if given_host else None, backend),
+                "cluster": cluster and f"{cluster}@{backend}",
+                "backend": backend,
+            }
+            for backend in backends
+            if rules.check_name(reader, (), backend, "backend (from enabled_backends)")
+        ]
     if "backends" not in reader.data:
-        workers = reader.integer("workers", 1, 1, rules.MAX_PROCESSES)
+        default_workers = 1
+        if openstack is not None and subtopic == "backup":
+            default_workers = openstack.default_workers(reader, rules.MAX_PROCESSES)
+        workers = reader.integer("workers", default_workers, 1, rules.MAX_PROCESSES)
         return [
             {
                 "process": _instance_name(name, "#", n, workers),
@@ -307,7 +364,18 @@ def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> Se
         log_backups=reader.integer("log_backups", None, 0, rules.MAX_LOG_BACKUPS),
         depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
+        readiness=_readiness(reader),
+        oneshot=_oneshot(reader),
     )
+
+
+def _oneshot(reader: TableReader) -> bool:
+    oneshot = reader.boolean("oneshot", False)
+    policy = reader.table("restart").data.get("policy")
+    if oneshot and policy == "always":
+        # A job that is restarted after it succeeds never completes (systemd refuses it too).
+        reader.problem(("oneshot",), True, 'not allowed with restart policy "always"')
+    return oneshot
 
 
 def _directory(reader: TableReader, config_path: Path) -> str | None:
@@ -321,6 +389,17 @@ def _directory(reader: TableReader, config_path: Path) -> str | None:
         reader.problem(("directory",), directory, problem)
         return None
     return str(path)
+
+
+def _readiness(service: TableReader) -> Readiness | None:
+    if "readiness" not in service.data:
+        return None
+    reader = service.table("readiness")
+    reader.allow("exec", "period", "timeout")
+    argv = reader.command("exec")
+    period = reader.seconds("period", DEFAULT_PERIOD, minimum=0.01)
+    timeout = reader.seconds("timeout", DEFAULT_TIMEOUT, minimum=0.01)
+    return Readiness(argv, period, timeout) if argv else None
 
 
 def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:

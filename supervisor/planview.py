@@ -33,6 +33,8 @@ def process_as_json(process: ProcessPlan) -> dict[str, Any]:
         "subtopic": resolution.subtopic if resolution else None,
         "manager_option": resolution.manager_option if resolution else None,
         "manager": resolution.manager if resolution else None,
+        "manager_source": resolution.source if resolution else None,
+        "runtime": process.spec.runtime if process.spec else None,
         "host": process.host,
         "argv": list(process.argv),
         "notify": settings.notify,
@@ -71,6 +73,7 @@ def describe_plan(plan: Plan) -> str:
                 ("topic", resolved.topic),
                 ("subtopic", f"{resolved.subtopic} (option {resolved.manager_option})"),
                 ("manager", resolved.manager),
+                *([("from", resolved.source)] if resolved.source else []),
                 ("host", process.host or ""),
             ]
         rows += [

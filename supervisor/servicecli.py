@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor.db.settings import InvalidOption, Liveness, database_url, utc_now
 
 if TYPE_CHECKING:
+    from supervisor.config import Plan
     from supervisor.db.services import ServiceRow, ServicesTable
 
 EXIT_OK = 0
@@ -72,6 +73,8 @@ def run_service_command(
 
     try:
         plan = config.load(args.config)
+        if plan.openstack is not None:
+            return _run_on_cinder_table(args, plan, utcnow())
         liveness = Liveness.from_options(plan.options)
         url = database_url(plan.options, plan.state_dir)
     except config.ConfigError as error:
@@ -98,6 +101,42 @@ def run_service_command(
         except SQLAlchemyError as error:
             print(f"cannot use the services database: {error}", file=sys.stderr)
             return EXIT_NO_SUCH_SERVICE
+
+
+def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) -> int:
+    """Under `[openstack]` the rows are Cinder's own, in the database cinder.conf names."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from supervisor.db.cinder import CinderServicesTable, ProcessFilterUnsupported
+    from supervisor.openstack.plan import cinder_database_url, cinder_liveness
+
+    assert plan.openstack is not None
+    try:
+        liveness = cinder_liveness(plan.openstack)
+        table = CinderServicesTable(cinder_database_url(plan), _processes_of(plan))
+    except (ValueError, ArgumentError) as error:
+        print(f"{args.config}: cinder.conf: {error}", file=sys.stderr)
+        return EXIT_CONFIG_INVALID
+    with table:
+        try:
+            if args.service_command == "list":
+                return _list(table, liveness, now, as_json=args.json)
+            return _change(table, args, now)
+        except ProcessFilterUnsupported as error:
+            print(error, file=sys.stderr)
+            return EXIT_CONFIG_INVALID
+        except SQLAlchemyError as error:
+            print(f"cannot use Cinder's database: {error}", file=sys.stderr)
+            return EXIT_NO_SUCH_SERVICE
+
+
+def _processes_of(plan: Plan) -> Callable[[str, str], list[str]]:
+    """The supervisor's processes behind one of Cinder's rows (backup workers share one)."""
+    by_row: dict[tuple[str, str], list[str]] = {}
+    for process in plan.processes:
+        if process.resolution is not None and process.host is not None:
+            by_row.setdefault((process.resolution.binary, process.host), []).append(process.name)
+    return lambda binary, host: by_row.get((binary, host), [])
 
 
 def _list(table: ServicesTable, liveness: Liveness, now: datetime, *, as_json: bool) -> int:

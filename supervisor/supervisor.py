@@ -109,6 +109,7 @@ class Supervisor:
             self._context = UnitContext(
                 loop, events, output, sentinel, listener.address, self._uniform, self._on_change
             )
+            self._context.state_dir = str(self.plan.state_dir)
             self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
             events.emit(
                 "supervisor",

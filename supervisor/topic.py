@@ -33,6 +33,7 @@ class Resolution:
     subtopic: str
     manager_option: str
     manager: str
+    source: str | None = None  # where the manager option was found, when the caller knows
 
 
 def subtopic_of(topic: str, prefix: str = DEFAULT_PREFIX) -> str:

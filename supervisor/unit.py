@@ -18,6 +18,7 @@ from supervisor.faults import FAULT_SOCKET_ENV, StartFaults, fault_socket_addres
 from supervisor.loop import Loop, Timer
 from supervisor.output import OutputPump
 from supervisor.policy import Action, ExitStatus, History, decide, is_success
+from supervisor.probe import ExecProbe
 from supervisor.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
 from supervisor.sentinel import Sentinel
 from supervisor.servicespec import ENV_VAR as SERVICE_ENV_VAR
@@ -42,6 +43,7 @@ class UnitContext:
     uniform: Callable[[float, float], float]
     changed: Callable[[Unit], None]
     shutting_down: bool = False  # the group is stopping: no more restarts
+    state_dir: str = ""  # handed to every process as SUPERVISOR_STATE_DIR
 
 
 class Unit:
@@ -72,6 +74,8 @@ class Unit:
         self._start_after_stop: str | None = None  # a restart in progress, with its cause
         self._failed_by: str | None = None  # the supervisor ended this run as a failure
         self.status_text: str | None = None  # the last STATUS= the process sent
+        self._probe: ExecProbe | None = None  # the readiness probe while starting
+        self._notified_ready = False  # READY=1 came (what a notify service must send)
         self.watchdog = Watchdog(context.loop, self._fail)
         self.start_faults = StartFaults()
         self.fault_address = fault_socket_address(context.notify_address, self.name)
@@ -90,6 +94,8 @@ class Unit:
         env = {**os.environ, **dict(self.plan.settings.env)}
         env["NOTIFY_SOCKET"] = self._context.notify_address
         env["SUPERVISOR_PROCESS"] = self.name
+        # Where a service may keep its own state, as systemd's STATE_DIRECTORY.
+        env["SUPERVISOR_STATE_DIR"] = self._context.state_dir
         env[SENTINEL_MARKER] = self._context.sentinel.marker
         if self.plan.spec is not None:
             env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
@@ -171,6 +177,7 @@ class Unit:
         self._hold_after_stop = False
         self._failed_by = None
         self.status_text = None
+        self._notified_ready = False
         settings = self.plan.settings
         try:
             with self._context.output.attach(
@@ -196,7 +203,9 @@ class Unit:
         self._context.loop.add_reader(self._pidfd, self._on_exit)
         self._started_at = self._context.loop.clock()
         self._transition(State.STARTING, cause)
-        if settings.notify:
+        if settings.readiness is not None:
+            self._start_probe()
+        if settings.oneshot or settings.notify or settings.readiness is not None:
             if settings.start_timeout:
                 self._set_timer(settings.start_timeout, self._on_start_timeout)
         elif settings.start_seconds:
@@ -210,7 +219,46 @@ class Unit:
 
     def _on_start_timeout(self) -> None:
         self._timer = None
-        self._fail(f"start timeout: no READY=1 within {self.plan.settings.start_timeout:g}s")
+        settings = self.plan.settings
+        waited_for = (
+            "exit"
+            if settings.oneshot
+            else "READY=1"
+            if settings.notify
+            else "passing readiness probe"
+        )
+        self._fail(f"start timeout: no {waited_for} within {settings.start_timeout:g}s")
+
+    def _start_probe(self) -> None:
+        settings = self.plan.settings
+        assert settings.readiness is not None
+        sentinel = self._context.sentinel
+        self._probe = ExecProbe(
+            self._context.loop,
+            settings.readiness,
+            env=self._env,
+            directory=settings.directory,
+            on_pass=self._on_probe_passed,
+            on_failure=self._on_probe_failed,
+            watch=sentinel.watch,
+            forget=sentinel.forget,
+        )
+        self._probe.start()
+
+    def _on_probe_passed(self) -> None:
+        self._probe = None
+        if not self.plan.settings.notify or self._notified_ready:
+            self._become_running("readiness probe passed")
+
+    def _on_probe_failed(self, why: str) -> None:
+        # Not an event per run (a slow broker would flood the log): the cause `status` shows.
+        if self.state is State.STARTING:
+            self.cause = f"readiness probe: {why}"
+
+    def _stop_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
 
     def _become_running(self, cause: str) -> None:
         if self.state is State.STARTING and self._failed_by is None:
@@ -229,7 +277,9 @@ class Unit:
         if "STATUS" in fields:
             self.status_text = fields["STATUS"]
         if fields.get("READY") == "1":
-            self._become_running("READY=1")
+            self._notified_ready = True
+            if self._probe is None:
+                self._become_running("READY=1")
         if fields.get("WATCHDOG") == "trigger":
             self._fail("watchdog: the service asked for it (WATCHDOG=trigger)")
 
@@ -267,6 +317,7 @@ class Unit:
         self._pidfd = None
         self._context.sentinel.forget(pgid)
         self._cancel_timer()
+        self._stop_probe()
         self.watchdog.disarm()
         self._process = None
         self.ready = False

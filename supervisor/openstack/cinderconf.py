@@ -29,7 +29,7 @@ DEFAULT_DATABASE = "sqlite:///$state_path/cinder.sqlite"  # oslo.db's default, C
 _VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 
-class CinderConfError(Exception):
+class CinderConfError(ValueError):
     def __init__(self, path: Path, line: int | None, message: str) -> None:
         self.path = path
         self.line = line

@@ -17,10 +17,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from supervisor.db.settings import Liveness
 from supervisor.openstack.cinderconf import (
     DEFAULT_BACKUP_WORKERS,
+    DEFAULT_SERVICE_DOWN_TIME,
     MANAGER_DEFAULTS,
     CinderConf,
     CinderConfError,
@@ -28,29 +30,33 @@ from supervisor.openstack.cinderconf import (
 )
 from supervisor.tableschema import TableReader
 
+if TYPE_CHECKING:
+    from supervisor.config import Plan
+
 RUNTIME = "openstack"
 
 
 @dataclass(frozen=True)
 class OpenStack:
     conf: CinderConf
+    given: dict[str, Any]  # services.toml's [options] as written: these win over cinder.conf
 
     @property
     def config_files(self) -> tuple[str, ...]:
         return tuple(str(path) for path in self.conf.files)
 
-    def options(self, given: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, Any]:
-        """The options the topic convention reads: `given` is services.toml's [options] as
-        written, `resolved` the same with the supervisor's defaults filled in."""
+    def options(self, resolved: Mapping[str, Any]) -> dict[str, Any]:
+        """The options the topic convention reads: `resolved` is services.toml's [options]
+        with the supervisor's defaults filled in, which cinder.conf's values replace."""
         merged: dict[str, Any] = {**MANAGER_DEFAULTS, **self.conf.sections.get("DEFAULT", {})}
         merged.update(resolved)
-        merged["host"] = given.get("host") or self.conf.host
-        merged["cluster"] = given.get("cluster") or self.conf.cluster
+        merged["host"] = self.given.get("host") or self.conf.host
+        merged["cluster"] = self.given.get("cluster") or self.conf.cluster
         return merged
 
-    def source_of(self, option: str, given: Mapping[str, Any]) -> str:
+    def source_of(self, option: str) -> str:
         """Where a manager option's value comes from, for `check` to show."""
-        if option in given:
+        if option in self.given:
             return "services.toml [options]"
         if option in self.conf.origins:
             return self.conf.origins[option]
@@ -59,11 +65,20 @@ class OpenStack:
     def backend_host(self, host: str | None, backend: str) -> str:
         return f"{host}@{backend}" if host else self.conf.backend_host(backend)
 
-    def default_workers(self) -> int:
-        return self.conf.integer("backup_workers", DEFAULT_BACKUP_WORKERS, minimum=1)
+    def default_workers(self, reader: TableReader, maximum: int) -> int:
+        """cinder-backup's `backup_workers`, reported against the service when unusable."""
+        try:
+            workers = self.conf.integer("backup_workers", DEFAULT_BACKUP_WORKERS, minimum=1)
+        except CinderConfError as error:
+            reader.problem((), None, str(error))
+            return DEFAULT_BACKUP_WORKERS
+        if workers > maximum:
+            reader.problem((), None, f"cinder.conf backup_workers = {workers}: at most {maximum}")
+            return maximum
+        return workers
 
 
-def read_openstack(reader: TableReader, base: Path) -> OpenStack | None:
+def read_openstack(reader: TableReader, base: Path, options: TableReader) -> OpenStack | None:
     """The `[openstack]` table (present in the file); None when it cannot be used."""
     reader.allow("config_files")
     names = reader.string_list("config_files")
@@ -82,7 +97,7 @@ def read_openstack(reader: TableReader, base: Path) -> OpenStack | None:
                 names,
                 f"enabled_backends names {backend!r}, but no file has a [{backend}] section",
             )
-    return OpenStack(conf)
+    return OpenStack(conf, dict(options.data))
 
 
 def check_manager(reader: TableReader, option: str, path: str, source: str) -> None:
@@ -114,3 +129,32 @@ def _module_file(dotted: str) -> Path | None:
             if candidate.is_file():
                 return candidate
     return None
+
+
+def cinder_database_url(plan: Plan) -> str:
+    """Cinder's [database] connection as the services see it: a relative SQLite path is
+    relative to their working directory."""
+    from sqlalchemy.engine import make_url
+
+    assert plan.openstack is not None
+    url = make_url(plan.openstack.conf.database_url())
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return url.render_as_string(hide_password=False)
+    if Path(url.database).is_absolute():
+        return str(url)
+    directories = [
+        process.settings.directory
+        for process in plan.processes
+        if process.spec is not None and process.spec.runtime == RUNTIME
+    ]
+    base = Path(directories[0] or Path.cwd()) if directories else plan.path.parent
+    return str(url.set(database=str(base / url.database)))
+
+
+def cinder_liveness(openstack: OpenStack) -> Liveness:
+    """Cinder's rule for a row that is up: its last beat is at most service_down_time old."""
+    conf = openstack.conf
+    return Liveness(
+        report_interval=float(conf.integer("report_interval", 10)),
+        service_down_time=float(conf.integer("service_down_time", DEFAULT_SERVICE_DOWN_TIME)),
+    )

@@ -19,6 +19,8 @@ Exit statuses, as the supervisor's restart policy reads them (see `runtime.launc
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging as python_logging
 import shlex
 import signal
@@ -61,7 +63,7 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
         return EXIT_CONFIG
     subtopic = resolution.subtopic
     try:
-        conf, log = _bootstrap(spec, uses_storage=subtopic in _USES_STORAGE)
+        conf, log = _bootstrap(spec, subtopic, uses_storage=subtopic in _USES_STORAGE)
     except Exception as error:  # oslo.config's parse errors, a bad value in [options]
         message = f"{binary}: cannot load the configuration: {error}"
         print(message, file=sys.stderr)
@@ -83,10 +85,13 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
             cluster=spec.cluster,
             **_binary_kwargs(spec, subtopic, conf),
         )
-    except Exception:
+    except Exception as error:
         log.exception("%s service %s failed to start.", subtopic.capitalize(), spec.host)
         notifier.status(f"failed to start: {errors.last or 'see the log'}")
-        return EXIT_CONFIG
+        # Cinder skips such a backend for good; under a supervisor, a database or a bus that
+        # is not there yet is worth another try, anything else (a driver that cannot be
+        # imported, an invalid option) is not.
+        return EXIT_START_FAILED if _is_transient(error) else EXIT_CONFIG
 
     # Installed before start() so that a stop asked for during a long init_host is honoured
     # as soon as start() returns.
@@ -119,7 +124,7 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
     return EXIT_OK
 
 
-def _bootstrap(spec: ServiceSpec, *, uses_storage: bool) -> tuple[Any, Any]:
+def _bootstrap(spec: ServiceSpec, subtopic: str, *, uses_storage: bool) -> tuple[Any, Any]:
     """What every cinder/cmd/*.py does before it builds its service, in the same order."""
     from cinder import i18n
     from cinder.common import config  # noqa: F401  (registers Cinder's options)
@@ -132,6 +137,7 @@ def _bootstrap(spec: ServiceSpec, *, uses_storage: bool) -> tuple[Any, Any]:
     from cinder import objects, utils, version
 
     conf = cfg.CONF
+    _register_binary_options(subtopic)
     objects.register_all()
     gmr_opts.set_defaults(conf)
     arguments = [argument for path in spec.config_files for argument in ("--config-file", path)]
@@ -147,6 +153,23 @@ def _bootstrap(spec: ServiceSpec, *, uses_storage: bool) -> tuple[Any, Any]:
         os_brick.setup(conf)
     gmr.TextGuruMeditation.setup_autorun(version, conf=conf)
     return conf, logging.getLogger("supervisor.openstack")
+
+
+def _register_binary_options(subtopic: str) -> None:
+    """Options that Cinder registers in the binary's own module (backup_workers and
+    backup_max_operations in cinder/cmd/backup.py, backend_host in cinder/cmd/volume.py):
+    importing it registers them, and its own monkey patching is by now a no-op."""
+    with contextlib.suppress(ImportError):
+        importlib.import_module(f"cinder.cmd.{subtopic}")
+
+
+def _is_transient(error: BaseException) -> bool:
+    """The database or the message bus failed: another start may well succeed."""
+    from oslo_db import exception as db_exception
+    from oslo_messaging import exceptions as messaging_exceptions
+
+    transient = (db_exception.DBError, messaging_exceptions.MessagingException, OSError)
+    return isinstance(error, transient)
 
 
 def _override(conf: Any, options: Mapping[str, Any]) -> None:

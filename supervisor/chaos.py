@@ -10,13 +10,21 @@ duration instead of giving up (which would only prove the start limit works). In
 - every unit's transitions form an unbroken chain (each `from` is the previous `to`): no event
   was lost;
 - `status` answers every time it is asked;
-- no process outlives the group.
+- no process outlives the group;
+- the group exits with status 0.  After the last kill, chaos waits until the supervisor has seen
+  every killed process exit and every process is ready again, and only then stops the stack: a
+  kill that lands as the stop begins would end that unit uncleanly (SIGKILL is not its stop
+  signal), and the group would rightly report 137.
+
+A copy whose processes would bind ports the running original holds is refused (exit 2), naming
+the service and the port, instead of starting a stack that dies of "Address already in use".
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supervisor.config import ProcessPlan, load
+from supervisor.testing.harness import WaitTimeout
 
 if TYPE_CHECKING:
     from supervisor.testing.harness import Event
@@ -32,6 +41,8 @@ if TYPE_CHECKING:
 
 RESTART_SLACK = 0.05
 STATUS_TIMEOUT = 1.0
+SETTLE_TIMEOUT = 60.0  # for the stack to be ready again after the last kill
+EXIT_REFUSED = 2
 
 
 @dataclass
@@ -46,6 +57,13 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return not self.violations
+
+    def judge_exit(self, status: int | None) -> None:
+        if status != 0:
+            self.violations.append(
+                f"the group exited with status {status}, not 0, although every killed process"
+                " was restarted and ready before the stop"
+            )
 
     def render(self, duration: float, seed: int, group_status: int | None) -> str:
         lines = [
@@ -134,33 +152,26 @@ def _victims(stack: Stack, verdict: Verdict) -> list[dict[str, Any]]:
 def run_chaos(config: Path, duration: float, seed: int, mean_interval: float) -> int:
     # Here, not at the top: the CLI imports this module, and `supervisor run` must not carry
     # psutil in its memory for a command it is not running.
+    from supervisor.testing.ports import PortsHeld, refuse_held_ports
     from supervisor.testing.stack import Stack, write_test_config
 
-    chance = random.Random(seed)
-    verdict = Verdict()
     # Kept afterwards, so `supervisor report` can draw the run: the verdict says where.
     scratch = Path(tempfile.mkdtemp(prefix="supervisor-chaos-"))
     state_dir = scratch / "state"
     copy = write_test_config(config, scratch / "services.toml", state_dir, {})
+    try:
+        refuse_held_ports(config, copy)
+    except PortsHeld as error:
+        print(f"chaos: refused: {error}", file=sys.stderr)
+        return EXIT_REFUSED
     plans = {process.name: process for process in load(copy).processes}
+    verdict = Verdict()
     stack = Stack(copy, state_dir)
     group_status = None
     try:
-        stack.wait_ready(timeout=60)
-        deadline = time.monotonic() + duration
-        while time.monotonic() < deadline:
-            # The schedule is seeded: the same seed kills in the same rhythm.
-            time.sleep(min(chance.expovariate(1 / mean_interval), deadline - time.monotonic()))
-            victims = [
-                victim
-                for victim in _victims(stack, verdict)
-                if victim["name"] in plans and _has_restart_budget(plans[victim["name"]], stack)
-            ]
-            if victims:
-                victim = chance.choice(sorted(victims, key=lambda p: p["name"]))
-                reply = stack.control("fault", name=victim["name"], kind="kill", arguments={})
-                verdict.kills += bool(reply.get("ok"))
-        group_status = stack.stop()
+        group_status = _unleash(stack, plans, verdict, duration, random.Random(seed), mean_interval)
+    except WaitTimeout as error:
+        verdict.violations.append(str(error).splitlines()[0])
     finally:
         stack.close()
         for process in stack.leftovers():
@@ -172,6 +183,52 @@ def run_chaos(config: Path, duration: float, seed: int, mean_interval: float) ->
     print(verdict.render(duration, seed, group_status))
     print(f"  events                        {state_dir / 'events.jsonl'}")
     return 0 if verdict.passed else 1
+
+
+def _unleash(
+    stack: Stack,
+    plans: dict[str, ProcessPlan],
+    verdict: Verdict,
+    duration: float,
+    chance: random.Random,
+    mean_interval: float,
+) -> int:
+    """Kill on schedule for `duration`, let the stack settle, stop it: the group's status."""
+    stack.wait_ready(timeout=SETTLE_TIMEOUT)
+    killed: list[tuple[str, int]] = []
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        # The schedule is seeded: the same seed kills in the same rhythm.
+        time.sleep(min(chance.expovariate(1 / mean_interval), deadline - time.monotonic()))
+        victims = [
+            victim
+            for victim in _victims(stack, verdict)
+            if victim["name"] in plans and _has_restart_budget(plans[victim["name"]], stack)
+        ]
+        if victims:
+            victim = chance.choice(sorted(victims, key=lambda p: p["name"]))
+            reply = stack.control("fault", name=victim["name"], kind="kill", arguments={})
+            if reply.get("ok"):
+                verdict.kills += 1
+                killed.append((reply["process"], reply["pid"]))
+    _settle(stack, killed)
+    status = stack.stop()
+    verdict.judge_exit(status)
+    return status
+
+
+def _settle(stack: Stack, killed: list[tuple[str, int]]) -> None:
+    """Wait until the supervisor has seen every killed process exit, then until every process
+    is ready again: a stop from here on ends only healthy processes."""
+
+    def exits_seen() -> bool:
+        ended = {
+            (e["unit"], e.get("pid")) for e in stack.events(event="state") if "exit_status" in e
+        }
+        return all(kill in ended for kill in killed)
+
+    stack.wait_until(exits_seen, SETTLE_TIMEOUT, "the supervisor to see every killed process exit")
+    stack.wait_ready(timeout=SETTLE_TIMEOUT)
 
 
 def add_chaos_command(command: Any) -> None:

@@ -6,7 +6,8 @@
         ...
 
 Each stack runs from a copy of the file with its state in the test's tmp_path. Teardown stops
-every stack the test started and fails the test if any of their processes outlived it.
+every stack the test started and fails the test if any of their processes outlived it.  A copy
+is refused when the original stack is running and holds a port the copy would bind again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from supervisor.testing.harness import WaitTimeout
+from supervisor.testing.ports import PortsHeld, refuse_held_ports
 from supervisor.testing.stack import Stack, write_test_config
 
 
@@ -38,9 +40,12 @@ def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[.
     def start(config: str | Path = "services.toml", overrides: Mapping[str, Any] = {}) -> Stack:
         number = len(started)
         state_dir = tmp_path / f"stack-{number}"
-        copy = write_test_config(
-            _find(config, request), tmp_path / f"services-{number}.toml", state_dir, overrides
-        )
+        source = _find(config, request)
+        copy = write_test_config(source, tmp_path / f"services-{number}.toml", state_dir, overrides)
+        try:
+            refuse_held_ports(source, copy)
+        except PortsHeld as error:
+            pytest.fail(str(error), pytrace=False)
         started.append(Stack(copy, state_dir))
         return started[-1]
 

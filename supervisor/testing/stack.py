@@ -60,7 +60,7 @@ def write_test_config(
     for service in document.get("services", {}).values():
         # Relative directories were relative to the original file.
         if isinstance(service, dict) and isinstance(service.get("directory"), str):
-            service["directory"] = str(source.parent / service["directory"])
+            service["directory"] = str(source.resolve().parent / service["directory"])
     for dotted, value in overrides.items():
         path = dotted.split(".")
         if path[0] not in ("supervisor", "options", "services"):

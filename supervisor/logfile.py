@@ -35,8 +35,11 @@ class RotatingLog:
 
         A single line longer than `max_bytes` gets a file of its own rather than being cut.
         The file is opened on first use and again after a failure, so a log directory that was
-        missing or full for a while heals by itself.
+        missing or full for a while heals by itself; and again when it was removed while open
+        (an operator cleaning up), so that lines never go on into a file nobody can read.
         """
+        if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:
+            self.close()
         if self._fd < 0:
             self._open()
         while self._size + len(lines) > self.max_bytes:

@@ -20,6 +20,11 @@ from supervisor.statelock import LOCK_NAME
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 DEADLINE = 20.0
+TALKER = """
+[services.talker]
+command = ["sh", "-c", "echo hello; exec sleep 1000"]
+start_seconds = 0
+"""
 
 
 def events_in(path: Path) -> list[dict]:
@@ -106,7 +111,7 @@ def test_a_removed_socket_is_recreated(write_config: WriteConfig, run_stack: Run
 def test_a_removed_state_dir_is_rebuilt_and_still_guarded(
     write_config: WriteConfig, run_stack: RunStack
 ):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+    stack = ready_stack(write_config, run_stack, SLEEPERS + TALKER)
     before = pids(stack.config)
     state = stack.config.parent / "state"
     shutil.rmtree(state)
@@ -127,6 +132,13 @@ def test_a_removed_state_dir_is_rebuilt_and_still_guarded(
     assert second.returncode == 1
     assert "a supervisor is already running for" in second.stderr
     assert pids(stack.config) == before
+
+    # A process's log goes on in a new file rather than into the removed one.
+    assert cli(stack.config, "restart", "talker").returncode == 0
+    talker_log = state / "logs" / "talker.log"
+    stack.wait_until(
+        lambda: talker_log.exists() and "hello" in talker_log.read_text(), DEADLINE, "the log"
+    )
     assert stack.stop() == 0
     group_exit = wait_for_event(stack, log, event="group", action="exit")
     assert group_exit["status"] == 0

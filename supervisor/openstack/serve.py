@@ -111,7 +111,9 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
             server.stop()
             return EXIT_CONFIG
         python_logging.getLogger().removeHandler(errors)
-        notifier.ready(f"serving {resolution.topic} on {spec.host}")
+        serving = f"serving {resolution.topic} on {spec.host}"
+        python_logging.getLogger("oslo.messaging").addHandler(_BusStatus(notifier, serving))
+        notifier.ready(serving)
         for signum in signals:
             log.info("Caught %s", signal.Signals(signum).name)
             if signum != signal.SIGHUP:
@@ -217,3 +219,23 @@ class _ErrorMemory(python_logging.Handler):
             error = record.exc_info[1]
             message = f"{message} {type(error).__name__}: {error}"
         self.last = " ".join(message.split())[:400]
+
+
+class _BusStatus(python_logging.Handler):
+    """While the message bus is away, `status` shows why (STATUS=), until oslo.messaging
+    says it has reconnected: an operator sees the cause without reading the log."""
+
+    def __init__(self, notifier: Notifier, serving: str) -> None:
+        super().__init__(python_logging.INFO)
+        self._notifier = notifier
+        self._serving = serving
+        self._lost = False
+
+    def emit(self, record: python_logging.LogRecord) -> None:
+        message = " ".join(record.getMessage().split())
+        if record.levelno >= python_logging.ERROR:
+            self._lost = True
+            self._notifier.send(f"STATUS=message bus: {message[:300]}", block=False)
+        elif self._lost and "Reconnected" in message:
+            self._lost = False
+            self._notifier.send(f"STATUS={self._serving}", block=False)

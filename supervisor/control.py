@@ -59,6 +59,11 @@ class NotRunning(ConnectionError):
     """No supervisor is listening on the socket."""
 
 
+class Unreachable(ConnectionError):
+    """The socket is there but cannot be connected to (permissions, a stale file of another
+    kind)."""
+
+
 class LostSupervisor(ConnectionError):
     """The supervisor went away, or answered something that is not a reply, mid-request."""
 
@@ -346,6 +351,11 @@ class ControlClient:
                 if waited >= patience and not (waited < SOCKET_COMEBACK and owner_alive(state_dir)):
                     raise NotRunning(f"no supervisor is running for {state_dir}") from error
                 time.sleep(_CONNECT_RETRY)
+            except OSError as error:
+                self._sock.close()
+                if isinstance(error, TimeoutError):
+                    raise
+                raise Unreachable(f"cannot reach the supervisor at {self.path}: {error}") from None
             except BaseException:
                 self._sock.close()
                 raise

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from supervisor import logview
-from supervisor.control import ControlClient, Message, NotRunning
+from supervisor.control import ControlClient, LostSupervisor, Message, NotRunning, Unreachable
 from supervisor.statusview import status_table
 
 EXIT_OK = 0
@@ -38,12 +38,12 @@ def run_command(args: argparse.Namespace, state_dir: Path) -> int:
     except TimeoutError:
         print("supervisor: timed out", file=sys.stderr)
         return EXIT_TIMEOUT
-    except ConnectionError as error:
-        # LostSupervisor: it went away mid-request, so as far as we can tell none runs now.
+    except LostSupervisor as error:
+        # It went away mid-request: as far as we can tell, none runs now.
         print(f"supervisor: lost the supervisor: {error}", file=sys.stderr)
         return EXIT_NOT_RUNNING
-    except OSError as error:
-        print(f"supervisor: cannot reach the supervisor: {error}", file=sys.stderr)
+    except Unreachable as error:
+        print(f"supervisor: {error}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -246,9 +246,7 @@ def test_a_supervisor_lost_mid_reply_is_one_line_and_exit_3(
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("command", [["check", "--json"], ["check"]])
-def test_output_into_a_closed_pipe_ends_quietly(write_config: WriteConfig, command: list[str]):
-    config = write_config(SLEEPERS)
+def into_a_closed_pipe(config: Path, *command: str) -> subprocess.CompletedProcess[str]:
     reader, writer = os.pipe()
     os.close(reader)  # as `| head -c 10` after its ten bytes
     try:
@@ -261,7 +259,21 @@ def test_output_into_a_closed_pipe_ends_quietly(write_config: WriteConfig, comma
         )
     finally:
         os.close(writer)
+    return result
+
+
+@pytest.mark.parametrize("command", [["check", "--json"], ["check"]])
+def test_output_into_a_closed_pipe_ends_quietly(write_config: WriteConfig, command: list[str]):
+    result = into_a_closed_pipe(write_config(SLEEPERS), *command)
     assert (result.returncode, result.stderr) == (141, "")
+
+
+def test_status_into_a_closed_pipe_ends_quietly(write_config: WriteConfig, run_stack: RunStack):
+    stack = ready_stack(write_config, run_stack, SLEEPERS)
+    for command in (["status", "--json"], ["status"]):
+        result = into_a_closed_pipe(stack.config, *command)
+        assert (result.returncode, result.stderr) == (141, "")
+    assert supervisor_status(stack.config)["pid"] == stack.process.pid
 
 
 def waiting_clients(stack: RunningStack) -> int | None:

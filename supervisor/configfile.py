@@ -15,6 +15,7 @@ from typing import Any
 from supervisor.tableschema import Problem
 
 _AT_LINE = re.compile(r" \(at line (\d+), column \d+\)")
+_AT_END = " (at end of document)"
 
 
 class ConfigError(Exception):
@@ -48,10 +49,10 @@ def read(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         where = _AT_LINE.search(str(error))
-        message = _AT_LINE.sub("", str(error))
-        problem = Problem(
-            int(where.group(1)) if where else None, "", None, f"invalid TOML: {message}"
-        )
+        message = _AT_LINE.sub("", str(error)).replace(_AT_END, " at the end of the file")
+        # Something left open (a string, an array) is reported where the file ends.
+        line = int(where.group(1)) if where else text.count("\n") + 1
+        problem = Problem(line, "", None, f"invalid TOML: {message}")
     except ValueError:  # an integer literal beyond Python's 4300-digit limit
         digits = re.search(r"\d{4000,}", text)
         line = text.count("\n", 0, digits.start()) + 1 if digits else None

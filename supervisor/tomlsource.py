@@ -124,10 +124,16 @@ class SourceMap:
                 continue  # the common case, kept cheap: a file of comments checks fast
             if stripped[0] == "[" and (header := _HEADER.match(line)):
                 table = split_key(header.group("key"))
-                self._lines.setdefault(table, number)
+                self._record(table, number)
             elif assignment := _ASSIGNMENT.match(line):
-                self._lines.setdefault(table + split_key(assignment.group("key")), number)
+                self._record(table + split_key(assignment.group("key")), number)
                 value.scan(line, assignment.end())
+
+    def _record(self, path: Path, number: int) -> None:
+        # A table defined only through its children (`[services.web.env]` with no
+        # `[services.web]`) is reported where its first child is.
+        for end in range(1, len(path) + 1):
+            self._lines.setdefault(path[:end], number)
 
     def line_of(self, path: Path) -> int | None:
         """The line of `path`, or of the closest enclosing key or table that has one."""

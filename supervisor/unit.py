@@ -197,7 +197,10 @@ class Unit:
             self.failure_status = (
                 _EXEC_DENIED_STATUS if isinstance(error, PermissionError) else _EXEC_FAILURE_STATUS
             )
-            self._transition(State.FATAL, f"cannot execute {self.plan.argv[0]}: {error.strerror}")
+            # A working directory removed since the file was checked fails the same exec.
+            gone = settings.directory is not None and error.filename == settings.directory
+            what = f"enter {settings.directory}" if gone else f"execute {self.plan.argv[0]}"
+            self._transition(State.FATAL, f"cannot {what}: {error.strerror}")
             return
         self._context.sentinel.watch(self._process.pid)
         self._context.loop.add_reader(self._pidfd, self._on_exit)

@@ -348,3 +348,19 @@ def test_a_ten_megabyte_file_of_comments_checks_in_seconds(tmp_path: Path):
     # 38 s before; under a second now.  The bound leaves room for a loaded machine.
     assert time.monotonic() - started < 15
     assert [process.name for process in plan.processes] == ["db"]
+
+
+def test_a_directory_removed_after_the_check_is_named_when_a_start_fails(
+    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
+):
+    work = tmp_path / "work"
+    work.mkdir()
+    stack = ready_stack(
+        write_config,
+        run_stack,
+        '[services.web]\ncommand = ["sleep", "1000"]\nstart_seconds = 0\ndirectory = "work"\n',
+    )
+    work.rmdir()  # the running sleep keeps its directory; the next start cannot enter it
+    assert cli(stack.config, "restart", "web", "--timeout", "20").returncode != 0
+    event = stack.wait_event(event="state", unit="web", to="fatal")
+    assert event["cause"] == f"cannot enter {work.resolve()}: No such file or directory"

@@ -261,12 +261,14 @@ def test_the_seed_makes_the_jitter_reproducible():
 
 
 def test_an_hour_of_simulated_time_takes_milliseconds():
-    began = time.perf_counter()
+    # CPU time, not wall time: on a loaded machine the wall clock also counts the time spent
+    # waiting for a core, which says nothing about the simulator.
+    began = time.process_time()
     result = simulate(REPO_SERVICES, ["cinder-volume", "cinder-backup"], "every 15s")
-    elapsed = time.perf_counter() - began
+    elapsed = time.process_time() - began
     assert result.end == 3600.0
     assert result.starts("cinder-backup#1") > 200
-    assert elapsed < 0.5  # typically under 20 ms; the bound only guards against a busy machine
+    assert elapsed < 0.5  # typically under 20 ms
 
 
 # -- the command ---------------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The example OpenStack stack, copied for a test onto free loopback ports."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supervisor.testing.harness import RunningStack
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openstack"
+RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+# The example's fixed ports, each replaced by a free one in a copy.
+PORTS = {"amqp": 5682, "dist": 25682, "epmd": 4382, "api": 8786}
+BIN_DIR = str(Path(sys.executable).parent)  # cinder-manage and cinder-api live beside python
+
+
+def require_openstack() -> None:
+    """Skip (fail in CI, where .ci/run installs everything) when Cinder or RabbitMQ is absent."""
+    reason = None
+    if importlib.util.find_spec("cinder") is None:
+        reason = "the openstack extra is not installed: pip install -e '.[openstack]'"
+    elif importlib.util.find_spec("fixtures") is None:
+        reason = "the fake volume driver needs `fixtures`: pip install -e '.[openstack]'"
+    elif not RABBITMQ_SERVER.exists() or shutil.which("epmd") is None:
+        reason = "RabbitMQ is not installed: apt-get install rabbitmq-server"
+    if reason is None:
+        return
+    if os.environ.get("SUPERVISOR_REQUIRE_OPENSTACK"):
+        pytest.fail(f"SUPERVISOR_REQUIRE_OPENSTACK is set but {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class CinderStack:
+    directory: Path
+    ports: dict[str, int]
+
+    @property
+    def config(self) -> Path:
+        return self.directory / "services.toml"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.directory / ".supervisor"
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {"PATH": f"{BIN_DIR}:{os.environ.get('PATH', '')}"}
+
+    def start(self, *args: str) -> RunningStack:
+        return RunningStack(self.config, self.state_dir, *args, environment=self.environment)
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "supervisor", *args, "-c", str(self.config)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **self.environment},
+        )
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        result = self.cli("status", "--json")
+        assert result.returncode in (0, 1), result.stderr
+        return {process["name"]: process for process in json.loads(result.stdout)["processes"]}
+
+    def service_rows(self) -> list[dict[str, Any]]:
+        result = self.cli("service", "list", "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Cinder's volume API with the noauth middleware: the token names user and project."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.ports['api']}/v3{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"X-Auth-Token": "admin:admin", "Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+
+def copy_example(destination: Path) -> CinderStack:
+    """The example stack in `destination`, its ports replaced by free ones in both files."""
+    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns(".supervisor"))
+    ports = {name: free_port() for name in PORTS}
+    for name in ("services.toml", "cinder.conf"):
+        path = destination / name
+        text = path.read_text()
+        for key, port in PORTS.items():
+            text = re.sub(rf"\b{port}\b", str(ports[key]), text)
+        path.write_text(text)
+    return CinderStack(destination, ports)
+
+
+def wait_until(condition: Any, timeout: float, what: str) -> Any:
+    """Poll `condition` until it returns something true; that value, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.25)

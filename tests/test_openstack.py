@@ -1,0 +1,168 @@
+"""Real OpenStack Cinder from PyPI under the supervisor: the example stack, started for real.
+
+RabbitMQ, `cinder-manage db sync`, cinder-api, cinder-scheduler, one cinder-volume process per
+backend and one cinder-backup process per worker, every manager resolved through the topic
+convention.  Slow (a minute or so per stack): deselect with `-m "not openstack"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import pytest
+from openstack_support import CinderStack, copy_example, require_openstack, wait_until
+
+from supervisor.testing.harness import RunningStack
+
+pytestmark = pytest.mark.openstack
+
+READY_TIMEOUT = 300  # a cold start imports Cinder in seven processes at once on two cores
+MANAGERS = {
+    "cinder-scheduler": "cinder.scheduler.manager.SchedulerManager",
+    "cinder-volume@fake-1": "cinder.volume.manager.VolumeManager",
+    "cinder-volume@fake-2": "cinder.volume.manager.VolumeManager",
+    "cinder-backup#1": "cinder.backup.manager.BackupManager",
+    "cinder-backup#2": "cinder.backup.manager.BackupManager",
+}
+CINDER_ROWS = {
+    ("cinder-scheduler", "node1"),
+    ("cinder-volume", "node1@fake-1"),
+    ("cinder-volume", "node1@fake-2"),
+    ("cinder-backup", "node1"),
+}
+
+
+def start_ready(cinder: CinderStack) -> RunningStack:
+    """The stack, every process ready; killed (with all it started) if it never gets there."""
+    stack = cinder.start()
+    wait = ("wait", "--ready", "--timeout", str(READY_TIMEOUT))
+    result = cinder.cli(*wait, timeout=READY_TIMEOUT + 30)
+    if result.returncode != 0:
+        stack.close()
+        pytest.fail(f"the stack did not get ready: {result.stderr}\n{stack.events.timeline()}")
+    return stack
+
+
+@pytest.fixture(scope="module")
+def cinder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CinderStack]:
+    """One running example stack shared by the tests that leave it as they found it."""
+    require_openstack()
+    copy = copy_example(tmp_path_factory.mktemp("openstack") / "stack")
+    stack = start_ready(copy)
+    yield copy
+    stack.stop()
+    stack.close()
+
+
+def rows_up(cinder: CinderStack) -> dict[tuple[str, str], dict]:
+    return {(row["binary"], row["host"]): row for row in cinder.service_rows()}
+
+
+def test_check_resolves_every_process_through_the_topic_convention(tmp_path: Path):
+    require_openstack()
+    copy = copy_example(tmp_path / "stack")
+    result = copy.cli("check", "--json")
+    assert result.returncode == 0, result.stderr
+    processes = {p["name"]: p for p in json.loads(result.stdout)["processes"]}
+    for name, manager in MANAGERS.items():
+        process = processes[name]
+        assert process["manager"] == manager
+        assert process["manager_option"] == f"{process['subtopic']}_manager"
+        assert process["topic"] == process["binary"] == name.partition("@")[0].partition("#")[0]
+        assert process["runtime"] == "openstack"
+        assert process["manager_source"] == "Cinder's default"
+        assert process["argv"][1:] == ["-m", "supervisor.cmd", "--binary", process["binary"]]
+    assert processes["cinder-volume@fake-2"]["host"] == "node1@fake-2"  # from enabled_backends
+    assert processes["cinder-api"]["kind"] == "command"
+
+
+def test_every_service_is_up_in_cinders_own_services_table(cinder: CinderStack):
+    rows = wait_until(
+        lambda: (
+            (found := rows_up(cinder)).keys() >= CINDER_ROWS
+            and all(found[key]["state"] == "up" for key in CINDER_ROWS)
+            and found
+        ),
+        60,
+        "every Cinder service up in `supervisor service list`",
+    )
+    assert rows[("cinder-backup", "node1")]["process"] == "cinder-backup#1 cinder-backup#2"
+    # Cinder's own tool reads the same table and agrees.
+    cinder_manage = str(Path(sys.executable).parent / "cinder-manage")
+    listing = subprocess.run(
+        [cinder_manage, "--config-file", "cinder.conf", "service", "list"],
+        cwd=cinder.directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listing.returncode == 0, listing.stderr
+    lines = [line.split() for line in listing.stdout.splitlines()[1:] if line.strip()]
+    assert {(line[0], line[1]) for line in lines} >= CINDER_ROWS
+    assert all(line[4] == ":-)" for line in lines), listing.stdout
+
+
+def test_a_volume_created_through_the_api_becomes_available_on_a_backend(cinder: CinderStack):
+    volume = cinder.api("POST", "/volumes", {"volume": {"size": 1, "name": "through-api"}})
+    volume_id = volume["volume"]["id"]
+
+    def settled() -> dict | None:
+        found = cinder.api("GET", f"/volumes/{volume_id}")["volume"]
+        return None if found["status"] == "creating" else found
+
+    found = wait_until(settled, 120, "the volume to leave 'creating'")
+    assert found["status"] == "available", found
+    assert found["os-vol-host-attr:host"].split("#")[0] in {"node1@fake-1", "node1@fake-2"}
+
+
+def test_a_sigkilled_backend_is_restarted_alone_and_its_row_comes_back_up(cinder: CinderStack):
+    before = cinder.status()
+    victim = before["cinder-volume@fake-1"]
+    others = {name: p["pid"] for name, p in before.items() if p["pid"] and name != victim["name"]}
+    killed_at = datetime.now(UTC).replace(tzinfo=None)
+    os.kill(victim["pid"], signal.SIGKILL)
+
+    def back() -> dict | None:
+        process = cinder.status()["cinder-volume@fake-1"]
+        fresh = process["pid"] not in (None, victim["pid"])
+        return process if fresh and process["state"] == "running" else None
+
+    process = wait_until(back, READY_TIMEOUT, "cinder-volume@fake-1 running again")
+    assert process["restarts"] == victim["restarts"] + 1
+    assert process["last_exit"]["signal"] == "SIGKILL"
+    after = cinder.status()
+    assert {name: after[name]["pid"] for name in others} == others  # the others untouched
+
+    def beat_since_kill() -> bool:
+        row = rows_up(cinder)[("cinder-volume", "node1@fake-1")]
+        updated = datetime.fromisoformat(row["updated_at"].rstrip("Z"))
+        return row["state"] == "up" and updated > killed_at
+
+    wait_until(beat_since_kill, 60, "a heartbeat of the restarted backend in Cinder's table")
+
+
+def test_sigkill_of_the_supervisor_leaves_no_cinder_rabbitmq_or_epmd(tmp_path: Path):
+    require_openstack()
+    copy = copy_example(tmp_path / "stack")
+    stack = start_ready(copy)
+    try:
+        supervisor = psutil.Process(stack.process.pid)
+        tree = supervisor.children(recursive=True)
+        names = {process.name() for process in tree}
+        assert {"epmd", "beam.smp"} <= names, names
+        assert sum(name.startswith("cinder-") for name in names) >= 5, names
+        stack.process.send_signal(signal.SIGKILL)
+        stack.process.wait()
+        _, alive = psutil.wait_procs(tree, timeout=30)
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, f"left behind: {[p.name() for p in alive]}"
+    finally:
+        stack.close()

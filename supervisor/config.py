@@ -145,13 +145,14 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     by_service: dict[str, list[ProcessPlan]] = {}
     depends_on: dict[str, tuple[str, ...]] = {}
     for name in services.data:
-        rules.check_name(services, (name,), name, "service")
+        named = rules.check_name(services, (name,), name, "service")
         reader = readers[name] = services.table(name)
         settings, by_service[name] = _service(
             reader, name, options, prefix, state_dir, path, openstack
         )
         depends_on[name] = settings.depends_on
-        rules.check_unique(reader, (), (process.name for process in by_service[name]))
+        if named:
+            rules.check_processes(reader, [process.name for process in by_service[name]])
     order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
     return Plan(path, state_dir, options, processes, logs, openstack)

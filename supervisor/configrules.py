@@ -56,12 +56,22 @@ def check_name(reader: TableReader, key: tuple[str, ...], value: str, what: str)
     return False
 
 
-def check_unique(reader: TableReader, key: tuple[str, ...], names: Iterable[str]) -> None:
-    """Process names must differ after expansion: each names a log file and a unit."""
+def is_process_name(value: str) -> bool:
+    """A service name, alone or joined to a backend by `@` or to a worker number by `#`."""
+    service, _, instance = value.partition("@") if "@" in value else value.partition("#")
+    return is_name(service) and (instance == "" or is_name(instance))
+
+
+def check_processes(reader: TableReader, names: Iterable[str]) -> None:
+    """Every process name of a service follows the rule and differs from the others: each
+    names a log file and a unit.  (Backends that come from elsewhere than the file's
+    `backends`, such as cinder.conf, are judged here too.)"""
     seen: set[str] = set()
     for name in names:
-        if name in seen:
-            reader.problem(key, name, "process name given twice; every process name must differ")
+        if not is_process_name(name):
+            reader.problem((), name, f"not usable as a process name: {NAME_RULE}")
+        elif name in seen:
+            reader.problem((), name, "process name given twice; every process name must differ")
         seen.add(name)
 
 

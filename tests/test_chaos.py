@@ -37,6 +37,8 @@ def test_a_short_chaos_run_passes(write_config: WriteConfig, tmp_path: Path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("chaos: PASS after 6s (seed 3)")
+    # Every killed process was ready again before the stop: the group ended cleanly.
+    assert "  group exit status             0\n" in result.stdout
     killed = int(next(line for line in result.stdout.splitlines() if "killed" in line).split()[-1])
     assert killed >= 10
 

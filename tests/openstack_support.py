@@ -5,9 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,11 +17,9 @@ from typing import Any
 import pytest
 
 from supervisor.testing.harness import RunningStack
+from supervisor.testing.openstack import copy_example as copy_example_files
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openstack"
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
-# The example's fixed ports, each replaced by a free one in a copy.
-PORTS = {"amqp": 5682, "dist": 25682, "epmd": 4382, "api": 8786}
 BIN_DIR = str(Path(sys.executable).parent)  # cinder-manage and cinder-api live beside python
 
 
@@ -41,12 +37,6 @@ def require_openstack() -> None:
     if os.environ.get("SUPERVISOR_REQUIRE_OPENSTACK"):
         pytest.fail(f"SUPERVISOR_REQUIRE_OPENSTACK is set but {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -101,16 +91,8 @@ class CinderStack:
 
 
 def copy_example(destination: Path) -> CinderStack:
-    """The example stack in `destination`, its ports replaced by free ones in both files."""
-    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns(".supervisor"))
-    ports = {name: free_port() for name in PORTS}
-    for name in ("services.toml", "cinder.conf"):
-        path = destination / name
-        text = path.read_text()
-        for key, port in PORTS.items():
-            text = re.sub(rf"\b{port}\b", str(ports[key]), text)
-        path.write_text(text)
-    return CinderStack(destination, ports)
+    """The example stack in `destination`, on free ports."""
+    return CinderStack(destination, copy_example_files(destination))
 
 
 def wait_until(condition: Any, timeout: float, what: str) -> Any:

@@ -169,8 +169,15 @@ def _is_transient(error: BaseException) -> bool:
     """The database or the message bus failed: another start may well succeed."""
     from oslo_db import exception as db_exception
     from oslo_messaging import exceptions as messaging_exceptions
+    from sqlalchemy import exc as sqlalchemy_exception
 
-    transient = (db_exception.DBError, messaging_exceptions.MessagingException, OSError)
+    transient = (
+        db_exception.DBError,
+        db_exception.BackendNotAvailable,
+        sqlalchemy_exception.OperationalError,  # "database is locked", a server gone away
+        messaging_exceptions.MessagingException,
+        OSError,
+    )
     return isinstance(error, transient)
 
 

@@ -42,6 +42,13 @@ def split_key(dotted: str) -> Path:
     return tuple(parts)
 
 
+# The scan jumps between the characters that matter with these, so a line of megabytes costs
+# a few regex calls, not a Python step per character.  (Possessive quantifiers never backtrack.)
+_SIGNIFICANT = re.compile(r"""[#"'\[\]{}]""")
+_BASIC_REST = re.compile(r'(?:[^"\\]++|\\.)*+"')
+_MULTILINE_BASIC_REST = re.compile(r'(?:[^"\\]++|\\.|"(?!""))*+"""')
+
+
 class _Value:
     """Where a value being scanned stands at the end of a line: inside a multi-line string
     (its closing quotes) and how many brackets are open."""
@@ -55,12 +62,16 @@ class _Value:
         return self.string is not None or self.depth > 0
 
     def scan(self, line: str, start: int) -> None:
-        i, end = start, len(line)
-        while i < end:
+        i = start
+        while True:
             if self.string is not None:
                 i = self._close_multiline(line, i)
-                continue
-            char = line[i]
+                if self.string is not None:
+                    return
+            found = _SIGNIFICANT.search(line, i)
+            if found is None:
+                return
+            char, i = found.group(), found.start()
             if char == "#":
                 return
             if char in "\"'":
@@ -70,44 +81,38 @@ class _Value:
                 else:
                     i = _end_of_string(line, i)
                 continue
-            if char in "[{":
-                self.depth += 1
-            elif char in "]}":
-                self.depth = max(self.depth - 1, 0)
+            self.depth = self.depth + 1 if char in "[{" else max(self.depth - 1, 0)
             i += 1
 
     def _close_multiline(self, line: str, i: int) -> int:
+        """Past the closing quotes, leaving the string; or the line's end, still inside."""
         quotes = self.string
         assert quotes is not None
-        escapes = quotes == '"""'
-        end = len(line)
-        while i < end:
-            if escapes and line[i] == "\\":
-                i += 2
-            elif line.startswith(quotes, i):
-                i += 3
-                # Up to two more quotes belong to the string ("""a"""" is `a"`).
-                extra = 0
-                while extra < 2 and i < end and line[i] == quotes[0]:
-                    i, extra = i + 1, extra + 1
-                self.string = None
-                return i
-            else:
-                i += 1
+        if quotes == '"""':
+            found = _MULTILINE_BASIC_REST.match(line, i)
+            if found is None:
+                return len(line)
+            end = found.end()
+        else:
+            end = line.find(quotes, i)
+            if end < 0:
+                return len(line)
+            end += 3
+        # Up to two more quotes belong to the string ("""a"""" is `a"`).
+        extra = 0
+        while extra < 2 and end < len(line) and line[end] == quotes[0]:
+            end, extra = end + 1, extra + 1
+        self.string = None
         return end
 
 
 def _end_of_string(line: str, i: int) -> int:
     """The index just past the one-line string that starts at `i`."""
-    quote, i = line[i], i + 1
-    while i < len(line):
-        if line[i] == "\\" and quote == '"':
-            i += 2
-        elif line[i] == quote:
-            return i + 1
-        else:
-            i += 1
-    return i
+    if line[i] == "'":
+        end = line.find("'", i + 1)
+        return len(line) if end < 0 else end + 1
+    found = _BASIC_REST.match(line, i + 1)
+    return len(line) if found is None else found.end()
 
 
 class SourceMap:

@@ -212,3 +212,41 @@ def test_bytes_spliced_into_a_valid_file_never_escape_as_anything_but_problems(
     plan = load_or_problems(path)
     if plan is not None:
         assert_runnable(plan, tmp_path / "logs")
+
+
+header_like = st.sampled_from(
+    ["[services.web]", "workers = 0", "[[x]]", "a = [", "]", "x = {", "}", "# c", 'k = "v"', ""]
+)
+text_lines = st.lists(st.one_of(header_like, odd_text), max_size=8)
+
+
+@FUZZ
+@given(lines=text_lines, wrapper=st.sampled_from(["basic", "literal", "array"]))
+def test_an_error_after_any_multiline_value_names_its_own_line(
+    lines: list[str], wrapper: str, tmp_path
+):
+    """Whatever a multi-line string or array holds, it never shifts or steals a later line."""
+    if wrapper == "array":
+        items = [json.dumps(line, ensure_ascii=False).replace("\x7f", "\\u007f") for line in lines]
+        value = "[\n" + "".join(f"  {item},\n" for item in items) + "]"
+    else:
+        quotes = '"""' if wrapper == "basic" else "'''"
+        # Text a string of this kind can hold as it is: no closing quotes, no escapes.
+        body = [line for line in lines if "'" not in line and '"' not in line and "\\" not in line]
+        if any("\r" in line or "\x7f" in line or any(ord(c) < 32 for c in line) for line in body):
+            body = []
+        value = quotes + "\n" + "\n".join(body) + "\n" + quotes
+    text = (
+        f'[supervisor]\nstate_dir = "state"\n\n[options]\nmotd = {value}\n\n'
+        '[services.web]\ncommand = ["true"]\nworkers = 0\n'
+    )
+    path = prepare(tmp_path)
+    path.write_text(text)
+    try:
+        config.load(path)
+    except config.ConfigError as error:
+        # The value itself may be refused too (a NUL in options): judge the later line.
+        (problem,) = [p for p in error.problems if p.key == "services.web.workers"]
+        assert problem.line == text.count("\n"), error
+    else:
+        raise AssertionError("workers = 0 was accepted")

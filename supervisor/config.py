@@ -267,6 +267,12 @@ def _service(
             config_files=openstack.config_files,
         )
     argv = _manager_argv(name)
+    if openstack is not None:
+        for fields in instances:
+            backend = fields.get("backend")
+            if backend is not None and backend not in openstack.conf.sections:
+                message = f"backend {backend!r} has no [{backend}] section in cinder.conf"
+                reader.problem(("backends",), backend, message)
     specs = [replace(base, **fields) for fields in instances]
     return settings, [
         ProcessPlan(spec.process, name, argv, settings, spec.host, spec, resolution)

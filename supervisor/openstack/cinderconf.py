@@ -115,9 +115,10 @@ def read(paths: Sequence[Path]) -> CinderConf:
         except configparser.MissingSectionHeaderError as error:
             raise CinderConfError(path, error.lineno, "an option before any [section]") from None
         except configparser.ParsingError as error:
-            line, content = error.errors[0]
+            line = error.errors[0][0]
+            content = text.splitlines()[line - 1].strip() if line else ""
             raise CinderConfError(
-                path, line, f"cannot parse {content.strip()!r}: expected key = value"
+                path, line, f"cannot parse {content!r}: expected key = value"
             ) from None
         except configparser.Error as error:
             raise CinderConfError(path, None, str(error)) from None

@@ -85,11 +85,14 @@ def read_openstack(reader: TableReader, base: Path, options: TableReader) -> Ope
     if not names:
         reader.problem(("config_files",), None, "expected the cinder.conf files to read")
         return None
+    paths = [base / name for name in names]
     try:
-        conf = read([base / name for name in names])
+        conf = read(paths)
     except CinderConfError as error:
         reader.problem(("config_files",), names, str(error))
-        return None
+        # Planned on Cinder's defaults, so that the services add no misleading errors of
+        # their own (a manager option "not set" only because the file could not be read).
+        return OpenStack(CinderConf(tuple(paths)), dict(options.data))
     for backend in conf.enabled_backends:
         if backend not in conf.sections:
             reader.problem(

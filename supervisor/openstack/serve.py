@@ -73,6 +73,9 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
     from cinder import rpc, service
 
     errors = _ErrorMemory()
+    # From the start: a bus that is down while the service starts shows in `status` too.
+    bus = _BusStatus(notifier, "Initializing")
+    python_logging.getLogger("oslo.messaging").addHandler(bus)
     python_logging.getLogger().addHandler(errors)
     notifier.status("Initializing")
     try:
@@ -111,9 +114,8 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
             server.stop()
             return EXIT_CONFIG
         python_logging.getLogger().removeHandler(errors)
-        serving = f"serving {resolution.topic} on {spec.host}"
-        python_logging.getLogger("oslo.messaging").addHandler(_BusStatus(notifier, serving))
-        notifier.ready(serving)
+        bus.normal = f"serving {resolution.topic} on {spec.host}"
+        notifier.ready(bus.normal)
         for signum in signals:
             log.info("Caught %s", signal.Signals(signum).name)
             if signum != signal.SIGHUP:
@@ -232,10 +234,10 @@ class _BusStatus(python_logging.Handler):
     """While the message bus is away, `status` shows why (STATUS=), until oslo.messaging
     says it has reconnected: an operator sees the cause without reading the log."""
 
-    def __init__(self, notifier: Notifier, serving: str) -> None:
+    def __init__(self, notifier: Notifier, normal: str) -> None:
         super().__init__(python_logging.INFO)
         self._notifier = notifier
-        self._serving = serving
+        self.normal = normal  # what STATUS= says once the bus is back
         self._lost = False
 
     def emit(self, record: python_logging.LogRecord) -> None:
@@ -245,4 +247,4 @@ class _BusStatus(python_logging.Handler):
             self._notifier.send(f"STATUS=message bus: {message[:300]}", block=False)
         elif self._lost and "Reconnected" in message:
             self._lost = False
-            self._notifier.send(f"STATUS={self._serving}", block=False)
+            self._notifier.send(f"STATUS={self.normal}", block=False)

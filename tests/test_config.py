@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from supervisor import config
+from supervisor.planview import plan_json
 from supervisor.testing.harness import WriteConfig
 
 OPTIONS = """
@@ -220,3 +223,12 @@ def test_check_prints_the_resolved_plan_without_importing_managers(write_config:
     assert process["topic"] == "cinder-volume"
     assert process["manager"] == "no.such.module.Manager"
     assert process["restart"]["prevent_exit_codes"] == [78]
+
+
+def test_check_json_is_strict_even_if_a_number_slipped_through(write_config: WriteConfig):
+    plan = config.load(write_config('[services.web]\ncommand = ["true"]\n'))
+    (web,) = plan.processes
+    broken = replace(web, settings=replace(web.settings, stop_timeout=math.nan))
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        plan_json(replace(plan, processes=(broken,)))
+    assert json.loads(plan_json(plan))["processes"][0]["stop_timeout"] == 10.0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomlkit
 
 from supervisor.testing.harness import RunningStack
 from supervisor.testing.openstack import copy_example as copy_example_files
@@ -93,6 +94,14 @@ class CinderStack:
 def copy_example(destination: Path) -> CinderStack:
     """The example stack in `destination`, on free ports."""
     return CinderStack(destination, copy_example_files(destination))
+
+
+def drop_services(stack: CinderStack, *names: str) -> None:
+    """A smaller stack for a test that needs only part of the example."""
+    document = tomlkit.parse(stack.config.read_text())
+    for name in names:
+        del document["services"][name]  # type: ignore[union-attr]
+    stack.config.write_text(tomlkit.dumps(document))
 
 
 def wait_until(condition: Any, timeout: float, what: str) -> Any:

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from openstack_support import CinderStack, copy_example, require_openstack, wait_until
+from openstack_support import (
+    CinderStack,
+    copy_example,
+    drop_services,
+    require_openstack,
+    wait_until,
+)
 
 from supervisor.testing.harness import RunningStack
 
@@ -165,4 +171,67 @@ def test_sigkill_of_the_supervisor_leaves_no_cinder_rabbitmq_or_epmd(tmp_path: P
         alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         assert not alive, f"left behind: {[p.name() for p in alive]}"
     finally:
+        stack.close()
+
+
+def test_rabbitmq_killed_while_running_is_restarted_and_cinder_reconnects(cinder: CinderStack):
+    broker = cinder.status()["rabbitmq"]
+    stack_events = cinder.state_dir / "events.jsonl"
+    seen = len(stack_events.read_text().splitlines())
+    os.kill(broker["pid"], signal.SIGKILL)
+
+    def broker_back() -> bool:
+        process = cinder.status()["rabbitmq"]
+        return process["state"] == "running" and process["pid"] != broker["pid"]
+
+    wait_until(broker_back, 120, "rabbitmq restarted and answering its probe")
+    # Every Cinder service noticed (STATUS= says why while the bus is away) and came back.
+    events = [json.loads(line) for line in stack_events.read_text().splitlines()[seen:]]
+    lost = {e["unit"] for e in events if str(e.get("STATUS", "")).startswith("message bus:")}
+    assert lost, "no service reported the lost message bus"
+    volume = cinder.api("POST", "/volumes", {"volume": {"size": 1, "name": "after-broker"}})
+    volume_id = volume["volume"]["id"]
+
+    def settled() -> dict | None:
+        found = cinder.api("GET", f"/volumes/{volume_id}")["volume"]
+        return None if found["status"] == "creating" else found
+
+    assert wait_until(settled, 180, "a volume through the new broker")["status"] == "available"
+    rows = rows_up(cinder)
+    assert rows.keys() >= CINDER_ROWS  # nothing lost from the services table
+    wait_until(
+        lambda: all(rows_up(cinder)[key]["state"] == "up" for key in CINDER_ROWS),
+        60,
+        "every row up after the broker's restart",
+    )
+    assert all(p["state"] == "running" for p in cinder.status().values() if p["name"] != "db-sync")
+
+
+def test_a_backend_whose_driver_fails_goes_fatal_with_cinders_message(tmp_path: Path):
+    require_openstack()
+    copy = copy_example(tmp_path / "stack")
+    drop_services(copy, "cinder-api", "cinder-scheduler", "cinder-backup")
+    conf = copy.directory / "cinder.conf"
+    text = conf.read_text().replace(
+        "enabled_backends = fake-1,fake-2", "enabled_backends = fake-1,nfs"
+    )
+    conf.write_text(
+        text + "\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n"
+        "volume_backend_name = nfs\nnfs_shares_config = /nonexistent/nfs_shares\n"
+    )
+    stack = copy.start()
+    try:
+
+        def settled() -> dict | None:
+            processes = copy.status()
+            broken, good = processes["cinder-volume@nfs"], processes["cinder-volume@fake-1"]
+            return processes if broken["state"] == "fatal" and good["state"] == "running" else None
+
+        processes = wait_until(settled, READY_TIMEOUT, "the nfs backend fatal, fake-1 serving")
+        broken = processes["cinder-volume@nfs"]
+        assert broken["last_exit"]["code"] == 78 and broken["restarts"] == 0
+        assert "NFS config file at /nonexistent/nfs_shares doesn't exist" in broken["status_text"]
+        assert stack.process.poll() is None  # the others keep serving
+    finally:
+        stack.stop()
         stack.close()

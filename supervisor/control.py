@@ -23,11 +23,11 @@ import os
 import socket
 import struct
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from supervisor.failures import error_fields, error_text
 from supervisor.loop import Loop, Timer
 from supervisor.requests import BadRequest, Request, parse
 from supervisor.statelock import owner_alive
@@ -87,10 +87,6 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_dev, stat.st_ino
-
-
-def error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 class Connection:
@@ -300,12 +296,8 @@ class ControlServer:
         try:
             self._handle(connection, request)
         except Exception as error:
-            self._report(
-                "error",
-                where=f"control request {type(request).__name__.lower()}",
-                error=error_text(error),
-                traceback="".join(traceback.format_exception(error)),
-            )
+            where = f"control request {type(request).__name__.lower()}"
+            self._report("error", where=where, **error_fields(error))
             connection.reply(
                 {
                     "ok": False,

@@ -8,6 +8,7 @@ status is 0 when nothing failed for good; otherwise the status of the first unit
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import resource
@@ -15,14 +16,14 @@ import signal
 import socket
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from typing import TextIO
 
 from supervisor.commands import CommandHandler
 from supervisor.config import ConfigError, Plan
-from supervisor.control import ControlServer, error_text
+from supervisor.control import ControlServer
 from supervisor.events import EventLog
+from supervisor.failures import FailureReporter, error_text
 from supervisor.loop import Loop
 from supervisor.notify import NotifyListener
 from supervisor.output import LOGS_DIR, OutputPump
@@ -36,13 +37,6 @@ from supervisor.unit import Unit, UnitContext
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: the supervisor's own invariants broke
-# More failing callbacks than this within the window: the loop is spinning on one fault.
-_ERROR_STORM = 50
-_ERROR_WINDOW = 1.0
-
-
-class LoopFailing(RuntimeError):
-    """Callbacks fail faster than the loop can do anything else."""
 
 
 class Supervisor:
@@ -121,7 +115,8 @@ class Supervisor:
             )
             healer.start()
             for unit in list(self.units.values()):
-                self.start_unit(unit, "supervisor started")
+                # From the loop, so that a start that raises is reported like any callback.
+                loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
             status, cause = self._serve(loop)
             events.emit("group", action="exit", status=status, cause=cause)
             self.commands.group_ended(status)
@@ -143,34 +138,13 @@ class Supervisor:
         An exception that leaves the loop means the supervisor's own bookkeeping can no longer
         be trusted: the group ends at once, and the sentinel kills every process on the way
         out, as it would after a crash."""
-        self._recent_errors: list[float] = []
+        failures = FailureReporter(self.events.emit, self.clock)
         try:
-            loop.run(until=self._has_ended, on_error=self._on_loop_error)
+            loop.run(until=self._has_ended, on_error=failures.on_loop_error)
         except Exception as error:
-            self._report_error("the supervisor's loop", error)
+            failures.report("the supervisor's loop", error)
             return EXIT_INTERNAL_ERROR, f"internal error, every process killed: {error_text(error)}"
         return self._exit_status(), self._end_cause()
-
-    def _on_loop_error(self, error: Exception, callback: Callable[[], None]) -> None:
-        """A callback failed: say so with its traceback and go on, unless failures come so fast
-        that the loop is only spinning on them."""
-        self._report_error(getattr(callback, "__qualname__", repr(callback)), error)
-        now = self.clock()
-        self._recent_errors = [t for t in self._recent_errors if now - t < _ERROR_WINDOW]
-        self._recent_errors.append(now)
-        if len(self._recent_errors) > _ERROR_STORM:
-            raise LoopFailing(
-                f"{len(self._recent_errors)} failures within {_ERROR_WINDOW:g}s, "
-                f"the last: {error_text(error)}"
-            ) from error
-
-    def _report_error(self, where: str, error: BaseException) -> None:
-        self.events.emit(
-            "error",
-            where=where,
-            error=error_text(error),
-            traceback="".join(traceback.format_exception(error)),
-        )
 
     # -- operations, for signals and the control socket ----------------------------------------
 

@@ -14,6 +14,7 @@ import pytest
 
 from supervisor import config
 from supervisor.events import EVENTS_FILE
+from supervisor.failures import ERROR_STORM, ERROR_WINDOW, FailureReporter, LoopFailing
 from supervisor.states import State
 from supervisor.supervisor import EXIT_INTERNAL_ERROR, Supervisor
 from supervisor.testing.harness import WriteConfig
@@ -59,3 +60,23 @@ def test_a_broken_invariant_ends_the_group_with_status_70_and_no_process_left(
     processes = [psutil.Process(pid) for pid in seen_pids if psutil.pid_exists(pid)]
     _, alive = psutil.wait_procs(processes, timeout=20)
     assert not alive
+
+
+def test_failing_callbacks_are_survived_until_they_come_in_a_storm():
+    emitted: list[dict] = []
+    now = [0.0]
+    reporter = FailureReporter(lambda event, **fields: emitted.append(fields), lambda: now[0])
+
+    def callback() -> None:
+        """Stands for any callback of the loop."""
+
+    for _ in range(ERROR_STORM):
+        reporter.on_loop_error(ValueError("one fault"), callback)
+    now[0] += ERROR_WINDOW  # the earlier failures leave the window
+    for _ in range(ERROR_STORM):
+        reporter.on_loop_error(ValueError("one fault"), callback)
+    with pytest.raises(LoopFailing, match=f"{ERROR_STORM + 1} failures within 1s"):
+        reporter.on_loop_error(ValueError("one fault"), callback)
+    assert len(emitted) == 2 * ERROR_STORM + 1
+    assert emitted[0]["where"].endswith("<locals>.callback")
+    assert emitted[0]["error"] == "ValueError: one fault"

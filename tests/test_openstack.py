@@ -23,6 +23,7 @@ from openstack_support import (
     copy_example,
     drop_services,
     require_openstack,
+    stop,
     wait_until,
 )
 
@@ -64,8 +65,7 @@ def cinder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CinderStack]:
     copy = copy_example(tmp_path_factory.mktemp("openstack") / "stack")
     stack = start_ready(copy)
     yield copy
-    stack.stop()
-    stack.close()
+    stop(stack)
 
 
 def rows_up(cinder: CinderStack) -> dict[tuple[str, str], dict]:
@@ -224,8 +224,9 @@ def test_a_backend_whose_driver_fails_goes_fatal_with_cinders_message(tmp_path: 
 
         def settled() -> dict | None:
             processes = copy.status()
-            broken, good = processes["cinder-volume@nfs"], processes["cinder-volume@fake-1"]
-            return processes if broken["state"] == "fatal" and good["state"] == "running" else None
+            broken = processes.get("cinder-volume@nfs", {}).get("state")
+            good = processes.get("cinder-volume@fake-1", {}).get("state")
+            return processes if broken == "fatal" and good == "running" else None
 
         processes = wait_until(settled, READY_TIMEOUT, "the nfs backend fatal, fake-1 serving")
         broken = processes["cinder-volume@nfs"]
@@ -233,5 +234,22 @@ def test_a_backend_whose_driver_fails_goes_fatal_with_cinders_message(tmp_path: 
         assert "NFS config file at /nonexistent/nfs_shares doesn't exist" in broken["status_text"]
         assert stack.process.poll() is None  # the others keep serving
     finally:
-        stack.stop()
-        stack.close()
+        stop(stack)
+
+
+def test_sighup_resets_a_cinder_service_in_place(cinder: CinderStack):
+    scheduler = cinder.status()["cinder-scheduler"]
+    stack_events = cinder.state_dir / "events.jsonl"
+    seen = len(stack_events.read_text().splitlines())
+    os.kill(scheduler["pid"], signal.SIGHUP)
+
+    def notified() -> list[dict]:
+        lines = stack_events.read_text().splitlines()[seen:]
+        mine = [json.loads(line) for line in lines]
+        mine = [e for e in mine if e.get("unit") == "cinder-scheduler" and e["event"] == "notify"]
+        return mine if any(e.get("READY") == "1" for e in mine) else []
+
+    events = wait_until(notified, 60, "the scheduler's RELOADING=1, then READY=1")
+    assert events[0].get("RELOADING") == "1"
+    assert {e["pid"] for e in events} == {scheduler["pid"]}  # the same process, reset in place
+    assert cinder.status()["cinder-scheduler"]["state"] == "running"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from db_support import BACKENDS, row_of, writes_blocked
 from db_support import database_url as make_database_url
-from runtime_support import Child, Children, Inbox, binary_argv, volume_spec
+from runtime_support import TIMEOUT, Child, Children, Inbox, binary_argv, volume_spec
 
 from supervisor.runtime.heartbeat import DATABASE_UNREACHABLE, NOT_WORKING, SERVING
 from supervisor.servicespec import ServiceSpec
@@ -254,7 +254,9 @@ def test_many_processes_heartbeat_into_one_sqlite_file_without_locking_errors(
             (spec, notify, children.start(binary_argv(spec.binary), spec=spec, notify=notify))
         )
     for _, notify, _ in running:
-        notify.expect("READY=1")
+        # Twelve interpreters importing SQLAlchemy at once: on a loaded machine that alone can
+        # take longer than the usual deadline.
+        notify.expect("READY=1", timeout=TIMEOUT * processes / 2)
     for _, notify, _ in running:
         keepalives(notify, 8)
     for spec, notify, child in running:

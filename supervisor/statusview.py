@@ -23,6 +23,8 @@ _COLUMNS = (
     "LAST EXIT",
     "READY",
     "HEARTBEAT",
+    "CPU",
+    "MEMORY",
     "CAUSE",
 )
 
@@ -44,6 +46,18 @@ def duration(seconds: float | None) -> str:
     return f"{seconds:.1f}s" if seconds < 10 else f"{secs}s"
 
 
+def size(octets: int | None) -> str:
+    """812K, 45.2M, 1.3G: a cgroup's memory at a glance."""
+    if octets is None:
+        return "-"
+    units = "BKMGT"
+    value, index = float(octets), 0
+    while value >= 1024 and index < len(units) - 1:
+        value /= 1024
+        index += 1
+    return f"{value:.1f}{units[index]}" if index and value < 10 else f"{value:.0f}{units[index]}"
+
+
 def _row(process: dict[str, Any]) -> list[str]:
     last = process["last_exit"]
     return [
@@ -56,6 +70,9 @@ def _row(process: dict[str, Any]) -> list[str]:
         last["description"] if last else "-",
         "yes" if process["ready"] else "no",
         duration(process["heartbeat_age"]),
+        # Only under cgroup containment; a supervisor from before it sends neither.
+        duration(process.get("cpu")),
+        size(process.get("memory")),
         process["cause"],
     ]
 

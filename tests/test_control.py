@@ -106,6 +106,8 @@ def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunS
         "EXIT",
         "READY",
         "HEARTBEAT",
+        "CPU",
+        "MEMORY",
         "CAUSE",
     ]
     assert [line.split()[:2] for line in table[1:]] == [["api#1", "running"], ["api#2", "running"]]

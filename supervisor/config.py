@@ -12,19 +12,21 @@ import socket
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor import configrules as rules
 from supervisor import topic as topic_convention
 from supervisor.configfile import ConfigError, read
 from supervisor.dependencies import start_order
-from supervisor.openstack.plan import OpenStack, check_manager, read_openstack
 from supervisor.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
 from supervisor.policy import POLICIES, Backoff, RestartPolicy, StartLimit
 from supervisor.probe import DEFAULT_PERIOD, DEFAULT_TIMEOUT, Readiness
 from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
 from supervisor.tableschema import Problem, TableReader
 from supervisor.tomlsource import SourceMap
+
+if TYPE_CHECKING:
+    from supervisor.openstack.plan import OpenStack
 
 DEFAULT_STATE_DIR = ".supervisor"
 STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
@@ -137,6 +139,9 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     options = _options(root.table("options"))
     openstack = None
     if "openstack" in root.data:
+        # Imported only for an OpenStack stack: every other `run` and `check` goes without.
+        from supervisor.openstack.plan import read_openstack
+
         openstack = read_openstack(root.table("openstack"), path.parent, root.table("options"))
     if openstack is not None:
         options = openstack.options(options)
@@ -243,6 +248,8 @@ def _service(
             "services.toml" if manager_override else openstack.source_of(resolution.manager_option)
         )
         resolution = replace(resolution, source=source)
+        from supervisor.openstack.plan import check_manager
+
         check_manager(reader, resolution.manager_option, resolution.manager, source)
     base = ServiceSpec(
         process=name,

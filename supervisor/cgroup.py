@@ -205,10 +205,14 @@ def remove_tree(path: Path, timeout: float) -> None:
     with contextlib.suppress(OSError):
         _kill(path)
     wait_empty(path, time.monotonic() + timeout)
-    for child in [p for p in path.iterdir() if p.is_dir()]:
-        with contextlib.suppress(OSError):
-            child.rmdir()
+    _remove_dirs(path)
+
+
+def _remove_dirs(path: Path) -> None:
+    """Depth first: a unit may have made cgroups of its own (a supervisor run as a service)."""
     with contextlib.suppress(OSError):
+        for child in [p for p in path.iterdir() if p.is_dir()]:
+            _remove_dirs(child)
         path.rmdir()
 
 

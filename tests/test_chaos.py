@@ -28,6 +28,11 @@ restart = { start_limit = { burst = 5, interval = 60 } }
 def test_a_short_chaos_run_passes(write_config: WriteConfig, tmp_path: Path):
     config = write_config(STACK)
     schedule = ["--duration", "6", "--interval", "0.2", "--seed", "3"]
+    # The invariants here are that no restart is lost, no event is missing, status answers and
+    # nothing is left behind.  How soon a restart follows its delay (50 ms by default) is the
+    # loop's latency, which on a loaded machine is the wait for a core: that is the benchmark's
+    # to measure, so the test allows what a saturated CI runner needs.
+    schedule += ["--restart-slack", "5", "--status-timeout", "10"]
     result = subprocess.run(
         [sys.executable, "-m", "supervisor", "chaos", "-c", str(config), *schedule],
         capture_output=True,

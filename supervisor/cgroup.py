@@ -104,13 +104,8 @@ class UnitCgroup:
         """Remove the cgroup if it is empty; one whose killed processes are still exiting stays
         and is reused by the unit's next start, or removed with the stack."""
         if self._exists:
-            try:
-                self.path.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                return
-            self._exists = False
+            _remove_dirs(self.path)
+            self._exists = self.path.exists()
 
     def memory(self) -> int | None:
         """Bytes charged to the unit (memory.current), where the memory controller is on."""

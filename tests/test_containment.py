@@ -8,9 +8,11 @@ skip, saying why, where no writable cgroup v2 is mounted.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -206,6 +208,43 @@ def test_an_escapee_dies_with_a_sigkilled_supervisor_and_the_cgroups_go(
     stack.wait_exit()
     assert_ends(escapee)
     stack.wait_until(lambda: not stack_cgroup.exists(), 10, "the sentinel to remove the cgroups")
+
+
+def test_a_supervisor_run_as_a_service_is_contained_with_all_it_made(
+    cgroups_writable: None,
+    write_config: WriteConfig,
+    run_stack: RunStack,
+    tmp_path: Path,
+    escapees: list[int],
+):
+    inner_dir = tmp_path / "inner"
+    inner_dir.mkdir()
+    command = ESCAPING.format(pidfile=tmp_path / "escaped.pid", main="exec sleep 1000")
+    (inner_dir / "services.toml").write_text(
+        f'[supervisor]\nstate_dir = "state"\n[services.escaping]\ncommand = {command}\n'
+        "start_seconds = 0\n"
+    )
+    inner = [sys.executable, "-m", "supervisor", "run", "-c", str(inner_dir / "services.toml")]
+    stack = run_stack(
+        write_config(
+            f"""
+            [services.inner]
+            command = {json.dumps(inner)}
+            start_seconds = 0
+            """
+        )
+    )
+    escapee = _escaped(stack, tmp_path, escapees)
+    inner_stack = (_mount() / _cgroup_of(escapee).lstrip("/")).parent
+    outer_unit = inner_stack.parent
+    assert outer_unit.name == "inner" and inner_stack.name.startswith("supervisor-")
+    # SIGKILL, so the inner supervisor cannot tidy up after itself: the outer one must.
+    with ControlClient(tmp_path / "state", timeout=30) as client:
+        assert client.request("fault", name="inner", kind="kill", arguments={})["ok"]
+    assert_ends(escapee)
+    stack.wait_event(event="state", unit="inner", to="backoff")
+    assert stack.stop() == 0
+    assert not outer_unit.parent.exists()
 
 
 def test_without_cgroups_status_says_process_groups_hold_the_services(

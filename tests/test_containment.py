@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from supervisor.cgroup import CgroupStack, dir_name, find_mount, own_cgroup
+from supervisor.cgroup import CgroupStack, _enable_controllers, dir_name, find_mount, own_cgroup
 from supervisor.control import ControlClient
 from supervisor.sentinel import CONTAINMENT_VARIABLE
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
@@ -140,6 +140,21 @@ def test_a_directory_that_is_not_a_cgroup_is_not_taken_for_one(tmp_path: Path):
     assert CgroupStack.create("stack", mountinfo=mountinfo, proc_cgroup="0::/\n") is None
     assert list(tmp_path.iterdir()) == []  # the probe left nothing behind
     assert CgroupStack.create("stack", mountinfo="", proc_cgroup="0::/\n") is None
+
+
+def test_memory_and_cpu_come_from_the_units_cgroup_files(tmp_path: Path):
+    # A stand-in tree: this host's cgroup2 may offer no memory controller to try it on.
+    (tmp_path / "cgroup.controllers").write_text("cpu io memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    assert _enable_controllers(tmp_path)
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory"
+    unit = CgroupStack(tmp_path, tmp_path, memory=True).unit("web#1")
+    with unit.hosting():  # no cgroup.procs to write: the child would start outside, not fail
+        pass
+    (unit.path / "memory.current").write_text("4096\n")
+    (unit.path / "cpu.stat").write_text("usage_usec 1500000\nuser_usec 1000000\n")
+    assert (unit.memory(), unit.cpu()) == (4096, 1.5)
+    assert CgroupStack(tmp_path, tmp_path, memory=False).unit("web#1").memory() is None
 
 
 # -- real processes ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What each control-socket request does to the running supervisor, and what it answers.
 
-Requests arrive checked and typed (`requests.parse`); a handler refuses what the running stack
+Requests arrive checked and typed (`protocol.parse`); a handler refuses what the running stack
 cannot do (an unknown name, a stop in progress) by raising `Refused`.  `wait` and `shutdown` are
 answered later: they stay registered until their condition is decided by a unit's change or by
 the group's end.
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from supervisor import faults
 from supervisor.control import Connection, Message
 from supervisor.output import LOGS_DIR
+from supervisor.protocol import Act, Fault, Logs, Reload, Request, Shutdown, Status, Wait
 from supervisor.reload import ReloadRejected
-from supervisor.requests import Act, Fault, Logs, Reload, Request, Shutdown, Status, Wait
 from supervisor.states import FINAL_STATES, State
 from supervisor.unit import Unit
 
@@ -157,7 +157,7 @@ class CommandHandler:
             done = faults.inject(unit, kind, arguments)
         except faults.FaultRefused as error:
             raise Refused(f"{unit.name}: {error}") from None
-        # The arguments' keys are the few `requests` allows, none of them an event's own field.
+        # The arguments' keys are the few `protocol` allows, none of them an event's own field.
         self._supervisor.events.emit(
             "fault", unit=unit.name, kind=kind, cause=done, pid=pid, **arguments
         )

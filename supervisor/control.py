@@ -6,7 +6,7 @@ when its condition is decided, so waiting is pushed by the supervisor, never pol
 socket is mode 0600 and every peer's uid is checked with SO_PEERCRED as well.
 
 This is an edge, so nothing a client does can end the supervisor: every line is checked by
-`requests.parse` before a handler sees it; whatever a handler raises becomes an error reply and
+`protocol.parse` before a handler sees it; whatever a handler raises becomes an error reply and
 an `error` event; a line longer than `MAX_REQUEST` is answered with an error and the connection
 closed.  Replies of any size arrive whole: each connection buffers what the socket cannot take
 yet and sends the rest when it turns writable, and stops reading requests from a client that
@@ -29,7 +29,7 @@ from typing import Any
 
 from supervisor.failures import error_fields, error_text
 from supervisor.loop import Loop, Timer
-from supervisor.requests import BadRequest, Request, parse
+from supervisor.protocol import BadRequest, Request, parse
 from supervisor.statelock import owner_alive
 
 SOCKET_NAME = "control.sock"

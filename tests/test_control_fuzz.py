@@ -20,7 +20,7 @@ from test_control_hostile import read_to_end
 
 from supervisor.control import SOCKET_NAME
 from supervisor.faults import KINDS
-from supervisor.requests import COMMANDS
+from supervisor.protocol import COMMANDS
 from supervisor.testing.harness import RunStack, WriteConfig
 
 SERVICE = "fuzz-target"

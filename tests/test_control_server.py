@@ -13,7 +13,7 @@ import pytest
 
 from supervisor.control import ControlClient, ControlServer
 from supervisor.loop import Loop
-from supervisor.requests import Request, Status
+from supervisor.protocol import Request, Status
 
 Handle = Callable[[Any, Request], None]
 Serve = Callable[[Handle], "Served"]

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +93,15 @@ class CinderStack:
             headers={"X-Auth-Token": "admin:admin", "Content-Type": "application/json"},
             method=method,
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            log = self.state_dir / "logs" / "cinder-api.log"
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+            raise AssertionError(
+                f"{method} {path}: HTTP {error.code}: {error.read()[:2000]!r}\n{tail}"
+            ) from None
 
 
 def copy_example(destination: Path) -> CinderStack:

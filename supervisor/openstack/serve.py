@@ -215,14 +215,18 @@ def _reset(conf: Any, server: Any, notifier: Notifier, log: Any) -> None:
 
 
 class _ErrorMemory(python_logging.Handler):
-    """Remembers the last error Cinder logged while starting: the cause a user needs in
-    `status` when a backend will not come up (Cinder logs it and carries on)."""
+    """Remembers the first error Cinder logged while starting (the cause; later ones are its
+    consequences, "driver isn't initialized properly"): what a user needs in `status` when a
+    backend will not come up, since Cinder logs it and carries on.  Messaging errors are left
+    to `_BusStatus`: a bus that is not there yet is not why a service fails."""
 
     def __init__(self) -> None:
         super().__init__(python_logging.ERROR)
         self.last: str | None = None
 
     def emit(self, record: python_logging.LogRecord) -> None:
+        if self.last is not None or record.name.startswith("oslo.messaging"):
+            return
         message = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]

@@ -195,14 +195,14 @@ def test_descriptor_exhaustion_pauses_accepting_instead_of_ending_the_supervisor
         # More than the limit leaves room for; the rest wait in the listen backlog (64).
         for _ in range(40):
             idle.append(connect(stack))
-        paused = stack.wait_event(event="control", action="paused")
+        paused = stack.wait_event(30, event="control", action="paused")
         assert "Too many open files" in paused["cause"]
         assert stack.process.poll() is None
     finally:
         for sock in idle:
             sock.close()
     assert supervisor_status(stack.config)["pid"] == pid
-    assert stack.wait_event(event="control", action="resumed")
+    assert stack.wait_event(30, event="control", action="resumed")
     assert not stack.select(event="error")
 
 

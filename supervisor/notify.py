@@ -8,10 +8,12 @@ datagram, which is how a message is matched to its unit, as systemd does.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import struct
 
 _UCRED = struct.Struct("3i")  # pid, uid, gid
+_VARIABLE = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 class NotifyListener:
@@ -38,11 +40,15 @@ class NotifyListener:
                 ),
                 0,
             )
-            fields = dict(
-                line.partition("=")[::2]
-                for line in data.decode(errors="replace").splitlines()
-                if "=" in line
-            )
+            # Only sd_notify's upper-case variables: a line such as `unit=x` or `event=x` would
+            # otherwise become, or collide with, a field of the event that reports it.
+            fields = {
+                key: value
+                for key, equals, value in (
+                    line.partition("=") for line in data.decode(errors="replace").splitlines()
+                )
+                if equals and _VARIABLE.fullmatch(key)
+            }
             messages.append((pid, fields))
 
     def close(self) -> None:

@@ -299,3 +299,32 @@ def test_ctrl_c_on_wait_is_one_line_and_exit_130(write_config: WriteConfig, run_
         waiter.wait()
     assert waiter.returncode == 130
     assert stderr == "supervisor: interrupted\n"
+
+
+# Sends a datagram whose lower-case lines would collide with the notify event's own fields.
+COLLIDING_NOTIFY = (
+    "import os, socket, time; "
+    "address = os.environ['NOTIFY_SOCKET'].replace('@', '\\0', 1); "
+    "datagram = b'unit=evil\\nevent=x\\npid=1\\ntimestamp=0\\nSTATUS=up\\nREADY=1'; "
+    "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(datagram, address); "
+    "time.sleep(1000)"
+)
+
+
+def test_a_notify_datagram_cannot_forge_event_fields(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    stack = ready_stack(
+        write_config,
+        run_stack,
+        f"""
+        [services.forger]
+        command = {json.dumps([sys.executable, "-c", COLLIDING_NOTIFY])}
+        notify = true
+        """,
+    )
+    notified = stack.wait_event(30, event="notify", unit="forger")
+    assert notified["READY"] == "1" and notified["STATUS"] == "up"
+    assert notified["pid"] == status_of(stack.config)["forger"]["pid"]
+    assert notified["event"] == "notify" and notified["timestamp"] != "0"
+    assert not stack.select(event="error")

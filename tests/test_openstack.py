@@ -69,7 +69,10 @@ def cinder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CinderStack]:
 
 
 def rows_up(cinder: CinderStack) -> dict[tuple[str, str], dict]:
-    return {(row["binary"], row["host"]): row for row in cinder.service_rows()}
+    rows = cinder.service_rows()
+    keys = [(row["binary"], row["host"]) for row in rows]
+    assert len(keys) == len(set(keys)), f"Cinder's table has a row twice: {rows}"
+    return dict(zip(keys, rows, strict=True))
 
 
 def test_check_resolves_every_process_through_the_topic_convention(tmp_path: Path):

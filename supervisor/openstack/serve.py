@@ -20,12 +20,14 @@ Exit statuses, as the supervisor's restart policy reads them (see `runtime.launc
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import logging as python_logging
 import shlex
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from setproctitle import setproctitle
@@ -79,15 +81,16 @@ def _serve(spec: ServiceSpec, binary: str, notifier: Notifier) -> int:
     python_logging.getLogger().addHandler(errors)
     notifier.status("Initializing")
     try:
-        server = service.Service.create(
-            host=spec.host,
-            binary=binary,
-            topic=resolution.topic,
-            manager=resolution.manager,
-            coordination=subtopic in _COORDINATED,
-            cluster=spec.cluster,
-            **_binary_kwargs(spec, subtopic, conf),
-        )
+        with _registering(spec, binary):
+            server = service.Service.create(
+                host=spec.host,
+                binary=binary,
+                topic=resolution.topic,
+                manager=resolution.manager,
+                coordination=subtopic in _COORDINATED,
+                cluster=spec.cluster,
+                **_binary_kwargs(spec, subtopic, conf),
+            )
     except Exception as error:
         log.exception("%s service %s failed to start.", subtopic.capitalize(), spec.host)
         notifier.status(f"failed to start: {errors.last or 'see the log'}")
@@ -157,6 +160,19 @@ def _bootstrap(spec: ServiceSpec, subtopic: str, *, uses_storage: bool) -> tuple
         os_brick.setup(conf)
     gmr.TextGuruMeditation.setup_autorun(version, conf=conf)
     return conf, logging.getLogger("supervisor.openstack")
+
+
+@contextlib.contextmanager
+def _registering(spec: ServiceSpec, binary: str) -> Iterator[None]:
+    """One process at a time per (binary, host) through `Service.create`, which finds or
+    creates Cinder's row: backup workers share a host, and two that look the row up at once on
+    a fresh database would both create it.  Cinder's launcher builds its workers' services one
+    after another before forking; exec'd workers take turns on a lock file instead."""
+    directory = Path(spec.state_dir) / "openstack"
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"register-{binary}@{spec.host}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        yield
 
 
 def _register_binary_options(subtopic: str) -> None:

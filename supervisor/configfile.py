@@ -1,7 +1,10 @@
 """Reading a services file: its bytes, as UTF-8 text, as TOML values; every failure a Problem.
 
 tomllib, not tomlkit: only the values are needed, and tomlkit takes over a minute on a 10 MB
-file of comments that tomllib reads in a third of a second.
+file of comments that tomllib reads in a third of a second.  tomlkit stays as the second reader
+of a file tomllib refuses, because it has always accepted a little more than TOML 1.0 (an inline
+table broken over lines), and a file that worked must keep working; only for files of a size
+written by hand, so that an invalid file of megabytes still fails in a second.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 from supervisor.tableschema import Problem
 
 _AT_LINE = re.compile(r" \(at line (\d+), column \d+\)")
 _AT_END = " (at end of document)"
+_LENIENT_LIMIT = 1 << 20  # bytes: beyond this, tomlkit's slowness costs more than leniency helps
 
 
 class ConfigError(Exception):
@@ -48,6 +54,8 @@ def read(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        if (lenient := _lenient(text)) is not None:
+            return text, lenient
         where = _AT_LINE.search(str(error))
         message = _AT_LINE.sub("", str(error)).replace(_AT_END, " at the end of the file")
         # Something left open (a string, an array) is reported where the file ends.
@@ -60,3 +68,13 @@ def read(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
     except RecursionError:
         problem = Problem(None, "", None, "invalid TOML: arrays or tables nested too deeply")
     raise ConfigError(display, [problem])
+
+
+def _lenient(text: str) -> dict[str, Any] | None:
+    """The values as tomlkit reads them, or None: then tomllib's error stands."""
+    if len(text) > _LENIENT_LIMIT:
+        return None
+    try:
+        return tomlkit.parse(text).unwrap()
+    except Exception:  # any failure of the second reader leaves the first one's verdict
+        return None

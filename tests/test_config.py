@@ -232,3 +232,18 @@ def test_check_json_is_strict_even_if_a_number_slipped_through(write_config: Wri
     with pytest.raises(ValueError, match="not JSON compliant"):
         plan_json(replace(plan, processes=(broken,)))
     assert json.loads(plan_json(plan))["processes"][0]["stop_timeout"] == 10.0
+
+
+def test_an_inline_table_broken_over_lines_still_loads(write_config: WriteConfig):
+    """TOML 1.0 forbids it and the fast reader refuses it, but files have always used it."""
+    path = write_config(
+        """
+        [services.web]
+        command = ["true"]
+        restart = { backoff = { initial = 0.5 },
+                    start_limit = { burst = 2 } }
+        """
+    )
+    (web,) = config.load(path).processes
+    assert web.settings.restart.backoff.initial == 0.5
+    assert web.settings.restart.start_limit.burst == 2

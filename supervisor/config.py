@@ -7,7 +7,6 @@ key, the value given and what is allowed.  Nothing imports manager code here.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 from dataclasses import dataclass, field, replace
@@ -19,9 +18,8 @@ from supervisor import topic as topic_convention
 from supervisor.configfile import ConfigError, read
 from supervisor.dependencies import start_order
 from supervisor.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
-from supervisor.policy import POLICIES, Backoff, RestartPolicy, StartLimit
-from supervisor.probe import DEFAULT_PERIOD, DEFAULT_TIMEOUT, Readiness
-from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
+from supervisor.servicesettings import ServiceSettings, read_settings
+from supervisor.servicespec import ServiceSpec
 from supervisor.tableschema import Problem, TableReader
 from supervisor.tomlsource import SourceMap
 
@@ -29,30 +27,6 @@ if TYPE_CHECKING:
     from supervisor.openstack.plan import OpenStack
 
 DEFAULT_STATE_DIR = ".supervisor"
-STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
-
-
-@dataclass(frozen=True)
-class ServiceSettings:
-    """What every process of one `[services.NAME]` table shares."""
-
-    env: tuple[tuple[str, str], ...] = ()
-    directory: str | None = None
-    notify: bool = False  # ready only once it sends READY=1 over NOTIFY_SOCKET
-    start_seconds: float = 1.0
-    start_timeout: float = 90.0  # notify: READY=1 must come within this; 0 waits forever
-    stop_signal: int = signal.SIGTERM
-    stop_timeout: float = 10.0
-    critical: bool = False
-    watchdog: float = 0.0  # seconds allowed between WATCHDOG=1 keep-alives; 0: off
-    log_max_bytes: int | None = None  # None: the [supervisor] setting
-    log_backups: int | None = None
-    depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
-    restart: RestartPolicy = field(default_factory=RestartPolicy)
-    readiness: Readiness | None = None  # a probe that must pass before the service is running
-    # Runs once (a migration, a schema sync): `starting` while it runs, then ready to its
-    # dependants only when it has ended in success, as systemd's Type=oneshot.
-    oneshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,7 +189,7 @@ def _service(
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")
-        settings = _settings(reader, config_path, is_manager=False)
+        settings = read_settings(reader, config_path, is_manager=False)
         workers = reader.integer("workers", 1, 1, rules.MAX_PROCESSES)
         return settings, [
             ProcessPlan(_instance_name(name, "#", n, workers), name, argv, settings)
@@ -223,7 +197,7 @@ def _service(
         ]
 
     reader.allow("topic", "manager", "host", "backends", *common)
-    settings = _settings(reader, config_path, is_manager=True)
+    settings = read_settings(reader, config_path, is_manager=True)
     host = reader.name("host", options["host"])
     manager_override = reader.class_path("manager")
     topic_override = reader.string("topic", None)
@@ -361,84 +335,3 @@ def _manager_argv(binary: str) -> tuple[str, ...]:
     """Exec the package's own entry module, never a script in bin/ that shares the binary's name
     (Cinder installs `cinder-volume` too, and pip lets the last one installed win)."""
     return (sys.executable, "-m", "supervisor.cmd", "--binary", binary)
-
-
-def _settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> ServiceSettings:
-    return ServiceSettings(
-        env=tuple(reader.environment("env").items()),
-        directory=_directory(reader, config_path),
-        notify=reader.boolean("notify", is_manager),
-        start_seconds=reader.seconds("start_seconds", 1.0),
-        start_timeout=reader.seconds("start_timeout", 90.0),
-        stop_signal=signal.Signals["SIG" + reader.choice("stop_signal", "TERM", STOP_SIGNALS)],
-        stop_timeout=reader.seconds("stop_timeout", 10.0),
-        critical=reader.boolean("critical", False),
-        watchdog=reader.seconds("watchdog", 0.0),
-        log_max_bytes=reader.integer("log_max_bytes", None, 1, rules.MAX_LOG_BYTES),
-        log_backups=reader.integer("log_backups", None, 0, rules.MAX_LOG_BACKUPS),
-        depends_on=tuple(reader.string_list("depends_on")),
-        restart=_restart(reader.table("restart"), is_manager),
-        readiness=_readiness(reader),
-        oneshot=_oneshot(reader),
-    )
-
-
-def _oneshot(reader: TableReader) -> bool:
-    oneshot = reader.boolean("oneshot", False)
-    policy = reader.table("restart").data.get("policy")
-    if oneshot and policy == "always":
-        # A job that is restarted after it succeeds never completes (systemd refuses it too).
-        reader.problem(("oneshot",), True, 'not allowed with restart policy "always"')
-    return oneshot
-
-
-def _directory(reader: TableReader, config_path: Path) -> str | None:
-    """The working directory, relative to the file; one that is missing is an error here,
-    not a start that fails later blaming the program."""
-    directory = reader.string("directory", None)
-    if not directory:
-        return None
-    path = config_path.parent / directory
-    if (problem := rules.directory_problem(path)) is not None:
-        reader.problem(("directory",), directory, problem)
-        return None
-    return str(path)
-
-
-def _readiness(service: TableReader) -> Readiness | None:
-    if "readiness" not in service.data:
-        return None
-    reader = service.table("readiness")
-    reader.allow("exec", "period", "timeout")
-    argv = reader.command("exec")
-    period = reader.seconds("period", DEFAULT_PERIOD, minimum=0.01)
-    timeout = reader.seconds("timeout", DEFAULT_TIMEOUT, minimum=0.01)
-    return Readiness(argv, period, timeout) if argv else None
-
-
-def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:
-    reader.allow("policy", "success_exit_codes", "prevent_exit_codes", "backoff", "start_limit")
-    defaults = RestartPolicy()
-    backoff = reader.table("backoff")
-    backoff.allow("initial", "max", "factor", "jitter", "reset_after")
-    initial = backoff.seconds("initial", Backoff.initial)
-    limit = reader.table("start_limit")
-    limit.allow("burst", "interval")
-    return RestartPolicy(
-        policy=reader.choice("policy", defaults.policy, POLICIES),
-        success_exit_codes=reader.exit_codes("success_exit_codes", [0]),
-        prevent_exit_codes=reader.exit_codes(
-            "prevent_exit_codes", [EXIT_CONFIG] if is_manager else []
-        ),
-        backoff=Backoff(
-            initial=initial,
-            max=backoff.seconds("max", max(Backoff.max, initial), minimum=initial),
-            factor=backoff.number("factor", Backoff.factor, 1.0, rules.MAX_FACTOR),
-            jitter=backoff.number("jitter", Backoff.jitter, 0.0, 1.0),
-            reset_after=backoff.seconds("reset_after", Backoff.reset_after),
-        ),
-        start_limit=StartLimit(
-            burst=limit.integer("burst", StartLimit.burst, 0, rules.MAX_BURST),
-            interval=limit.seconds("interval", StartLimit.interval),
-        ),
-    )

@@ -44,6 +44,8 @@ from typing import Any
 # Run from a checkout without installing it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import tomlkit
+
 from supervisor.testing.openstack import copy_example
 
 BIN_DIR = Path(sys.executable).parent
@@ -93,10 +95,11 @@ class Stack:
         return self.directory / ".supervisor"
 
     def _as_devstack(self) -> None:
-        text = self.config.read_text()
-        kept = re.split(r"\n(?=\[services\.cinder-(?:scheduler|volume|backup)\])", text)[0]
-        kept = re.sub(r"\[openstack\][^\[]*", "", kept)
-        self.config.write_text(kept + DEVSTACK_SERVICES)
+        document = tomlkit.parse(self.config.read_text())
+        del document["openstack"]
+        for name in ("cinder-scheduler", "cinder-volume", "cinder-backup"):
+            del document["services"][name]  # type: ignore[union-attr]
+        self.config.write_text(tomlkit.dumps(document) + DEVSTACK_SERVICES)
 
     def start(self) -> float:
         started = time.monotonic()
@@ -158,9 +161,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> Any:
+def wait_for(
+    condition: Callable[[], Any], what: str, stack: Stack | None = None, timeout: float = TIMEOUT
+) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := condition()):
+        if stack is not None and stack.process is not None and stack.process.poll() is not None:
+            raise RuntimeError(f"the supervisor of {stack.config} ended before {what}")
         if time.monotonic() > deadline:
             raise TimeoutError(what)
         time.sleep(0.05)
@@ -200,7 +207,7 @@ def recovery(stack: Stack, victim: int) -> float:
         now = serving_pids(stack.volume_log())
         return any(pid != victim and count > before.get(pid, 0) for pid, count in now.items())
 
-    wait_for(new_server, "the backend serving again")
+    wait_for(new_server, "the backend serving again", stack)
     return time.monotonic() - killed
 
 
@@ -209,7 +216,7 @@ def one_run(way: str, workdir: Path) -> dict[str, float]:
     try:
         moment = _utcnow()
         started = stack.start()
-        wait_for(lambda: stack.rows_up_since(moment), "every Cinder service up")
+        wait_for(lambda: stack.rows_up_since(moment), "every Cinder service up", stack)
         result = {"up": time.monotonic() - started}
         # Let every service finish its start (the API, periodic tasks) before the kill.
         stack.cli("wait", "--ready", "--timeout", str(TIMEOUT))

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = command("check", "validate the services file and print the resolved plan")
     check.add_argument("--json", action="store_true", help="print the plan as JSON")
+    check.add_argument(
+        "--import",
+        dest="import_classes",
+        action="store_true",
+        help="also import each manager class, in a throwaway child per class",
+    )
 
     status = command("status", "show the state of every process, or of the named ones")
     names(status, "a service (all its processes) or one process")
@@ -148,7 +154,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_CONFIG_INVALID
     if args.command == "check":
         print(plan_json(plan) if args.json else describe_plan(plan))
-        return 0
+        return _import_classes(plan) if args.import_classes else 0
     if args.command == "chaos":
         return run_chaos_command(args)
     try:
@@ -161,3 +167,14 @@ def _main(argv: Sequence[str] | None) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+def _import_classes(plan: config.Plan) -> int:
+    """`check --import`: one line per manager class on stderr; exit 2 if any cannot be
+    imported, as for any other error in the file."""
+    from supervisor.importcheck import import_managers
+
+    results = import_managers(plan)
+    for result in results:
+        print(result.render(), file=sys.stderr)
+    return EXIT_CONFIG_INVALID if any(result.error for result in results) else 0

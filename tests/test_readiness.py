@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from test_control import cli, status_of
@@ -17,11 +18,11 @@ def probed_stack(
             f"""
             [services.broker]
             command = ["sleep", "1000"]
+            {extra}
             [services.broker.readiness]
             exec = {probe}
             period = 0.05
             timeout = 0.2
-            {extra}
 
             [services.client]
             command = ["sleep", "1000"]
@@ -36,7 +37,10 @@ def wait_for_cause(stack: RunningStack, unit: str, fragment: str) -> dict:
     found: dict = {}
 
     def seen() -> bool:
-        found.update(status_of(stack.config)[unit])
+        result = cli(stack.config, "status", "--json", unit)
+        if result.returncode != 0:  # the supervisor is not answering yet
+            return False
+        found.update(json.loads(result.stdout)["processes"][0])
         return fragment in found["cause"]
 
     stack.wait_until(seen, 20, f"{unit}'s cause to mention {fragment!r}")
@@ -76,7 +80,7 @@ def test_a_probe_that_never_passes_fails_the_start_like_a_crash(
     write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
 ):
     flag = tmp_path / "never"
-    limits = 'start_timeout = 0.5\n[services.broker.restart]\npolicy = "never"'
+    limits = 'start_timeout = 0.5\nrestart = { policy = "never" }'
     stack = probed_stack(write_config, run_stack, flag, f'["test", "-e", "{flag}"]', limits)
     event = stack.wait_event(event="kill", unit="broker")
     assert event["cause"] == "start timeout: no passing readiness probe within 0.5s"

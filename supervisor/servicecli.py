@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supervisor.db.settings import InvalidOption, Liveness, database_url, utc_now
@@ -113,7 +114,8 @@ def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) ->
     assert plan.openstack is not None
     try:
         liveness = cinder_liveness(plan.openstack)
-        table = CinderServicesTable(cinder_database_url(plan), _processes_of(plan))
+        url = cinder_database_url(plan.openstack, _cinder_working_directory(plan))
+        table = CinderServicesTable(url, _processes_of(plan))
     except (ValueError, ArgumentError) as error:
         print(f"{args.config}: cinder.conf: {error}", file=sys.stderr)
         return EXIT_CONFIG_INVALID
@@ -128,6 +130,14 @@ def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) ->
         except SQLAlchemyError as error:
             print(f"cannot use Cinder's database: {error}", file=sys.stderr)
             return EXIT_NO_SUCH_SERVICE
+
+
+def _cinder_working_directory(plan: Plan) -> Path:
+    """Where the Cinder services run, which their relative paths are relative to."""
+    for process in plan.processes:
+        if process.spec is not None and process.spec.runtime == "openstack":
+            return Path(process.settings.directory or Path.cwd())
+    return plan.path.parent
 
 
 def _processes_of(plan: Plan) -> Callable[[str, str], list[str]]:

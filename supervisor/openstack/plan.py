@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from supervisor.db.settings import Liveness
 from supervisor.openstack.cinderconf import (
@@ -29,9 +29,6 @@ from supervisor.openstack.cinderconf import (
     read,
 )
 from supervisor.tableschema import TableReader
-
-if TYPE_CHECKING:
-    from supervisor.config import Plan
 
 RUNTIME = "openstack"
 
@@ -134,24 +131,19 @@ def _module_file(dotted: str) -> Path | None:
     return None
 
 
-def cinder_database_url(plan: Plan) -> str:
+def cinder_database_url(openstack: OpenStack, working_directory: Path) -> str:
     """Cinder's [database] connection as the services see it: a relative SQLite path is
     relative to their working directory."""
     from sqlalchemy.engine import make_url
 
-    assert plan.openstack is not None
-    url = make_url(plan.openstack.conf.database_url())
+    url = make_url(openstack.conf.database_url())
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return url.render_as_string(hide_password=False)
     if Path(url.database).is_absolute():
-        return str(url)
-    directories = [
-        process.settings.directory
-        for process in plan.processes
-        if process.spec is not None and process.spec.runtime == RUNTIME
-    ]
-    base = Path(directories[0] or Path.cwd()) if directories else plan.path.parent
-    return str(url.set(database=str(base / url.database)))
+        return url.render_as_string(hide_password=False)
+    return url.set(database=str(working_directory / url.database)).render_as_string(
+        hide_password=False
+    )
 
 
 def cinder_liveness(openstack: OpenStack) -> Liveness:

@@ -31,7 +31,7 @@ from supervisor.testing.harness import RunningStack
 
 pytestmark = pytest.mark.openstack
 
-READY_TIMEOUT = 300  # a cold start imports Cinder in seven processes at once on two cores
+READY_TIMEOUT = 600  # a cold start imports Cinder in seven processes at once on two cores
 MANAGERS = {
     "cinder-scheduler": "cinder.scheduler.manager.SchedulerManager",
     "cinder-volume@fake-1": "cinder.volume.manager.VolumeManager",

@@ -19,7 +19,7 @@ from supervisor.configfile import ConfigError, read
 from supervisor.dependencies import start_order
 from supervisor.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
 from supervisor.servicesettings import ServiceSettings, read_settings
-from supervisor.servicespec import ServiceSpec
+from supervisor.servicespec import OPENSTACK_RUNTIME, ServiceSpec
 from supervisor.tableschema import Problem, TableReader
 from supervisor.tomlsource import SourceMap
 
@@ -244,7 +244,7 @@ def _service(
             base,
             options=dict(openstack.given),
             manager=resolution.manager,
-            runtime="openstack",
+            runtime=OPENSTACK_RUNTIME,
             config_files=openstack.config_files,
         )
     argv = _manager_argv(name)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supervisor.db.settings import InvalidOption, Liveness, database_url, utc_now
+from supervisor.servicespec import OPENSTACK_RUNTIME
 
 if TYPE_CHECKING:
     from supervisor.config import Plan
@@ -135,7 +136,7 @@ def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) ->
 def _cinder_working_directory(plan: Plan) -> Path:
     """Where the Cinder services run, which their relative paths are relative to."""
     for process in plan.processes:
-        if process.spec is not None and process.spec.runtime == "openstack":
+        if process.spec is not None and process.spec.runtime == OPENSTACK_RUNTIME:
             return Path(process.settings.directory or Path.cwd())
     return plan.path.parent
 

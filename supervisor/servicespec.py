@@ -13,6 +13,10 @@ from typing import Any
 
 ENV_VAR = "SUPERVISOR_SERVICE"
 
+# The two runtimes a manager process can serve with (ServiceSpec.runtime).
+STACK_RUNTIME = "stack"
+OPENSTACK_RUNTIME = "openstack"
+
 # A child exits with this status when no restart can heal it (its manager class cannot be
 # imported, or its manager option is missing).  The value is sysexits' EX_CONFIG.
 EXIT_CONFIG = 78
@@ -35,7 +39,7 @@ class ServiceSpec:
     state_dir: str = ".supervisor"
     # "stack": this package's runtime; "openstack": Cinder's own Service, bootstrapped as
     # cinder/cmd/*.py does, from the cinder.conf files in `config_files`.
-    runtime: str = "stack"
+    runtime: str = STACK_RUNTIME
     config_files: tuple[str, ...] = ()
 
     def to_env(self) -> str:

@@ -7,11 +7,13 @@ Used by `supervisor check --import`; nothing else of the service runs.
 import argparse
 import sys
 
+from supervisor.servicespec import OPENSTACK_RUNTIME, STACK_RUNTIME
+
 parser = argparse.ArgumentParser(prog="python -m supervisor.cmd.importclass")
 parser.add_argument("manager", help="a dotted class path")
-parser.add_argument("--runtime", choices=("stack", "openstack"), default="stack")
+parser.add_argument("--runtime", choices=(STACK_RUNTIME, OPENSTACK_RUNTIME), default=STACK_RUNTIME)
 args = parser.parse_args()
-if args.runtime == "openstack":
+if args.runtime == OPENSTACK_RUNTIME:
     # What a Cinder binary has done before its manager's module is imported.
     from cinder import monkey_patch
 

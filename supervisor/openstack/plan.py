@@ -30,8 +30,6 @@ from supervisor.openstack.cinderconf import (
 )
 from supervisor.tableschema import TableReader
 
-RUNTIME = "openstack"
-
 
 @dataclass(frozen=True)
 class OpenStack:

@@ -192,6 +192,14 @@ def test_rabbitmq_killed_while_running_is_restarted_and_cinder_reconnects(cinder
     events = [json.loads(line) for line in stack_events.read_text().splitlines()[seen:]]
     lost = {e["unit"] for e in events if str(e.get("STATUS", "")).startswith("message bus:")}
     assert lost, "no service reported the lost message bus"
+
+    def reconnected() -> bool:
+        # The new broker starts with no queues: each service declares its own again when it
+        # reconnects, and a request published before that would be dropped by the broker.
+        processes = cinder.status()
+        return all(str(processes[unit]["status_text"]).startswith("serving") for unit in lost)
+
+    wait_until(reconnected, 180, f"{sorted(lost)} to say they serve again")
     volume = cinder.api("POST", "/volumes", {"volume": {"size": 1, "name": "after-broker"}})
     volume_id = volume["volume"]["id"]
 

@@ -473,7 +473,7 @@ class OursPeer(Peer):
 
     def configuration(self) -> str:
         return (
-            "policy=always, backoff initial=max=0, start_seconds=0, start_limit burst=100000; "
+            "policy=always, backoff initial=max=0, start_seconds=0, start_limit 1000 in 1 s; "
             "daemon stdout/stderr to a file"
         )
 
@@ -517,7 +517,7 @@ class OursPeer(Peer):
             'policy = "always"\n'
             "backoff = { initial = 0.0, max = 0.0, factor = 1.0, jitter = 0.0, "
             "reset_after = 1.0 }\n"
-            "start_limit = { burst = 100000, interval = 1.0 }\n"
+            "start_limit = { burst = 1000, interval = 1.0 }\n"
         )
         return [str(self.executable()), "run", "-c", str(config)]
 

@@ -15,8 +15,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-
 from supervisor.tableschema import Problem
 
 _AT_LINE = re.compile(r" \(at line (\d+), column \d+\)")
@@ -74,6 +72,8 @@ def _lenient(text: str) -> dict[str, Any] | None:
     """The values as tomlkit reads them, or None: then tomllib's error stands."""
     if len(text) > _LENIENT_LIMIT:
         return None
+    import tomlkit  # only for a file tomllib refused: a valid file never pays its import
+
     try:
         return tomlkit.parse(text).unwrap()
     except Exception:  # any failure of the second reader leaves the first one's verdict

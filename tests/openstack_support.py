@@ -9,18 +9,20 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import tomlkit
 
 from supervisor.testing.harness import RunningStack
 from supervisor.testing.openstack import copy_example as copy_example_files
+
+T = TypeVar("T")
 
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 STOP_TIMEOUT = 240
@@ -47,6 +49,7 @@ def require_openstack() -> None:
 class CinderStack:
     directory: Path
     ports: dict[str, int]
+    running: RunningStack | None = None
 
     @property
     def config(self) -> Path:
@@ -61,7 +64,15 @@ class CinderStack:
         return {"PATH": f"{BIN_DIR}:{os.environ.get('PATH', '')}"}
 
     def start(self, *args: str) -> RunningStack:
-        return RunningStack(self.config, self.state_dir, *args, environment=self.environment)
+        self.running = RunningStack(
+            self.config, self.state_dir, *args, environment=self.environment
+        )
+        return self.running
+
+    def wait_until(self, condition: Callable[[], T], timeout: float, what: str) -> T:
+        """The running stack's wait: on the deadline it fails with the stack's timeline."""
+        assert self.running is not None, "start the stack first"
+        return self.running.wait_until(condition, timeout, what)
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -123,15 +134,3 @@ def drop_services(stack: CinderStack, *names: str) -> None:
     for name in names:
         del document["services"][name]  # type: ignore[union-attr]
     stack.config.write_text(tomlkit.dumps(document))
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> Any:
-    """Poll `condition` until it returns something true; that value, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.25)

@@ -25,7 +25,6 @@ from openstack_support import (
     drop_services,
     require_openstack,
     stop,
-    wait_until,
 )
 
 from supervisor.testing.harness import RunningStack
@@ -95,7 +94,7 @@ def test_check_resolves_every_process_through_the_topic_convention(tmp_path: Pat
 
 
 def test_every_service_is_up_in_cinders_own_services_table(cinder: CinderStack):
-    rows = wait_until(
+    rows = cinder.wait_until(
         lambda: (
             (found := rows_up(cinder)).keys() >= CINDER_ROWS
             and all(found[key]["state"] == "up" for key in CINDER_ROWS)
@@ -128,7 +127,7 @@ def test_a_volume_created_through_the_api_becomes_available_on_a_backend(cinder:
         found = cinder.api("GET", f"/volumes/{volume_id}")["volume"]
         return None if found["status"] == "creating" else found
 
-    found = wait_until(settled, 120, "the volume to leave 'creating'")
+    found = cinder.wait_until(settled, 120, "the volume to leave 'creating'")
     assert found["status"] == "available", found
     assert found["os-vol-host-attr:host"].split("#")[0] in {"node1@fake-1", "node1@fake-2"}
 
@@ -145,7 +144,7 @@ def test_a_sigkilled_backend_is_restarted_alone_and_its_row_comes_back_up(cinder
         fresh = process["pid"] not in (None, victim["pid"])
         return process if fresh and process["state"] == "running" else None
 
-    process = wait_until(back, READY_TIMEOUT, "cinder-volume@fake-1 running again")
+    process = cinder.wait_until(back, READY_TIMEOUT, "cinder-volume@fake-1 running again")
     assert process["restarts"] == victim["restarts"] + 1
     assert process["last_exit"]["signal"] == "SIGKILL"
     after = cinder.status()
@@ -156,7 +155,7 @@ def test_a_sigkilled_backend_is_restarted_alone_and_its_row_comes_back_up(cinder
         updated = datetime.fromisoformat(row["updated_at"].rstrip("Z"))
         return row["state"] == "up" and updated > killed_at
 
-    wait_until(beat_since_kill, 60, "a heartbeat of the restarted backend in Cinder's table")
+    cinder.wait_until(beat_since_kill, 60, "a heartbeat of the restarted backend in Cinder's table")
 
 
 def test_sigkill_of_the_supervisor_leaves_no_cinder_rabbitmq_or_epmd(tmp_path: Path):
@@ -188,7 +187,7 @@ def test_rabbitmq_killed_while_running_is_restarted_and_cinder_reconnects(cinder
         process = cinder.status()["rabbitmq"]
         return process["state"] == "running" and process["pid"] != broker["pid"]
 
-    wait_until(broker_back, 120, "rabbitmq restarted and answering its probe")
+    cinder.wait_until(broker_back, 120, "rabbitmq restarted and answering its probe")
     # Every Cinder service noticed (STATUS= says why while the bus is away) and came back.
     events = [json.loads(line) for line in stack_events.read_text().splitlines()[seen:]]
     lost = {e["unit"] for e in events if str(e.get("STATUS", "")).startswith("message bus:")}
@@ -200,7 +199,7 @@ def test_rabbitmq_killed_while_running_is_restarted_and_cinder_reconnects(cinder
         processes = cinder.status()
         return all(str(processes[unit]["status_text"]).startswith("serving") for unit in lost)
 
-    wait_until(reconnected, 180, f"{sorted(lost)} to say they serve again")
+    cinder.wait_until(reconnected, 180, f"{sorted(lost)} to say they serve again")
 
     def a_volume_goes_through() -> bool:
         # A service holds several connections and says it serves at the first one back; a
@@ -218,10 +217,10 @@ def test_rabbitmq_killed_while_running_is_restarted_and_cinder_reconnects(cinder
             time.sleep(0.5)
         return False
 
-    wait_until(a_volume_goes_through, 240, "a volume through the new broker")
+    cinder.wait_until(a_volume_goes_through, 240, "a volume through the new broker")
     rows = rows_up(cinder)
     assert rows.keys() >= CINDER_ROWS  # nothing lost from the services table
-    wait_until(
+    cinder.wait_until(
         lambda: all(rows_up(cinder)[key]["state"] == "up" for key in CINDER_ROWS),
         60,
         "every row up after the broker's restart",
@@ -250,7 +249,7 @@ def test_a_backend_whose_driver_fails_goes_fatal_with_cinders_message(tmp_path: 
             good = processes.get("cinder-volume@fake-1", {}).get("state")
             return processes if broken == "fatal" and good == "running" else None
 
-        processes = wait_until(settled, READY_TIMEOUT, "the nfs backend fatal, fake-1 serving")
+        processes = copy.wait_until(settled, READY_TIMEOUT, "the nfs backend fatal, fake-1 serving")
         broken = processes["cinder-volume@nfs"]
         assert broken["last_exit"]["code"] == 78 and broken["restarts"] == 0
         assert "NFS config file at /nonexistent/nfs_shares doesn't exist" in broken["status_text"]
@@ -271,7 +270,7 @@ def test_sighup_resets_a_cinder_service_in_place(cinder: CinderStack):
         mine = [e for e in mine if e.get("unit") == "cinder-scheduler" and e["event"] == "notify"]
         return mine if any(e.get("READY") == "1" for e in mine) else []
 
-    events = wait_until(notified, 60, "the scheduler's RELOADING=1, then READY=1")
+    events = cinder.wait_until(notified, 60, "the scheduler's RELOADING=1, then READY=1")
     assert events[0].get("RELOADING") == "1"
     assert {e["pid"] for e in events} == {scheduler["pid"]}  # the same process, reset in place
     assert cinder.status()["cinder-scheduler"]["state"] == "running"

@@ -14,9 +14,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from supervisor.events import EVENTS_FILE
+
+T = TypeVar("T")
 
 Event = dict[str, Any]
 # What the project's own fixtures hand a test (tests/conftest.py): write a services file, and
@@ -85,15 +87,17 @@ class RunningStack:
                 env={**os.environ, **(environment or {})},
             )
 
-    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+    def wait_until(self, condition: Callable[[], T], timeout: float, what: str) -> T:
+        """The condition's first true value, or WaitTimeout with the timeline at the deadline."""
         deadline = time.monotonic() + timeout
-        while not condition():
+        while not (value := condition()):
             if time.monotonic() > deadline:
                 raise WaitTimeout(
                     f"timed out after {timeout}s waiting for {what}; events so far:\n"
                     f"{self.events.timeline()}\nconsole:\n{self.console()}"
                 )
             time.sleep(_POLL_INTERVAL)
+        return value
 
     def wait_event(self, timeout: float = 10.0, **fields: Any) -> Event:
         """The first event, seen so far or arriving before the deadline, with these fields."""

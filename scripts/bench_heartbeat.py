@@ -83,7 +83,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from supervisor.db.settings import utc_now
     from supervisor.runtime.heartbeat import Heartbeat, register
     from supervisor.runtime.manager import Manager
-    from supervisor.runtime.notify import Notifier
+    from supervisor.runtime.sdnotify import Notifier
 
     logged: list[str] = []
 

@@ -25,8 +25,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from supervisor.cgroup import CgroupStack, UnitCgroup
-from supervisor.spawn import spawn
+from supervisor.daemon.cgroup import CgroupStack, UnitCgroup
+from supervisor.daemon.spawn import spawn
 
 TRUE = ("/bin/true",)
 _TRAMPOLINE = 'echo $$ > "$0/cgroup.procs" && exec "$@"'

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from runtime_support import TIMEOUT, Child, Children, Inbox, binary_argv
 
-from supervisor.servicespec import ServiceSpec
+from supervisor.shared.servicespec import ServiceSpec
 
 T = TypeVar("T")
 

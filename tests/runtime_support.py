@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from supervisor.servicespec import ENV_VAR, ServiceSpec
+from supervisor.shared.servicespec import ENV_VAR, ServiceSpec
 
 TESTS_DIR = Path(__file__).parent
 TIMEOUT = 10.0

@@ -9,14 +9,14 @@ would bring threading and logging in) until it knows which runtime the process s
 
 import argparse
 
-from supervisor.servicespec import OPENSTACK_RUNTIME, ServiceSpec
+from supervisor.shared.servicespec import OPENSTACK_RUNTIME, ServiceSpec
 
 parser = argparse.ArgumentParser(prog="python -m supervisor.cmd", add_help=False)
 parser.add_argument("--binary", required=True, help="the service's binary name, e.g. cinder-foo")
 known, rest = parser.parse_known_args()
 spec = ServiceSpec.from_env()
 if spec is not None and spec.runtime == OPENSTACK_RUNTIME:
-    from supervisor.openstack.child import main as serve_openstack
+    from supervisor.runtime.openstack.child import main as serve_openstack
 
     raise SystemExit(serve_openstack(spec, known.binary))
 

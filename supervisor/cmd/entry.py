@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from supervisor.runtime.launch import run_service
-from supervisor.servicespec import ServiceSpec
-from supervisor.topic import subtopic_of
+from supervisor.shared.servicespec import ServiceSpec
+from supervisor.shared.topic import subtopic_of
 
 DEFAULT_CONFIG_FILE = "services.toml"
 EXIT_USAGE = 2
@@ -140,6 +140,6 @@ def _run_by_hand(kind: Binary, binary: str, args: argparse.Namespace) -> int:
     if len(specs) == 1:
         return run_service(specs[0], binary, kind.manager_kwargs(specs[0]))
     # Cinder forks a child per backend or worker here; that is the supervisor's job.
-    from supervisor.cli import main as supervisor_main
+    from supervisor.cli.main import main as supervisor_main
 
     return supervisor_main(["run", "-c", path, "--only", binary])

@@ -7,7 +7,7 @@ Used by `supervisor check --import`; nothing else of the service runs.
 import argparse
 import sys
 
-from supervisor.servicespec import OPENSTACK_RUNTIME, STACK_RUNTIME
+from supervisor.shared.servicespec import OPENSTACK_RUNTIME, STACK_RUNTIME
 
 parser = argparse.ArgumentParser(prog="python -m supervisor.cmd.importclass")
 parser.add_argument("manager", help="a dotted class path")

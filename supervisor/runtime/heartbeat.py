@@ -25,7 +25,7 @@ from supervisor.db.services import (
     ServicesTable,
 )
 from supervisor.db.settings import utc_now
-from supervisor.runtime.notify import Notifier
+from supervisor.runtime.sdnotify import Notifier
 
 SERVING = "Serving"
 NOT_WORKING = "Not working: the manager reports problems; no heartbeats, so it shows as down"

@@ -20,7 +20,7 @@ import structlog
 from setproctitle import setproctitle
 
 from supervisor.db.settings import InvalidOption
-from supervisor.runtime.faults import (
+from supervisor.runtime.faultlistener import (
     RAISE_SIGNAL,
     FaultListener,
     InjectedFault,
@@ -28,11 +28,11 @@ from supervisor.runtime.faults import (
 )
 from supervisor.runtime.loader import ManagerLoadError
 from supervisor.runtime.logs import configure_logging
-from supervisor.runtime.notify import Notifier
+from supervisor.runtime.sdnotify import Notifier
 from supervisor.runtime.service import ManagerConstructionError, Service
 from supervisor.runtime.signals import SignalQueue
-from supervisor.servicespec import EXIT_CONFIG, ServiceSpec
-from supervisor.topic import MissingManagerOption
+from supervisor.shared.servicespec import EXIT_CONFIG, ServiceSpec
+from supervisor.shared.topic import MissingManagerOption
 
 EXIT_OK = 0
 EXIT_START_FAILED = 1

@@ -19,9 +19,9 @@ from supervisor.db.settings import (
 )
 from supervisor.runtime.heartbeat import SERVING, Heartbeat, register
 from supervisor.runtime.loader import import_manager_class
-from supervisor.runtime.notify import Notifier
+from supervisor.runtime.sdnotify import Notifier
 from supervisor.runtime.timer import FixedIntervalTimer
-from supervisor.topic import DEFAULT_PREFIX, resolve
+from supervisor.shared.topic import DEFAULT_PREFIX, resolve
 
 DEFAULT_PERIODIC_INTERVAL = 60
 DEFAULT_PERIODIC_FUZZY_DELAY = 60

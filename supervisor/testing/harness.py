@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from supervisor.events import EVENTS_FILE
+from supervisor.daemon.events import EVENTS_FILE
 
 T = TypeVar("T")
 

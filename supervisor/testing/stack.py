@@ -16,8 +16,8 @@ from typing import Any
 import psutil
 import tomlkit
 
-from supervisor.control import ControlClient
-from supervisor.faults import START_FAULTS
+from supervisor.control.server import ControlClient
+from supervisor.daemon.faultinjector import START_FAULTS
 from supervisor.testing.harness import Event, RunningStack, WaitTimeout, matches
 
 STACK_MARKER = "SUPERVISOR_TEST_STACK"

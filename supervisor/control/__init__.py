@@ -1,0 +1,1 @@
+"""The control socket: its protocol, the daemon's handlers, the client."""

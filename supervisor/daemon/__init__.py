@@ -1,0 +1,1 @@
+"""The parent: one event loop, its units and their processes."""

@@ -1,0 +1,371 @@
+"""The supervisor: one loop that owns every unit, turns signals into events, and ends the group.
+
+The group ends by itself when every unit is in a final state (and none is held stopped by an
+operator), or when a critical unit fails for good (the others are then stopped).  Its exit
+status is 0 when nothing failed for good; otherwise the status of the first unit that did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import random
+import resource
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from supervisor.config import ConfigError, Plan
+from supervisor.config.diff import PlanDiff, ReloadRejected, diff
+from supervisor.control.handlers import CommandHandler
+from supervisor.control.server import ControlServer
+from supervisor.daemon.events import EventLog
+from supervisor.daemon.failures import FailureReporter, error_text
+from supervisor.daemon.loop import Loop
+from supervisor.daemon.notifysocket import NotifyListener
+from supervisor.daemon.output import LOGS_DIR, OutputPump
+from supervisor.daemon.sentinel import Sentinel
+from supervisor.daemon.statedir import StateDirHealer
+from supervisor.daemon.statelock import StateLock
+from supervisor.daemon.unit import Unit, UnitContext
+from supervisor.policy.states import State
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: the supervisor's own invariants broke
+
+
+class Supervisor:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        load_plan: Callable[[], Plan] | None = None,
+        console: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.plan = plan
+        self._load_plan = load_plan
+        self._console = console or sys.stderr
+        self.clock = clock
+        self._uniform = uniform
+        self.units: dict[str, Unit] = {}
+        self._retiring: set[str] = set()  # removed by a reload, still stopping
+        self.stopping = False
+        self._stop_cause = ""
+        self._forced_by: int | None = None
+        self._first_failure: Unit | None = None
+        self._settling = False
+        self._unsettled = False
+        self.started_at = clock()
+
+    def run(self) -> int:
+        """Supervise the plan until the group ends; its exit status. Raises AlreadyRunning
+        when another supervisor holds the same state directory."""
+        open_files = _raise_open_file_limit()
+        # The sentinel is forked first, while this process holds nothing it could inherit: not
+        # even the state lock, which it would keep while it cleans up after a killed supervisor.
+        sentinel = Sentinel()
+        self.containment = sentinel.containment  # "cgroup" or "process-group", for status
+        lock = StateLock(self.plan.state_dir)
+        try:
+            lock.acquire()
+        except BaseException:
+            sentinel.close()
+            raise
+        output = OutputPump(
+            self.plan.state_dir / LOGS_DIR,
+            self._console,
+            self.plan.logs.max_bytes,
+            self.plan.logs.backups,
+            names=[process.name for process in self.plan.processes],
+        )
+        output.start()
+        events = EventLog(self.plan.state_dir, output.console_stream())
+        loop = Loop(self.clock)
+        listener = NotifyListener()
+        self.commands = CommandHandler(self)
+        control = ControlServer(self.plan.state_dir, self.commands.handle, loop, events.emit)
+        healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
+        wakeup_read, wakeup_write = socket.socketpair()
+        wakeup_write.setblocking(False)
+        previous_handlers = {sig: signal.signal(sig, _ignore) for sig in _HANDLED_SIGNALS}
+        signal.set_wakeup_fd(wakeup_write.fileno(), warn_on_full_buffer=False)
+        self.events, self._loop = events, loop
+        try:
+            loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
+            loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
+            self._context = UnitContext(
+                loop, events, output, sentinel, listener.address, self._uniform, self._on_change
+            )
+            self._context.state_dir = str(self.plan.state_dir)
+            self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
+            events.emit(
+                "supervisor",
+                action="start",
+                pid=os.getpid(),
+                config=str(self.plan.path),
+                processes=len(self.units),
+                open_files=open_files,
+            )
+            healer.start()
+            for unit in list(self.units.values()):
+                # From the loop, so that a start that raises is reported like any callback.
+                loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
+            status, cause = self._serve(loop)
+            events.emit("group", action="exit", status=status, cause=cause)
+            self.commands.group_ended(status)
+            return status
+        finally:
+            healer.stop()
+            signal.set_wakeup_fd(-1)
+            for sig, handler in previous_handlers.items():
+                signal.signal(sig, handler)
+            for closable in (control, wakeup_read, wakeup_write, listener, loop, events):
+                closable.close()
+            sentinel.close()
+            output.close()
+            lock.release(remove=True)
+
+    def _serve(self, loop: Loop) -> tuple[int, str]:
+        """Run the loop until the group ends: its exit status and why it ended.
+
+        An exception that leaves the loop means the supervisor's own bookkeeping can no longer
+        be trusted: the group ends at once, and the sentinel kills every process on the way
+        out, as it would after a crash."""
+        failures = FailureReporter(self.events.emit, self.clock)
+        try:
+            loop.run(until=self._has_ended, on_error=failures.on_loop_error)
+        except Exception as error:
+            failures.report("the supervisor's loop", error)
+            return EXIT_INTERNAL_ERROR, f"internal error, every process killed: {error_text(error)}"
+        return self._exit_status(), self._end_cause()
+
+    # -- operations, for signals and the control socket ----------------------------------------
+
+    def start_unit(self, unit: Unit, cause: str) -> None:
+        """Start now if its dependencies are ready, else wait for them."""
+        pending = self._pending_dependencies(unit)
+        if pending:
+            unit.wait_for_dependencies(f"waiting for {', '.join(pending)} to be ready")
+        else:
+            unit.start(cause)
+
+    def begin_stop(self, cause: str) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        self._context.shutting_down = True
+        self._stop_cause = cause
+        self.events.emit("group", action="stop", cause=cause)
+        self._on_change(None)
+
+    def reload(self) -> PlanDiff:
+        """Apply the difference between the running plan and the file as it is now."""
+        try:
+            loaded = self._load_for_reload()
+        except ReloadRejected as error:
+            self.events.emit("reload", action="rejected", error=str(error))
+            raise
+        changes = diff(self.plan, loaded)
+        self.plan = loaded
+        kept = self.units
+        self.units = {
+            p.name: kept[p.name] if p.name in kept else Unit(p, self._context)
+            for p in loaded.processes
+        }
+        for name in changes.removed:
+            self.units[name] = kept[name]
+            self._retiring.add(name)
+        self.events.emit("reload", action="applied", **changes.summary())
+        for process in loaded.processes:
+            unit = self.units[process.name]
+            if process.name in changes.changed:
+                unit.replace_plan(process)
+                if not unit.is_final:
+                    unit.restart("configuration changed")
+            elif process.name in changes.unchanged and process.spec is not None:
+                unit.send(signal.SIGHUP)  # the manager's reset(), as Cinder's mutate
+        for name in changes.removed:
+            self.units[name].stop("removed from the configuration")
+        for name in changes.added:
+            self.start_unit(self.units[name], "added by reload")
+        self._on_change(None)
+        return changes
+
+    def _load_for_reload(self) -> Plan:
+        if self._load_plan is None:
+            raise ReloadRejected("this supervisor was started without a file to reload")
+        try:
+            loaded = self._load_plan()
+        except ConfigError as error:
+            raise ReloadRejected(str(error)) from error
+        if loaded.state_dir != self.plan.state_dir:
+            raise ReloadRejected("state_dir cannot change while the supervisor runs")
+        return loaded
+
+    # -- events from units, signals and children -----------------------------------------------
+
+    def _on_change(self, unit: Unit | None) -> None:
+        if unit is not None and unit.is_final and unit.failure_status is not None:
+            if self._first_failure is None:
+                self._first_failure = unit
+            self._check_backends(unit)
+            if unit.plan.settings.critical:
+                self.begin_stop(f"critical unit {unit.name} failed for good")
+        # Transitions started from here report back here; settle them in a loop, not nested.
+        self._unsettled = True
+        if self._settling:
+            return
+        self._settling = True
+        try:
+            while self._unsettled:
+                self._unsettled = False
+                self._settle()
+        finally:
+            self._settling = False
+
+    def _settle(self) -> None:
+        for name in [n for n in self._retiring if self.units[n].is_final]:
+            self._retiring.discard(name)
+            del self.units[name]
+        if self.stopping:
+            self._advance_stop()
+        else:
+            self._release_waiting()
+        self.commands.units_changed()
+
+    def _on_signals(self, wakeup: socket.socket) -> None:
+        for signum in wakeup.recv(512):
+            name = signal.Signals(signum).name
+            self.events.emit("signal", signal=name)
+            if signum == signal.SIGHUP:
+                # A rejected reload is in the event log; the stack runs on unchanged.
+                with contextlib.suppress(ReloadRejected):
+                    self.reload()
+            elif not self.stopping:
+                self.begin_stop(f"{name} received")
+            else:
+                self._force(signum)
+
+    def _on_notify(self, listener: NotifyListener) -> None:
+        for pid, fields in listener.receive():
+            unit = self._unit_of(pid)
+            if unit is not None:
+                unit.on_notify(fields)
+
+    def _unit_of(self, pid: int) -> Unit | None:
+        """The unit whose main process, or any process of its group, sent a datagram."""
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            group = pid
+        return next((unit for unit in self.units.values() if unit.pid in (pid, group)), None)
+
+    def _check_backends(self, unit: Unit) -> None:
+        """Cinder skips a backend that fails to start; when none started, it says so."""
+        spec = unit.plan.spec
+        if spec is None or spec.backend is None:
+            return
+        siblings = self.service_units(unit.service)
+        if all(u.state is State.FATAL and not u.has_run for u in siblings):
+            subtopic = unit.plan.resolution.subtopic if unit.plan.resolution else unit.service
+            self.events.emit(
+                "service",
+                action="failed",
+                service=unit.service,
+                cause=f"No {subtopic} service(s) started successfully, terminating.",
+            )
+
+    # -- dependencies ----------------------------------------------------------------------------
+
+    def service_units(self, service: str) -> list[Unit]:
+        return [unit for unit in self.units.values() if unit.service == service]
+
+    def _pending_dependencies(self, unit: Unit) -> list[str]:
+        return [
+            dependency
+            for dependency in unit.plan.settings.depends_on
+            if not all(u.ready or u.completed for u in self.service_units(dependency))
+        ]
+
+    def _release_waiting(self) -> None:
+        for unit in self.units.values():
+            if unit.state is not State.WAITING:
+                continue
+            failed = next(
+                (
+                    dependency
+                    for dependency in unit.plan.settings.depends_on
+                    if any(u.failure_status is not None for u in self.service_units(dependency))
+                ),
+                None,
+            )
+            if failed is not None:
+                unit.block(f"dependency {failed} failed for good")
+            elif not self._pending_dependencies(unit):
+                unit.start("dependencies ready")
+
+    # -- ending the group ----------------------------------------------------------------------
+
+    def _has_ended(self) -> bool:
+        units = self.units.values()
+        if self.stopping:
+            return all(unit.is_final for unit in units)
+        # A unit an operator stopped waits for the operator, so the group waits too.
+        return all(unit.is_final and unit.state is not State.STOPPED for unit in units)
+
+    def _advance_stop(self) -> None:
+        """Stop services in reverse start order, each only once the later ones are down."""
+        for unit in self.units.values():
+            if unit.state is State.WAITING:
+                unit.stop(self._stop_cause)
+        for service in reversed(self.plan.services):
+            running = [u for u in self.service_units(service) if not u.is_final]
+            if running:
+                for unit in running:
+                    if unit.state is not State.STOPPING:
+                        unit.stop(self._stop_cause)
+                return
+
+    def _force(self, signum: int) -> None:
+        self._forced_by = signum
+        for unit in list(self.units.values()):
+            unit.kill(f"second {signal.Signals(signum).name}: killing everything at once")
+
+    def _exit_status(self) -> int:
+        if self._forced_by is not None:
+            return 128 + self._forced_by
+        if self._first_failure is not None:
+            assert self._first_failure.failure_status is not None
+            return self._first_failure.failure_status
+        return 0
+
+    def _end_cause(self) -> str:
+        if self._forced_by is not None:
+            return f"killed on a second {signal.Signals(self._forced_by).name}"
+        if self._first_failure is not None:
+            return f"{self._first_failure.name} failed: {self._first_failure.cause}"
+        return self._stop_cause or "every unit ended"
+
+
+def _raise_open_file_limit() -> int:
+    """Raise the soft limit on open files to the hard one, so that many clients or processes
+    do not run the supervisor out of descriptors; the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # the soft limit stays; running out is handled where it happens
+    return soft
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """Python must have a handler for the wakeup fd to see the signal; the loop does the work."""

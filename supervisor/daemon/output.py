@@ -1,0 +1,273 @@
+"""The output pump: every service's stdout and stderr to its log file and to the console.
+
+The supervisor's loop must react to a crash at once even while a service writes megabytes a
+second, so it does no output work at all.  One thread with its own selector reads every child's
+pipes (non-blocking, 64 KiB at a time, one read per ready pipe per round so that a noisy service
+cannot starve a quiet one), cuts the data into whole lines, and writes them to the process's
+rotating log file and to the console writer, which never blocks it (see `console`).
+
+Both streams of a process go to `<log_dir>/<process>.log`; each stream keeps its unfinished last
+line until its newline comes, so lines of stdout and stderr never interleave mid-line and console
+prefixes land at line starts.  An unfinished line is written out (with a newline) when its pipe
+closes or when it grows beyond `MAX_LINE_BYTES`.  A pipe is read until end-of-file, which comes
+when every process holding its write end (the child and whatever it started) has exited.
+
+The supervisor calls `attach` and `close` from its own thread; everything else happens on the
+pump's thread, which alone touches the selector, the streams and the log files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import selectors
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from supervisor.daemon.console import (
+    Console,
+    ConsoleWriter,
+    LineStream,
+    Prefixes,
+    prefix_lines,
+    wants_colour,
+)
+from supervisor.daemon.logfile import RotatingLog, check_rotation
+
+READ_BYTES = 64 * 1024
+MAX_LINE_BYTES = 64 * 1024
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_BACKUPS = 5
+DEFAULT_CLOSE_TIMEOUT = 5.0
+LOGS_DIR = "logs"  # under the state directory
+
+
+class ChildPipes:
+    """The write ends of one process's fresh stdout and stderr pipes.
+
+    Hand `stdout` and `stderr` to `Popen`, then close the parent's copies: until they are closed
+    the pump never sees end-of-file.  Used as a context manager, it closes them on the way out,
+    whether the spawn worked or not:
+
+        with pump.attach(name) as pipes:
+            Popen(argv, stdout=pipes.stdout, stderr=pipes.stderr, ...)
+    """
+
+    def __init__(self, stdout: int, stderr: int) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self._open = True
+
+    def close_child_ends(self) -> None:
+        if self._open:
+            self._open = False
+            os.close(self.stdout)
+            os.close(self.stderr)
+
+    def __enter__(self) -> ChildPipes:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close_child_ends()
+
+
+@dataclass
+class _Attach:
+    name: str
+    read_fds: tuple[int, int]
+    max_bytes: int
+    backups: int
+
+
+@dataclass
+class _Close:
+    deadline: float
+
+
+@dataclass
+class _Stream:
+    fd: int
+    name: str
+    log: RotatingLog
+    partial: bytes = b""
+
+
+class OutputPump:
+    def __init__(
+        self,
+        log_dir: Path,
+        console: Console,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        backups: int = DEFAULT_BACKUPS,
+        *,
+        names: Iterable[str] = (),
+    ) -> None:
+        """`names`: every process that will be attached, so prefixes line up from the start."""
+        check_rotation(max_bytes, backups)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._log_dir = log_dir
+        self._max_bytes = max_bytes
+        self._backups = backups
+        self._console = ConsoleWriter(console)
+        self._prefixes = Prefixes(names, colour=wants_colour(console))
+        self._requests: queue.SimpleQueue[_Attach | _Close] = queue.SimpleQueue()
+        self._wake_read, self._wake_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._streams: dict[int, _Stream] = {}
+        self._logs: dict[str, RotatingLog] = {}
+        self._failing_logs: set[str] = set()
+        self._deadline: float | None = None
+        self._thread = threading.Thread(target=self._run, name="output-pump", daemon=True)
+        self._closing = False
+
+    # -- the supervisor's side -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._console.start()
+        self._thread.start()
+
+    def console_stream(self) -> LineStream:
+        """A text stream for other writers of the console, queued behind the same writer."""
+        return LineStream(self._console, self._prefixes.colour)
+
+    def attach(
+        self, name: str, *, max_bytes: int | None = None, backups: int | None = None
+    ) -> ChildPipes:
+        """Fresh pipes for one run of process `name`; its output is appended to `<name>.log`.
+
+        `max_bytes` and `backups` override the pump's rotation settings for this process.
+        """
+        if self._closing:
+            raise RuntimeError("the output pump is closed")
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"not usable as a log file name: {name!r}")
+        max_bytes = self._max_bytes if max_bytes is None else max_bytes
+        backups = self._backups if backups is None else backups
+        check_rotation(max_bytes, backups)
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
+        for fd in (out_read, err_read):
+            os.set_blocking(fd, False)  # only the pump's end: the child's end stays blocking
+        self._request(_Attach(name, (out_read, err_read), max_bytes, backups))
+        return ChildPipes(out_write, err_write)
+
+    def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
+        """Read every pipe to its end, waiting at most `timeout` seconds for the last of them.
+
+        After the timeout (a process that still holds a pipe open), whatever is already in the
+        pipes is still written.  The console gets the rest of the time to show what is queued.
+        """
+        if self._closing:
+            return
+        self._closing = True
+        deadline = time.monotonic() + timeout
+        self._request(_Close(deadline))
+        if self._thread.ident is None:
+            self.start()  # never started: the thread still has to drain and close the pipes
+        self._thread.join()
+        # Only now: the caller may still write a wake-up until the pump thread is gone.
+        self._selector.close()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+        self._console.close(max(0.0, deadline - time.monotonic()))
+
+    def _request(self, request: _Attach | _Close) -> None:
+        self._requests.put(request)
+        # A full wake-up pipe means the pump is due to look at the queue anyway.
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"\0")
+
+    # -- the pump's thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while self._deadline is None or (self._streams and time.monotonic() < self._deadline):
+                timeout = None if self._deadline is None else self._deadline - time.monotonic()
+                for key, _ in self._selector.select(timeout):
+                    if key.fd == self._wake_read:
+                        self._take_requests()
+                    else:
+                        self._read(self._streams[key.fd])
+            for stream in list(self._streams.values()):
+                # One last read empties a pipe of the default size that nobody will close.
+                self._read(stream)
+                if stream.fd in self._streams:
+                    self._finish(stream)
+        finally:
+            for log in self._logs.values():
+                log.close()
+
+    def _take_requests(self) -> None:
+        try:
+            while os.read(self._wake_read, 4096):
+                pass
+        except BlockingIOError:
+            pass  # every wake-up is read; the requests themselves are in the queue
+        while not self._requests.empty():
+            request = self._requests.get()
+            if isinstance(request, _Close):
+                self._deadline = request.deadline
+                continue
+            log = self._log(request)
+            for fd in request.read_fds:
+                self._streams[fd] = _Stream(fd, request.name, log)
+                self._selector.register(fd, selectors.EVENT_READ)
+
+    def _log(self, request: _Attach) -> RotatingLog:
+        log = self._logs.get(request.name)
+        if log is None:
+            path = self._log_dir / f"{request.name}.log"
+            log = self._logs[request.name] = RotatingLog(path, request.max_bytes, request.backups)
+        log.max_bytes, log.backups = request.max_bytes, request.backups
+        return log
+
+    def _read(self, stream: _Stream) -> None:
+        try:
+            data = os.read(stream.fd, READ_BYTES)
+        except BlockingIOError:
+            return
+        if not data:
+            self._finish(stream)
+            return
+        end = data.rfind(b"\n") + 1
+        if end:
+            lines = stream.partial + data[:end]
+            stream.partial = data[end:]
+        else:
+            lines, stream.partial = b"", stream.partial + data
+        if len(stream.partial) > MAX_LINE_BYTES:
+            lines += stream.partial + b"\n"
+            stream.partial = b""
+        if lines:
+            self._emit(stream, lines)
+
+    def _finish(self, stream: _Stream) -> None:
+        if stream.partial:
+            self._emit(stream, stream.partial + b"\n")
+        self._selector.unregister(stream.fd)
+        os.close(stream.fd)
+        del self._streams[stream.fd]
+
+    def _emit(self, stream: _Stream, lines: bytes) -> None:
+        try:
+            stream.log.write(lines)
+        except OSError as error:
+            if stream.name not in self._failing_logs:
+                self._failing_logs.add(stream.name)
+                self._console.write(
+                    f"[supervisor: cannot write {stream.log.path}: {error.strerror}]\n".encode()
+                )
+        else:
+            self._failing_logs.discard(stream.name)
+        self._console.write(prefix_lines(self._prefixes(stream.name), lines))

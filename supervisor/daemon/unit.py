@@ -1,0 +1,463 @@
+"""One supervised process: its state machine, its spawn, its exit handling, its stop escalation.
+
+A unit never decides whether to restart by itself: it asks `policy.decide` and does what the
+decision says.  Every transition is an event with its cause.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from supervisor.config import ProcessPlan
+from supervisor.daemon.events import EventLog
+from supervisor.daemon.faultinjector import FAULT_SOCKET_ENV, StartFaults, fault_socket_address
+from supervisor.daemon.loop import Loop, Timer
+from supervisor.daemon.output import OutputPump
+from supervisor.daemon.probe import ExecProbe
+from supervisor.daemon.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
+from supervisor.daemon.sentinel import Sentinel
+from supervisor.daemon.spawn import signal_group, spawn
+from supervisor.daemon.watchdog import Watchdog
+from supervisor.policy.restart import Action, ExitStatus, History, decide, is_success
+from supervisor.policy.states import FINAL_STATES, State
+from supervisor.shared.servicespec import ENV_VAR as SERVICE_ENV_VAR
+
+# What a failed exec reports, as a shell would: 127 not found, 126 found but not executable.
+_EXEC_FAILURE_STATUS = 127
+_EXEC_DENIED_STATUS = 126
+
+
+@dataclass
+class UnitContext:
+    """What the supervisor lends every unit."""
+
+    loop: Loop
+    events: EventLog
+    output: OutputPump
+    sentinel: Sentinel
+    notify_address: str
+    uniform: Callable[[float, float], float]
+    changed: Callable[[Unit], None]
+    shutting_down: bool = False  # the group is stopping: no more restarts
+    state_dir: str = ""  # handed to every process as SUPERVISOR_STATE_DIR
+
+
+class Unit:
+    def __init__(self, plan: ProcessPlan, context: UnitContext) -> None:
+        self.plan = plan
+        self.name = plan.name
+        self.service = plan.service
+        self._context = context
+        self.state = State.STOPPED
+        self.since = context.loop.clock()
+        self.cause = "not started yet"
+        self.ready = False
+        # Ended by itself in success: what a dependency or `wait --ready` accepts from a
+        # process that is meant to finish (a migration, a one-shot job).
+        self.completed = False
+        self.has_run = False  # reached running at least once since it was started
+        self.restarts = 0
+        self.last_exit: ExitStatus | None = None
+        # Set when the unit ended in failure: the status the group exits with, if it is first.
+        self.failure_status: int | None = None
+        self._history = History()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pidfd: int | None = None
+        self._started_at = 0.0
+        self._timer: Timer | None = None
+        self._escalated = False
+        self._hold_after_stop = False  # an operator's stop: stay stopped, not exited
+        self._start_after_stop: str | None = None  # a restart in progress, with its cause
+        self._failed_by: str | None = None  # the supervisor ended this run as a failure
+        self.status_text: str | None = None  # the last STATUS= the process sent
+        self._probe: ExecProbe | None = None  # the readiness probe while starting
+        self._notified_ready = False  # READY=1 came (what a notify service must send)
+        self.watchdog = Watchdog(context.loop, self._fail)
+        self.start_faults = StartFaults()
+        self.fault_address = fault_socket_address(context.notify_address, self.name)
+        self._cgroup = context.sentinel.unit_cgroup(self.name)  # None: process groups only
+        self._env = self._environment()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def _environment(self) -> dict[str, str]:
+        env = {**os.environ, **dict(self.plan.settings.env)}
+        env["NOTIFY_SOCKET"] = self._context.notify_address
+        env["SUPERVISOR_PROCESS"] = self.name
+        # Where a service may keep its own state, as systemd's STATE_DIRECTORY.
+        env["SUPERVISOR_STATE_DIR"] = self._context.state_dir
+        env[SENTINEL_MARKER] = self._context.sentinel.marker
+        if self.plan.spec is not None:
+            env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
+            env[FAULT_SOCKET_ENV] = self.fault_address
+        if self.plan.settings.watchdog:
+            # sd_notify libraries ping at half this interval when they see it.
+            env["WATCHDOG_USEC"] = str(int(self.plan.settings.watchdog * 1_000_000))
+        return env
+
+    # -- transitions ---------------------------------------------------------------------------
+
+    def _transition(self, state: State, cause: str, **details: object) -> None:
+        details.setdefault("pid", self.pid)
+        previous, self.state = self.state, state
+        self.since = self._context.loop.clock()
+        self.cause = cause
+        self._context.events.emit(
+            "state",
+            unit=self.name,
+            **{"from": str(previous)},
+            to=str(state),
+            cause=cause,
+            **details,
+        )
+        if state in FINAL_STATES and self._cgroup is not None:
+            self._cgroup.remove()
+        self._context.changed(self)
+
+    def _set_timer(self, delay: float, callback: Callable[[], None]) -> None:
+        self._cancel_timer()
+        self._timer = self._context.loop.call_later(delay, callback)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def start(self, cause: str) -> None:
+        """Start from a final state, as an operator or the supervisor asks: a fresh history."""
+        if self.is_final or self.state is State.WAITING:
+            self._spawn_afresh(cause)
+
+    def _spawn_afresh(self, cause: str) -> None:
+        self.has_run = False
+        self._history = History()
+        self.failure_status = None
+        self._spawn(cause)
+
+    def wait_for_dependencies(self, cause: str) -> None:
+        if self.is_final:
+            self.failure_status = None
+            self._transition(State.WAITING, cause)
+
+    def block(self, cause: str) -> None:
+        if self.state is State.WAITING:
+            self._transition(State.BLOCKED, cause)
+
+    def restart(self, cause: str) -> None:
+        """Stop if running, then start again with a fresh history."""
+        if self.state in (State.STARTING, State.RUNNING, State.STOPPING):
+            self._start_after_stop = cause
+            self.stop(cause)
+        else:
+            self._cancel_timer()
+            self._spawn_afresh(cause)
+
+    def replace_plan(self, plan: ProcessPlan) -> None:
+        """Take a reloaded plan; it applies from the next start."""
+        self.plan = plan
+        self._env = self._environment()
+
+    def _spawn(self, cause: str) -> None:
+        self._timer = None
+        self.ready = False
+        self.completed = False
+        self._escalated = False
+        self._hold_after_stop = False
+        self._failed_by = None
+        self.status_text = None
+        self._notified_ready = False
+        settings = self.plan.settings
+        try:
+            with self._context.output.attach(
+                self.name, max_bytes=settings.log_max_bytes, backups=settings.log_backups
+            ) as pipes:
+                env = {**self._env, **self.start_faults.take()}
+                self._process, self._pidfd = spawn(
+                    self.plan.argv,
+                    env,
+                    settings.directory,
+                    pipes.stdout,
+                    pipes.stderr,
+                    self._cgroup,
+                )
+        except OSError as error:
+            self._process = None
+            self.failure_status = (
+                _EXEC_DENIED_STATUS if isinstance(error, PermissionError) else _EXEC_FAILURE_STATUS
+            )
+            # A working directory removed since the file was checked fails the same exec.
+            gone = settings.directory is not None and error.filename == settings.directory
+            what = f"enter {settings.directory}" if gone else f"execute {self.plan.argv[0]}"
+            self._transition(State.FATAL, f"cannot {what}: {error.strerror}")
+            return
+        self._context.sentinel.watch(self._process.pid)
+        self._context.loop.add_reader(self._pidfd, self._on_exit)
+        self._started_at = self._context.loop.clock()
+        self._transition(State.STARTING, cause)
+        if settings.readiness is not None:
+            self._start_probe()
+        if settings.oneshot or settings.notify or settings.readiness is not None:
+            if settings.start_timeout:
+                self._set_timer(settings.start_timeout, self._on_start_timeout)
+        elif settings.start_seconds:
+            self._set_timer(settings.start_seconds, self._on_start_seconds)
+        else:
+            self._become_running("started")
+
+    def _on_start_seconds(self) -> None:
+        self._timer = None
+        self._become_running(f"up for {self.plan.settings.start_seconds:g}s")
+
+    def _on_start_timeout(self) -> None:
+        self._timer = None
+        settings = self.plan.settings
+        waited_for = (
+            "exit"
+            if settings.oneshot
+            else "READY=1"
+            if settings.notify
+            else "passing readiness probe"
+        )
+        self._fail(f"start timeout: no {waited_for} within {settings.start_timeout:g}s")
+
+    def _start_probe(self) -> None:
+        settings = self.plan.settings
+        assert settings.readiness is not None
+        sentinel = self._context.sentinel
+        self._probe = ExecProbe(
+            self._context.loop,
+            settings.readiness,
+            env=self._env,
+            directory=settings.directory,
+            on_pass=self._on_probe_passed,
+            on_failure=self._on_probe_failed,
+            watch=sentinel.watch,
+            forget=sentinel.forget,
+        )
+        self._probe.start()
+
+    def _on_probe_passed(self) -> None:
+        self._probe = None
+        if not self.plan.settings.notify or self._notified_ready:
+            self._become_running("readiness probe passed")
+
+    def _on_probe_failed(self, why: str) -> None:
+        # Not an event per run (a slow broker would flood the log): the cause `status` shows.
+        if self.state is State.STARTING:
+            self.cause = f"readiness probe: {why}"
+
+    def _stop_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+
+    def _become_running(self, cause: str) -> None:
+        if self.state is State.STARTING and self._failed_by is None:
+            self._cancel_timer()
+            self.ready = True
+            self.has_run = True
+            self.watchdog.arm(self.plan.settings.watchdog)
+            self._transition(State.RUNNING, cause)
+
+    def on_notify(self, fields: dict[str, str]) -> None:
+        if fields.get("WATCHDOG") == "1":
+            self.watchdog.keepalive()
+            if len(fields) == 1:
+                return  # a keep-alive is not news: it would flood the event log
+        self._context.events.emit("notify", unit=self.name, pid=self.pid, **fields)
+        if "STATUS" in fields:
+            self.status_text = fields["STATUS"]
+        if fields.get("READY") == "1":
+            self._notified_ready = True
+            if self._probe is None:
+                self._become_running("READY=1")
+        if fields.get("WATCHDOG") == "trigger":
+            self._fail("watchdog: the service asked for it (WATCHDOG=trigger)")
+
+    def _fail(self, cause: str) -> None:
+        """End this run as a failure the restart policy handles like a crash (SIGABRT first,
+        as systemd's watchdog does, then SIGKILL after stop_timeout)."""
+        if self.state not in (State.STARTING, State.RUNNING) or self._process is None:
+            return
+        self._failed_by = cause
+        self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
+        signal_group(self._process.pid, signal.SIGABRT)
+        self._set_timer(self.plan.settings.stop_timeout, self._escalate_failure)
+
+    def _escalate_failure(self) -> None:
+        self._timer = None
+        if self._process is not None:
+            self._escalated = True
+            self._kill_all(self._process.pid)
+
+    # -- exiting -------------------------------------------------------------------------------
+
+    def _on_exit(self) -> None:
+        assert self._process is not None and self._pidfd is not None
+        pgid = self._process.pid
+        # Until it is reaped the leader keeps its group id reserved, so this reaches only the
+        # processes it left behind, never an unrelated group that reused the number.
+        signal_group(pgid, signal.SIGKILL)
+        returncode = self._process.poll()
+        if returncode is None:
+            return
+        if self._cgroup is not None:
+            self._cgroup.kill()  # and what left the group (setsid) but not the cgroup
+        self._context.loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._pidfd = None
+        self._context.sentinel.forget(pgid)
+        self._cancel_timer()
+        self._stop_probe()
+        self.watchdog.disarm()
+        self._process = None
+        self.ready = False
+        exit = ExitStatus.from_returncode(returncode)
+        self.last_exit = exit
+        if self.state is State.STOPPING or self._context.shutting_down:
+            self._on_stopped(exit, pgid)
+        else:
+            self._on_crash(exit, pgid)
+
+    def _on_stopped(self, exit: ExitStatus, pid: int) -> None:
+        policy = self.plan.settings.restart
+        stop_signal = self.plan.settings.stop_signal
+        clean = not self._escalated and (
+            exit.signal == stop_signal
+            or is_success(policy, exit)
+            or exit.code == 128 + stop_signal  # shells and JVMs exit 143 on SIGTERM
+        )
+        self.failure_status = None if clean else exit.status
+        how = "after SIGKILL" if self._escalated else "cleanly" if clean else "uncleanly"
+        final = State.STOPPED if self._hold_after_stop else State.EXITED
+        self._transition(
+            final, f"stopped {how}: {exit.describe()}", pid=pid, exit_status=exit.status
+        )
+        if self._start_after_stop is not None and not self._context.shutting_down:
+            cause, self._start_after_stop = self._start_after_stop, None
+            self.start(cause)
+
+    def _on_crash(self, exit: ExitStatus, pid: int) -> None:
+        clock = self._context.loop.clock
+        if self._failed_by is not None and is_success(self.plan.settings.restart, exit):
+            exit = ExitStatus(signal=signal.SIGABRT)  # ending it was our verdict, not its own
+        decision = decide(
+            self.plan.settings.restart,
+            self._history,
+            exit,
+            ran_for=clock() - self._started_at,
+            now=clock(),
+            uniform=self._context.uniform,
+        )
+        self._history = decision.history
+        if self._failed_by is not None:
+            decision = replace(decision, reason=f"{self._failed_by}; {decision.reason}")
+        if decision.action is Action.RESTART:
+            self.restarts += 1
+            self._transition(
+                State.BACKOFF,
+                decision.reason,
+                pid=pid,
+                exit_status=exit.status,
+                delay=round(decision.delay, 6),
+            )
+            if decision.delay:
+                self._set_timer(decision.delay, lambda: self._spawn("backoff elapsed"))
+            else:
+                self._spawn("restarting at once")
+            return
+        if decision.action is Action.FATAL:
+            # A unit that gave up after clean exits has still failed: never report success.
+            self.failure_status = exit.status or 1
+        elif not is_success(self.plan.settings.restart, exit):
+            self.failure_status = exit.status
+        else:
+            self.completed = True
+        final = State.FATAL if decision.action is Action.FATAL else State.EXITED
+        self._transition(final, decision.reason, pid=pid, exit_status=exit.status)
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    def stop(self, cause: str, *, hold: bool = False) -> None:
+        """Stop the process; with `hold` (an operator's stop) it then stays `stopped`."""
+        self._hold_after_stop = self._hold_after_stop or hold
+        if self.state in (State.BACKOFF, State.WAITING):
+            self._cancel_timer()
+            self._transition(State.STOPPED, cause)
+        elif self.state in (State.STARTING, State.RUNNING):
+            assert self._process is not None
+            signal_group(self._process.pid, self.plan.settings.stop_signal)
+            self._set_timer(self.plan.settings.stop_timeout, self._escalate)
+            self._transition(State.STOPPING, cause)
+
+    def _escalate(self) -> None:
+        self._timer = None
+        if self.state is State.STOPPING:
+            self.kill(f"still running {self.plan.settings.stop_timeout:g}s after the stop signal")
+
+    def kill(self, cause: str) -> None:
+        """SIGKILL the whole process group now."""
+        if self._process is None:
+            self.stop(cause)
+            return
+        self._escalated = True
+        self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
+        self._kill_all(self._process.pid)
+        if self.state is not State.STOPPING:
+            self._transition(State.STOPPING, cause)
+
+    def _kill_all(self, pgid: int) -> None:
+        """SIGKILL the process group and, where there is one, the unit's whole cgroup."""
+        signal_group(pgid, signal.SIGKILL)
+        if self._cgroup is not None:
+            self._cgroup.kill()
+
+    def send(self, signum: int) -> None:
+        """Forward a signal to the service's main process (SIGHUP: the manager's reset())."""
+        if self._process is not None:
+            os.kill(self._process.pid, signum)
+
+    def snapshot(self, now: float) -> dict[str, object]:
+        """The unit as `status --json` shows it."""
+        last = self.last_exit
+        return {
+            "name": self.name,
+            "service": self.service,
+            "state": str(self.state),
+            "pid": self.pid,
+            "ready": self.ready,
+            "age": round(now - self.since, 3),
+            "uptime": round(now - self._started_at, 3) if self._process else None,
+            "restarts": self.restarts,
+            "last_exit": None
+            if last is None
+            else {
+                "code": last.code,
+                "signal": signal.Signals(last.signal).name if last.signal else None,
+                "status": last.status,
+                "description": last.describe(),
+            },
+            "cause": self.cause,
+            "critical": self.plan.settings.critical,
+            "heartbeat_age": _rounded(self.watchdog.age()),
+            "status_text": self.status_text,
+            # From the unit's cgroup; null under process-group containment.
+            "memory": self._cgroup.memory() if self._cgroup else None,
+            "cpu": _rounded(self._cgroup.cpu() if self._cgroup else None),
+        }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)

@@ -1,0 +1,1 @@
+"""Pure decisions: restarts, backoff, start limits, the group's exit status."""

@@ -1,0 +1,1 @@
+"""Both sides of the process boundary: the standard library only."""

@@ -1,0 +1,1 @@
+"""Policy-testing tools: the simulator, chaos, the timeline report. `run` needs none of them."""

@@ -1,0 +1,56 @@
+"""`supervisor report`: the timeline of the last run (or a chosen one) of a stack's event log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from supervisor import config
+from supervisor.daemon.events import EVENTS_FILE
+from supervisor.tools.report.html import render_html
+from supervisor.tools.report.text import DEFAULT_WIDTH, render_text
+from supervisor.tools.report.timeline import load_timeline
+
+EXIT_NO_LOG = 1
+
+
+def add_report_command(
+    subparsers: Any, add_config_option: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    help = "draw the timeline of the stack's event log: states, restarts, faults, the group's end"
+    sub = subparsers.add_parser("report", help=help, description=help)
+    add_config_option(sub)
+    sub.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page")
+    sub.add_argument(
+        "--events", metavar="FILE", help=f"read this log instead of <state_dir>/{EVENTS_FILE}"
+    )
+    sub.add_argument(
+        "--run", type=int, metavar="N", help="the Nth run the log holds (default: the last)"
+    )
+    sub.add_argument(
+        "--width", type=int, default=DEFAULT_WIDTH, metavar="COLUMNS", help="of the time axis"
+    )
+
+
+def run_report(args: argparse.Namespace) -> int:
+    try:
+        path = Path(args.events) if args.events else config.state_dir_of(args.config) / EVENTS_FILE
+    except config.ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_NO_LOG
+    try:
+        timeline = load_timeline(path, args.run)
+    except FileNotFoundError:
+        print(f"supervisor report: no event log at {path}", file=sys.stderr)
+        return EXIT_NO_LOG
+    except IndexError as error:
+        print(f"supervisor report: {error}", file=sys.stderr)
+        return EXIT_NO_LOG
+    print(render_text(timeline, max(args.width, 10)))
+    if args.html:
+        Path(args.html).write_text(render_html(timeline), encoding="utf-8")
+        print(f"\nwrote {args.html}")
+    return 0

@@ -1,0 +1,175 @@
+"""`supervisor simulate`: replay a crash schedule through the real restart policy, and show it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from supervisor import config
+from supervisor.cli.planview import restart_summary
+from supervisor.tools.crashschedule import Schedule, ScheduleError, parse_duration, parse_schedule
+from supervisor.tools.simulate import Simulation, SimulationResult, processes_named
+
+EXIT_CONFIG_INVALID = 2
+EXIT_USAGE = 2
+DEFAULT_SEED = 0
+DEFAULT_DURATION = "1h"
+
+
+def add_simulate_command(
+    subparsers: Any, add_config_option: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    help = "replay a crash schedule through the restart policy, without starting anything"
+    sub = subparsers.add_parser("simulate", help=help, description=help)
+    add_config_option(sub)
+    sub.add_argument(
+        "--service",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a service (each of its processes) or one process; repeatable",
+    )
+    sub.add_argument(
+        "--crashes",
+        required=True,
+        metavar="SCHEDULE",
+        help="'every 2s for 60s [exit 1]' (run lengths) or '1.5:1, 3.2:137, 10:KILL'"
+        " (absolute times of exits)",
+    )
+    sub.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of the backoff's jitter (default 0)"
+    )
+    sub.add_argument(
+        "--duration",
+        default=DEFAULT_DURATION,
+        metavar="TIME",
+        help=f"simulated time at most (default {DEFAULT_DURATION})",
+    )
+    sub.add_argument(
+        "--ready-after",
+        default="0",
+        metavar="TIME",
+        help="when a notify service sends READY=1 after its start (default 0)",
+    )
+    sub.add_argument("--json", action="store_true", help="print the events and the outcome as JSON")
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    try:
+        plan = config.load(args.config)
+    except config.ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG_INVALID
+    try:
+        names = processes_named(plan, args.service)
+        schedule = parse_schedule(args.crashes)
+        duration = parse_duration(args.duration)
+        ready_after = parse_duration(args.ready_after)
+    except (KeyError, ScheduleError) as error:
+        print(f"supervisor simulate: {error.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    result = Simulation(
+        plan,
+        names,
+        schedule,
+        uniform=random.Random(args.seed).uniform,
+        duration=duration,
+        ready_after=ready_after,
+    ).run()
+    if args.json:
+        print(json.dumps(result_as_json(result, schedule, args.seed), indent=2))
+    else:
+        print(describe_simulation(plan, result, schedule, args.seed, ready_after))
+    return 0
+
+
+def result_as_json(result: SimulationResult, schedule: Schedule, seed: int) -> dict[str, Any]:
+    return {
+        "simulated": list(result.simulated),
+        "steady": list(result.steady),
+        "schedule": schedule.describe(),
+        "seed": seed,
+        "events": result.events,
+        "end": {
+            "time": round(result.end, 6),
+            "why": result.finished,
+            "states": result.states,
+            "starts": {name: result.starts(name) for name in result.simulated},
+            "group_status": result.group_status,
+            "would_exit_with": result.would_exit_with,
+            "first_failure": result.first_failure,
+        },
+    }
+
+
+def describe_simulation(
+    plan: config.Plan,
+    result: SimulationResult,
+    schedule: Schedule,
+    seed: int,
+    ready_after: float,
+) -> str:
+    by_name = {process.name: process for process in plan.processes}
+    lines = [f"simulating {', '.join(result.simulated)}"]
+    for summary in dict.fromkeys(
+        _settings_summary(by_name[name], ready_after) for name in result.simulated
+    ):
+        lines.append(summary)
+    lines.append(f"  crashes   {schedule.describe()}")
+    lines.append(f"  seed      {seed}")
+    if result.steady:
+        steady = [_critical_mark(by_name[name]) for name in result.steady]
+        lines.append(f"  assumed to run steadily: {', '.join(steady)}")
+    width = max(len(name) for name in by_name)
+    lines += ["", f"{'time':>9}  {'process':<{width}}  {'transition':<21}  cause"]
+    for event in result.events:
+        lines.append(_event_line(event, width))
+    lines += ["", f"end at {result.end:.3f}s: {result.finished}"]
+    for name in result.simulated:
+        state = result.states[name]
+        last = result.of(name)[-1]
+        status = f", last exit status {last['exit_status']}" if "exit_status" in last else ""
+        lines.append(f"  {name:<{width}}  {state} after {result.starts(name)} starts{status}")
+    lines.append(f"  group: {_group_outcome(plan, result)}")
+    return "\n".join(lines)
+
+
+def _settings_summary(process: config.ProcessPlan, ready_after: float) -> str:
+    settings = process.settings
+    if settings.notify:
+        ready = f"on READY=1, assumed {ready_after:g}s after the start"
+    else:
+        ready = f"after {settings.start_seconds:g}s up"
+    critical = "; critical" if settings.critical else ""
+    return f"  restart   {restart_summary(settings.restart)}\n  running   {ready}{critical}"
+
+
+def _critical_mark(process: config.ProcessPlan) -> str:
+    return f"{process.name} (critical)" if process.settings.critical else process.name
+
+
+def _event_line(event: dict[str, Any], width: int) -> str:
+    time = f"{event['time']:8.3f}s"
+    if event["event"] == "state":
+        transition = f"{event['from']} → {event['to']}"
+        return f"{time}  {event['unit']:<{width}}  {transition:<21}  {event['cause']}"
+    if event["event"] == "group":
+        status = f" with status {event['status']}" if "status" in event else ""
+        return f"{time}  {'(group)':<{width}}  {event['action'] + status:<21}  {event['cause']}"
+    return f"{time}  {event['unit']:<{width}}  {'(ignored exit)':<21}  {event['cause']}"
+
+
+def _group_outcome(plan: config.Plan, result: SimulationResult) -> str:
+    if result.group_status is not None:
+        return f"ended with exit status {result.group_status}"
+    if result.first_failure is None:
+        return "keeps running; nothing failed for good, so it would end with status 0"
+    return (
+        f"keeps running without the failed processes (none of them is critical); when it ends,"
+        f" its exit status will be {result.would_exit_with}"
+        f" ({result.first_failure} failed for good first)"
+    )

@@ -1,0 +1,321 @@
+"""The output pump against real processes, real pipes and real files."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supervisor.daemon.console import Console
+from supervisor.daemon.output import MAX_LINE_BYTES, READ_BYTES, OutputPump
+
+TIMEOUT = 20.0
+MakePump = Callable[..., OutputPump]
+
+
+def eventually(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def started(
+    pump: OutputPump, name: str, argv: list[str], **limits: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `argv` with its output through the pump; its whole process group dies on the way out."""
+    with pump.attach(name, **limits) as pipes:
+        process = subprocess.Popen(
+            argv,
+            stdout=pipes.stdout,
+            stderr=pipes.stderr,
+            stdin=subprocess.DEVNULL,
+            process_group=0,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def run_to_end(pump: OutputPump, name: str, argv: list[str], **limits: int) -> int:
+    with started(pump, name, argv, **limits) as process:
+        return process.wait(TIMEOUT)
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "console-writer"]
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def lines_of(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+@pytest.fixture
+def console_path(tmp_path: Path) -> Path:
+    return tmp_path / "console.out"
+
+
+@pytest.fixture
+def make_pump(tmp_path: Path, console_path: Path) -> Iterator[MakePump]:
+    """Started pumps whose console is a file, unless a test gives another; closed at teardown."""
+    pumps: list[OutputPump] = []
+    console_fd = os.open(console_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+
+    def make(
+        console: Console = console_fd, max_bytes: int = 1 << 20, backups: int = 2, **options: Any
+    ) -> OutputPump:
+        pump = OutputPump(tmp_path / "logs", console, max_bytes, backups, **options)
+        pump.start()
+        pumps.append(pump)
+        return pump
+
+    yield make
+    for pump in pumps:
+        pump.close(timeout=1.0)
+    os.close(console_fd)
+
+
+def test_stdout_and_stderr_reach_the_log_file_and_the_console_under_the_padded_name(
+    make_pump: MakePump, tmp_path: Path, console_path: Path
+):
+    pump = make_pump(names=["web", "cinder-volume@lvm-1"])
+    script = "for i in 1 2 3; do echo line $i; done; echo oops >&2"
+    assert run_to_end(pump, "web", ["sh", "-c", script]) == 0
+    pump.close()
+
+    assert sorted(lines_of(tmp_path / "logs" / "web.log")) == [
+        "line 1",
+        "line 2",
+        "line 3",
+        "oops",
+    ]
+    console = lines_of(console_path)
+    assert sorted(console) == [
+        "web                 | line 1",
+        "web                 | line 2",
+        "web                 | line 3",
+        "web                 | oops",
+    ]
+    assert "\x1b[" not in console_path.read_text()  # a file is not a terminal: no colour
+
+
+def test_an_unfinished_last_line_is_written_out_when_the_pipe_closes(
+    make_pump: MakePump, tmp_path: Path, console_path: Path
+):
+    pump = make_pump()
+    run_to_end(pump, "cinder-backup#2", ["printf", "first\\nno newline at the end"])
+    pump.close()
+    log = (tmp_path / "logs" / "cinder-backup#2.log").read_text()
+    assert log == "first\nno newline at the end\n"
+    assert console_path.read_text().endswith("cinder-backup#2 | no newline at the end\n")
+
+
+def test_a_line_longer_than_the_limit_is_cut_into_lines(make_pump: MakePump, tmp_path: Path):
+    pump = make_pump()
+    size = 3 * MAX_LINE_BYTES
+    run_to_end(pump, "web", python(f"import sys; sys.stdout.write('x' * {size})"))
+    pump.close()
+    lines = lines_of(tmp_path / "logs" / "web.log")
+    assert len(lines) > 1
+    assert all(len(line) <= MAX_LINE_BYTES + READ_BYTES for line in lines)
+    assert "".join(lines) == "x" * size
+
+
+def test_megabytes_written_quickly_arrive_whole_and_in_order(make_pump: MakePump, tmp_path: Path):
+    pump = make_pump(max_bytes=64 << 20)
+    count = 200_000  # about 6 MB
+    code = f"for i in range({count}): print(f'line {{i:08d}} ' + 'y' * 16)"
+    assert run_to_end(pump, "flood", python(code)) == 0
+    pump.close()
+    lines = lines_of(tmp_path / "logs" / "flood.log")
+    assert lines == [f"line {i:08d} " + "y" * 16 for i in range(count)]
+
+
+def test_rotation_keeps_exactly_the_backups_and_cuts_only_between_lines(
+    make_pump: MakePump, tmp_path: Path
+):
+    pump = make_pump(max_bytes=1000, backups=2)
+    code = "for i in range(200): print(f'line {i:03d} ' + 'z' * 30)"  # 200 lines of 40 bytes
+    run_to_end(pump, "cinder-volume@lvm-1", python(code))
+    pump.close()
+
+    logs = tmp_path / "logs"
+    assert sorted(path.name for path in logs.iterdir()) == [
+        "cinder-volume@lvm-1.log",
+        "cinder-volume@lvm-1.log.1",
+        "cinder-volume@lvm-1.log.2",
+    ]
+    oldest_first = [logs / f"cinder-volume@lvm-1.log.{n}" for n in (2, 1)]
+    oldest_first.append(logs / "cinder-volume@lvm-1.log")
+    assert all(path.stat().st_size <= 1000 for path in oldest_first)
+    assert all(path.read_bytes().endswith(b"\n") for path in oldest_first)
+    # The newest files hold the newest lines, in order, with no gap and no torn line.
+    kept = [line for path in oldest_first for line in lines_of(path)]
+    # 25 lines of 40 bytes fill each file exactly; the oldest five files are gone.
+    assert kept == [f"line {i:03d} " + "z" * 30 for i in range(125, 200)]
+
+
+def test_a_process_can_have_its_own_rotation_settings(make_pump: MakePump, tmp_path: Path):
+    pump = make_pump(max_bytes=1 << 20, backups=5)
+    code = "for i in range(100): print(f'{i:09d}')"  # 1000 bytes
+    run_to_end(pump, "small", python(code), max_bytes=300, backups=0)
+    run_to_end(pump, "large", python(code))
+    pump.close()
+    logs = tmp_path / "logs"
+    assert sorted(path.name for path in logs.iterdir()) == ["large.log", "small.log"]
+    # 30 lines of 10 bytes per file and no backups: only the last, short file is left.
+    assert lines_of(logs / "small.log") == [f"{i:09d}" for i in range(90, 100)]
+    assert len(lines_of(logs / "large.log")) == 100
+
+
+def test_a_restart_appends_to_the_same_file(make_pump: MakePump, tmp_path: Path):
+    pump = make_pump()
+    run_to_end(pump, "web", ["echo", "first run"])
+    run_to_end(pump, "web", ["echo", "second run"])
+    pump.close()
+    assert lines_of(tmp_path / "logs" / "web.log") == ["first run", "second run"]
+
+
+def test_a_quiet_process_is_heard_while_another_floods(make_pump: MakePump, tmp_path: Path):
+    pump = make_pump(max_bytes=1 << 20, backups=1)
+    with started(pump, "flood", ["yes", "a line of a service that never stops talking"]):
+        eventually(lambda: (tmp_path / "logs" / "flood.log.1").exists(), "the flood to rotate")
+        run_to_end(pump, "quiet", ["echo", "still here"])
+        quiet = tmp_path / "logs" / "quiet.log"
+        eventually(lambda: quiet.exists() and quiet.read_text() == "still here\n", "quiet.log")
+
+
+def test_a_console_nobody_reads_never_holds_up_the_log_files(make_pump: MakePump, tmp_path: Path):
+    console_read, console_write = os.pipe()
+    try:
+        pump = make_pump(console=console_write, max_bytes=64 << 20)
+        count = 100_000  # about 4 MB: far more than the pipe and the console's buffer hold
+        code = f"for i in range({count}): print(f'{{i:08d}}' + 'w' * 31)"
+        with started(pump, "chatty", python(code)):
+            log = tmp_path / "logs" / "chatty.log"
+            last = f"{count - 1:08d}" + "w" * 31 + "\n"
+            eventually(lambda: log.exists() and log.read_text().endswith(last), "the last line")
+
+        began = time.monotonic()
+        pump.close(timeout=0.5)
+        assert time.monotonic() - began < 5.0
+        assert len(lines_of(log)) == count
+
+        # Once someone reads the console again, it shows what it kept and how much it dropped.
+        shown = bytearray()
+        deadline = time.monotonic() + TIMEOUT
+
+        def read_console() -> bool:
+            if select.select([console_read], [], [], 0.1)[0]:
+                shown.extend(os.read(console_read, 1 << 20))
+            return b"bytes of output dropped" in shown or time.monotonic() > deadline
+
+        eventually(read_console, "the drop marker")
+        assert b"bytes of output dropped" in shown
+        # The writer must be done with the pipe before the test closes it.
+        eventually(lambda: not writer_threads(), "the console writer to finish")
+    finally:
+        os.close(console_read)
+        os.close(console_write)
+
+
+def test_close_stops_waiting_for_a_pipe_a_grandchild_still_holds(
+    make_pump: MakePump, tmp_path: Path
+):
+    pump = make_pump()
+    with started(pump, "parent", ["sh", "-c", "sleep 60 & echo started"]) as process:
+        try:
+            process.wait(TIMEOUT)
+            began = time.monotonic()
+            pump.close(timeout=0.5)
+            assert time.monotonic() - began < 5.0
+            assert lines_of(tmp_path / "logs" / "parent.log") == ["started"]
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)  # the sleep is still in the group
+
+
+def test_the_parents_copies_of_the_pipes_are_closed_even_when_the_spawn_fails(
+    make_pump: MakePump,
+):
+    pump = make_pump()
+    with pytest.raises(FileNotFoundError), pump.attach("missing") as pipes:
+        subprocess.Popen(["/nonexistent/program"], stdout=pipes.stdout, stderr=pipes.stderr)
+    # Were a write end still open here, close would wait its whole timeout for end-of-file.
+    began = time.monotonic()
+    pump.close(timeout=30.0)
+    assert time.monotonic() - began < 10.0
+
+
+def test_prefixes_are_coloured_on_a_terminal(make_pump: MakePump, tmp_path: Path):
+    controller, terminal = os.openpty()
+    try:
+        pump = make_pump(console=terminal)
+        run_to_end(pump, "web", ["echo", "hello"])
+        pump.close()
+        shown = bytearray()
+
+        def read_terminal() -> bool:
+            if select.select([controller], [], [], 0.1)[0]:
+                shown.extend(os.read(controller, 4096))
+            return b"hello" in shown
+
+        eventually(read_terminal, "the line on the terminal")
+        assert shown.startswith(b"\x1b[36mweb |\x1b[0m hello")
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+def test_a_text_console_without_a_file_descriptor_gets_the_lines(make_pump: MakePump):
+    console = io.StringIO()
+    pump = make_pump(console=console)
+    run_to_end(pump, "web", ["echo", "hello"])
+    pump.close()
+    assert console.getvalue() == "web | hello\n"
+
+
+def test_a_log_file_that_cannot_be_written_is_reported_and_the_console_still_shows_the_lines(
+    make_pump: MakePump, tmp_path: Path, console_path: Path
+):
+    (tmp_path / "logs" / "web.log").mkdir(parents=True)
+    pump = make_pump()
+    run_to_end(pump, "web", ["sh", "-c", "echo one; echo two"])
+    pump.close()
+    console = lines_of(console_path)
+    assert console[0].startswith(f"[supervisor: cannot write {tmp_path / 'logs' / 'web.log'}: ")
+    assert console[1:] == ["web | one", "web | two"]
+
+
+def test_attach_refuses_what_it_cannot_use_and_a_closed_pump(make_pump: MakePump, tmp_path: Path):
+    with pytest.raises(ValueError):
+        OutputPump(tmp_path / "logs", io.StringIO(), max_bytes=0, backups=1)
+    pump = make_pump()
+    for name in ("", "..", "a/b"):
+        with pytest.raises(ValueError):
+            pump.attach(name)
+    with pytest.raises(ValueError):
+        pump.attach("web", backups=-1)
+    pump.close()
+    with pytest.raises(RuntimeError):
+        pump.attach("web")

@@ -17,8 +17,8 @@ from supervisor.cli.planview import describe_plan, plan_json
 from supervisor.cli.remote import run_command
 from supervisor.cli.services import add_service_commands, run_service_command
 from supervisor.daemon.arbiter import Supervisor
-from supervisor.daemon.faultinjector import KINDS
 from supervisor.daemon.statelock import AlreadyRunning
+from supervisor.shared.faults import KINDS
 from supervisor.tools.chaos import add_chaos_command, run_chaos_command
 from supervisor.tools.report.command import add_report_command, run_report
 from supervisor.tools.simulateview import add_simulate_command, run_simulate

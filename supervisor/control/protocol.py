@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from supervisor.daemon.faultinjector import KINDS
+from supervisor.shared.faults import KINDS
 
 # Bounds on what a request may carry; generous for any real stack, small enough that no request
 # can make the supervisor build a large answer or remember much.

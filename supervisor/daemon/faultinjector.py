@@ -18,27 +18,17 @@ import os
 import signal
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from supervisor.daemon.unit import Unit
-
-FAULT_SOCKET_ENV = "SUPERVISOR_FAULT_SOCKET"
-START_FAULT_ENV = "SUPERVISOR_START_FAULT"
-
-SIGNAL_FAULTS = ("kill", "stop", "cont")
-CHILD_FAULTS = ("exit", "raise", "hang-heartbeat", "not-working")
-START_FAULTS = ("crash-on-start", "slow-start")
-KINDS = SIGNAL_FAULTS + CHILD_FAULTS + START_FAULTS
+from supervisor.shared.faults import (
+    SIGNAL_FAULTS,
+    START_FAULT_ENV,
+    START_FAULTS,
+)
 
 
 class FaultRefused(ValueError):
     """The fault does not apply to that process in its present state."""
-
-
-def fault_socket_address(notify_address: str, process: str) -> str:
-    """The abstract socket a manager process listens on for faults: unique per supervisor."""
-    return f"{notify_address}/fault/{process}"
 
 
 @dataclass
@@ -87,9 +77,26 @@ def signal_process(pid: int, signum: int, whole_group: bool) -> None:
         os.kill(pid, signum)
 
 
-def inject(unit: Unit, kind: str, arguments: dict[str, Any]) -> str:
+class FaultTarget(Protocol):
+    """What a fault needs of a unit: its name, its process, and its pending start faults."""
+
+    name: str
+    start_faults: StartFaults
+    fault_address: str
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def state(self) -> Any: ...
+
+    @property
+    def is_manager(self) -> bool: ...
+
+
+def inject(unit: FaultTarget, kind: str, arguments: dict[str, Any]) -> str:
     """Inject one fault into `unit`; return what was done, for the event log."""
-    if kind not in SIGNAL_FAULTS and unit.plan.spec is None:
+    if kind not in SIGNAL_FAULTS and not unit.is_manager:
         raise FaultRefused(f"{kind!r} needs a manager service; {unit.name} is a plain command")
     if kind in START_FAULTS:
         if kind == "crash-on-start":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from supervisor.config import ProcessPlan
 from supervisor.daemon.events import EventLog
-from supervisor.daemon.faultinjector import FAULT_SOCKET_ENV, StartFaults, fault_socket_address
+from supervisor.daemon.faultinjector import StartFaults
 from supervisor.daemon.loop import Loop, Timer
 from supervisor.daemon.output import OutputPump
 from supervisor.daemon.probe import ExecProbe
@@ -24,6 +24,7 @@ from supervisor.daemon.spawn import signal_group, spawn
 from supervisor.daemon.watchdog import Watchdog
 from supervisor.policy.restart import Action, ExitStatus, History, decide, is_success
 from supervisor.policy.states import FINAL_STATES, State
+from supervisor.shared.faults import FAULT_SOCKET_ENV, fault_socket_address
 from supervisor.shared.servicespec import ENV_VAR as SERVICE_ENV_VAR
 
 # What a failed exec reports, as a shell would: 127 not found, 126 found but not executable.
@@ -85,6 +86,11 @@ class Unit:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    @property
+    def is_manager(self) -> bool:
+        """A manager service (the runtime listens for faults), not a plain command."""
+        return self.plan.spec is not None
 
     @property
     def is_final(self) -> bool:

@@ -1,4 +1,4 @@
-"""The service side of fault injection (the supervisor side is supervisor/daemon/faultinjector.py).
+"""The service side of fault injection (the supervisor side is daemon/faultinjector.py).
 
 Start faults come in the environment at spawn; live faults come as JSON datagrams on the
 process's own socket, read by a daemon thread.  Faults act on the manager the way a real
@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from supervisor.daemon.faultinjector import FAULT_SOCKET_ENV, START_FAULT_ENV
+from supervisor.shared.faults import FAULT_SOCKET_ENV, START_FAULT_ENV
 
 # The live `raise` fault reaches the main loop as this signal: the exception must be raised
 # where the service loop runs, not in the listener's thread.

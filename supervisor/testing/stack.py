@@ -17,7 +17,7 @@ import psutil
 import tomlkit
 
 from supervisor.control.server import ControlClient
-from supervisor.daemon.faultinjector import START_FAULTS
+from supervisor.shared.faults import START_FAULTS
 from supervisor.testing.harness import Event, RunningStack, WaitTimeout, matches
 
 STACK_MARKER = "SUPERVISOR_TEST_STACK"

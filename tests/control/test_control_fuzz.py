@@ -20,7 +20,7 @@ from test_control_hostile import read_to_end
 
 from supervisor.control.protocol import COMMANDS
 from supervisor.control.server import SOCKET_NAME
-from supervisor.daemon.faultinjector import KINDS
+from supervisor.shared.faults import KINDS
 from supervisor.testing.harness import RunStack, WriteConfig
 
 SERVICE = "fuzz-target"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supervisor.config import rules
+from supervisor.config import limits, rules
 from supervisor.config.dependencies import start_order
 from supervisor.config.schema import Problem, TableReader
 from supervisor.config.services import ServiceSettings, read_settings
@@ -107,8 +107,8 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
         main.problem(("state_dir",), main.data.get("state_dir", DEFAULT_STATE_DIR), unusable)
     prefix = main.name("topic_prefix", topic_convention.DEFAULT_PREFIX)
     logs = LogSettings(
-        main.integer("log_max_bytes", LogSettings.max_bytes, 1, rules.MAX_LOG_BYTES),
-        main.integer("log_backups", LogSettings.backups, 0, rules.MAX_LOG_BACKUPS),
+        main.integer("log_max_bytes", LogSettings.max_bytes, 1, limits.MAX_LOG_BYTES),
+        main.integer("log_backups", LogSettings.backups, 0, limits.MAX_LOG_BACKUPS),
     )
     options = _options(root.table("options"))
     openstack = None
@@ -190,7 +190,7 @@ def _service(
         reader.allow("command", *common)
         argv = reader.command("command")
         settings = read_settings(reader, config_path, is_manager=False)
-        workers = reader.integer("workers", 1, 1, rules.MAX_PROCESSES)
+        workers = reader.integer("workers", 1, 1, limits.MAX_PROCESSES)
         return settings, [
             ProcessPlan(_instance_name(name, "#", n, workers), name, argv, settings)
             for n in range(1, workers + 1)
@@ -290,8 +290,8 @@ def _instances(
     if "backends" not in reader.data:
         default_workers = 1
         if openstack is not None and subtopic == "backup":
-            default_workers = openstack.default_workers(reader, rules.MAX_PROCESSES)
-        workers = reader.integer("workers", default_workers, 1, rules.MAX_PROCESSES)
+            default_workers = openstack.default_workers(reader, limits.MAX_PROCESSES)
+        workers = reader.integer("workers", default_workers, 1, limits.MAX_PROCESSES)
         return [
             {
                 "process": _instance_name(name, "#", n, workers),
@@ -306,8 +306,8 @@ def _instances(
     given = [b for b in reader.string_list("backends") if b.strip()]
     if not given:
         reader.problem(("backends",), reader.data["backends"], "expected at least one backend")
-    elif len(given) > rules.MAX_PROCESSES:
-        reader.problem(("backends",), len(given), f"expected 1 to {rules.MAX_PROCESSES} backends")
+    elif len(given) > limits.MAX_PROCESSES:
+        reader.problem(("backends",), len(given), f"expected 1 to {limits.MAX_PROCESSES} backends")
         return []
     backends: list[str] = []
     for backend in given:

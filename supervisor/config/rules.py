@@ -19,30 +19,19 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the reader uses the limits below: import it only for the annotations
-    from supervisor.config.schema import TableReader
-
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-NAME_RULE = (
-    "expected 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
-    " ('@' and '#' separate backends and workers)"
+from supervisor.config.limits import (
+    MAX_OPTION_DEPTH,
+    NAME,
+    NAME_RULE,
 )
 
-# Every duration in seconds: no timer of a supervisor needs more than a day, and a larger value
-# is almost always a unit slip (milliseconds written as seconds).
-MAX_SECONDS = 86_400.0
-MAX_PROCESSES = 1_000  # workers, or backends, of one service: thousands, never billions
-MAX_FACTOR = 10.0  # backoff growth per restart; x10 reaches a day from 0.1 s in 6 restarts
-MAX_BURST = 1_000
-MAX_LOG_BYTES = 1 << 40  # 1 TiB per log file
-MAX_LOG_BACKUPS = 1_000
-MAX_OPTION_DEPTH = 32  # [options] values are handed to every manager as JSON
+if TYPE_CHECKING:
+    from supervisor.config.schema import TableReader
 
 
 def is_name(value: str) -> bool:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from supervisor.config.rules import MAX_SECONDS
+from supervisor.config.limits import MAX_SECONDS
 from supervisor.config.source import SourceMap
 
 T = TypeVar("T")

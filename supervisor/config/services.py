@@ -10,7 +10,7 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from supervisor.config import rules
+from supervisor.config import limits, rules
 from supervisor.config.schema import TableReader
 from supervisor.daemon.probe import DEFAULT_PERIOD, DEFAULT_TIMEOUT, Readiness
 from supervisor.policy.restart import POLICIES, Backoff, RestartPolicy, StartLimit
@@ -53,8 +53,8 @@ def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -
         stop_timeout=reader.seconds("stop_timeout", 10.0),
         critical=reader.boolean("critical", False),
         watchdog=reader.seconds("watchdog", 0.0),
-        log_max_bytes=reader.integer("log_max_bytes", None, 1, rules.MAX_LOG_BYTES),
-        log_backups=reader.integer("log_backups", None, 0, rules.MAX_LOG_BACKUPS),
+        log_max_bytes=reader.integer("log_max_bytes", None, 1, limits.MAX_LOG_BYTES),
+        log_backups=reader.integer("log_backups", None, 0, limits.MAX_LOG_BACKUPS),
         depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
         readiness=_readiness(reader),
@@ -112,12 +112,12 @@ def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:
         backoff=Backoff(
             initial=initial,
             max=backoff.seconds("max", max(Backoff.max, initial), minimum=initial),
-            factor=backoff.number("factor", Backoff.factor, 1.0, rules.MAX_FACTOR),
+            factor=backoff.number("factor", Backoff.factor, 1.0, limits.MAX_FACTOR),
             jitter=backoff.number("jitter", Backoff.jitter, 0.0, 1.0),
             reset_after=backoff.seconds("reset_after", Backoff.reset_after),
         ),
         start_limit=StartLimit(
-            burst=limit.integer("burst", StartLimit.burst, 0, rules.MAX_BURST),
+            burst=limit.integer("burst", StartLimit.burst, 0, limits.MAX_BURST),
             interval=limit.seconds("interval", StartLimit.interval),
         ),
     )

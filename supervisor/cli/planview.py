@@ -1,4 +1,8 @@
-"""How `supervisor check` shows a resolved plan, for people and for scripts."""
+"""How `supervisor check` shows a resolved plan, for people and for scripts.
+
+Both show each process's own values, interpolated, with every value that came from an env file
+as `***` (`ProcessPlan.shown`): a `check` in a CI log must not print the secrets it checked.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,15 @@ def restart_summary(policy: RestartPolicy) -> str:
     )
 
 
+def shown_argv(process: ProcessPlan) -> tuple[str, ...]:
+    return process.argv if process.shown is None else process.shown.argv
+
+
+def shown_env(process: ProcessPlan) -> dict[str, str]:
+    """The variables services.toml gives the process (its env files', then its `env`)."""
+    return dict(process.settings.env if process.shown is None else process.shown.env)
+
+
 def process_as_json(process: ProcessPlan) -> dict[str, Any]:
     resolution = process.resolution
     settings = process.settings
@@ -36,7 +49,8 @@ def process_as_json(process: ProcessPlan) -> dict[str, Any]:
         "manager_source": resolution.source if resolution else None,
         "runtime": process.spec.runtime if process.spec else None,
         "host": process.host,
-        "argv": list(process.argv),
+        "argv": list(shown_argv(process)),
+        "env": shown_env(process),
         "notify": settings.notify,
         "start_seconds": settings.start_seconds,
         "stop_signal": signal.Signals(settings.stop_signal).name,
@@ -77,7 +91,11 @@ def describe_plan(plan: Plan) -> str:
                 ("host", process.host or ""),
             ]
         rows += [
-            ("argv", shlex.join(process.argv)),
+            ("argv", shlex.join(shown_argv(process))),
+        ]
+        if env := shown_env(process):
+            rows.append(("env", " ".join(f"{name}={shlex.quote(v)}" for name, v in env.items())))
+        rows += [
             ("restart", restart_summary(process.settings.restart)),
         ]
         lines += [f"  {key:<9} {value}" for key, value in rows]

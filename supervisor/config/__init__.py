@@ -15,6 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.config import limits, rules
 from supervisor.config.dependencies import start_order
+from supervisor.config.interpolate import (
+    ENV_FILE,
+    EnvFiles,
+    Shown,
+    interpolate_document,
+    interpolated_string,
+    read_env_files,
+)
+from supervisor.config.placeholders import expand
 from supervisor.config.schema import Problem, TableReader
 from supervisor.config.services import ServiceSettings, read_settings
 from supervisor.config.source import SourceMap
@@ -38,6 +47,8 @@ class ProcessPlan:
     host: str | None = None
     spec: ServiceSpec | None = None  # None for plain commands
     resolution: topic_convention.Resolution | None = None
+    # What `check` shows instead of argv and env when they hold values from env files.
+    shown: Shown | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> str:
@@ -78,9 +89,14 @@ class Plan:
 
 def state_dir_of(path: str | os.PathLike[str]) -> Path:
     """Where the supervisor of this file keeps its socket, judging nothing else in the file."""
-    _, document = read(path)
+    text, document = read(path)
     main = document.get("supervisor", {})
     state_dir = main.get("state_dir", DEFAULT_STATE_DIR) if isinstance(main, dict) else None
+    if isinstance(state_dir, str) and "$" in state_dir:
+        root = TableReader.root(document, SourceMap(text), [])
+        state_dir = interpolated_string(
+            state_dir, read_env_files(root, Path(path).parent).variables()
+        )
     if not isinstance(state_dir, str):
         state_dir = DEFAULT_STATE_DIR
     return Path(path).resolve().parent / state_dir
@@ -90,18 +106,23 @@ def load(path: str | os.PathLike[str]) -> Plan:
     display = str(path)
     text, document = read(path)
     problems: list[Problem] = []
+    source = SourceMap(text)
+    # Env files and the environment are read afresh by every load, so a reload sees their edits.
+    raw = TableReader.root(document, source, problems)
+    env_files = read_env_files(raw, Path(path).resolve().parent)
+    document = interpolate_document(raw, env_files)
     plan = _build(
-        Path(path).resolve(), document, TableReader.root(document, SourceMap(text), problems)
+        Path(path).resolve(), document, TableReader.root(document, source, problems), env_files
     )
     if problems:
         raise ConfigError(display, sorted(problems, key=lambda problem: problem.line or 0))
     return plan
 
 
-def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
+def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: EnvFiles) -> Plan:
     root.allow("supervisor", "options", "services", "openstack")
     main = root.table("supervisor")
-    main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups")
+    main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups", ENV_FILE)
     state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
     if (unusable := rules.state_dir_problem(state_dir)) is not None:
         main.problem(("state_dir",), main.data.get("state_dir", DEFAULT_STATE_DIR), unusable)
@@ -126,9 +147,9 @@ def _build(path: Path, document: dict[str, Any], root: TableReader) -> Plan:
     for name in services.data:
         named = rules.check_name(services, (name,), name, "service")
         reader = readers[name] = services.table(name)
-        settings, by_service[name] = _service(
-            reader, name, options, prefix, state_dir, path, openstack
-        )
+        settings, processes = _service(reader, name, options, prefix, state_dir, path, openstack)
+        variables = env_files.variables(name)
+        by_service[name] = expand(reader, settings, processes, variables)
         depends_on[name] = settings.depends_on
         if named:
             rules.check_processes(reader, [process.name for process in by_service[name]])
@@ -185,7 +206,7 @@ def _service(
     the build of its processes, so each of the table's problems is reported."""
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
-    common += ("watchdog", "start_timeout", "readiness", "oneshot")
+    common += ("watchdog", "start_timeout", "readiness", "oneshot", "port", ENV_FILE)
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")

@@ -1,0 +1,148 @@
+"""Per-process placeholders: each process of a service gets its own command, environment and
+readiness probe, so that two workers of `web` can listen on two ports.
+
+In a service's `command`, `env` values and `readiness.exec` (and nowhere else):
+
+    {name}            the process name: web, web#2, cinder-volume@lvm-1
+    {service}         the service (the table's name)
+    {process_number}  1..N: the worker's number, or the backend's place in `backends`
+    {backend}         the backend (a service with backends only)
+    {port}            the service's `port` + process_number - 1 (a service with `port` only)
+
+`{{` and `}}` are literal braces.  Each template is judged once per service (an unknown
+placeholder or an unset variable is one problem, not one per worker), then rendered for each
+process; every value is known by then, so rendering cannot fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from supervisor.config.interpolate import (
+    MASK,
+    Shown,
+    Template,
+    TemplateError,
+    Variables,
+    parse,
+    render,
+    unset_message,
+)
+from supervisor.config.schema import TableReader
+from supervisor.config.services import ServiceSettings
+
+if TYPE_CHECKING:
+    from supervisor.config import ProcessPlan
+
+MAX_PORT = 65_535
+ALWAYS = ("name", "service", "process_number")
+
+
+def expand(
+    reader: TableReader,
+    settings: ServiceSettings,
+    processes: Sequence[ProcessPlan],
+    variables: Variables,
+) -> list[ProcessPlan]:
+    """The service's processes with their own argv, environment and probe, each with the
+    env files' variables in its environment (the service's `env` wins over them)."""
+    port = reader.integer("port", None, 1, MAX_PORT)
+    if port is not None and port + len(processes) - 1 > MAX_PORT:
+        last = port + len(processes) - 1
+        reader.problem(("port",), port, f"its last process would get port {last} > {MAX_PORT}")
+    backends = bool(processes) and all(p.spec is not None and p.spec.backend for p in processes)
+    known = (*ALWAYS, *(["backend"] if backends else []), *(["port"] if port is not None else []))
+
+    def judged(key: tuple[str, ...], text: str) -> Template:
+        return _judged(reader, key, text, variables, known)
+
+    is_command = bool(processes) and processes[0].spec is None
+    command = [judged(("command",), arg) for arg in processes[0].argv] if is_command else None
+    env = {name: judged(("env", name), value) for name, value in settings.env}
+    probe = settings.readiness
+    probe_exec = [judged(("readiness", "exec"), arg) for arg in probe.exec] if probe else []
+
+    expanded = []
+    for number, process in enumerate(processes, start=1):
+        values = {"name": process.name, "service": process.service}
+        values["process_number"] = str(number)
+        if backends and process.spec is not None and process.spec.backend:
+            values["backend"] = process.spec.backend
+        if port is not None:
+            values["port"] = str(port + number - 1)
+        argv, shown_argv = _argv(reader, ("command",), command, variables, values)
+        environment, shown_env = _environment(env, variables, values)
+        readiness = probe
+        if probe is not None:
+            probe_argv, _ = _argv(reader, ("readiness", "exec"), probe_exec, variables, values)
+            readiness = replace(probe, exec=probe_argv)
+        own = replace(settings, env=tuple(environment.items()), readiness=readiness)
+        shown = Shown(shown_argv or process.argv, tuple(shown_env.items()))
+        expanded.append(
+            replace(
+                process,
+                argv=argv or process.argv,
+                settings=own,
+                shown=None if shown == Shown(argv or process.argv, own.env) else shown,
+            )
+        )
+    return expanded
+
+
+def _judged(
+    reader: TableReader,
+    key: tuple[str, ...],
+    text: str,
+    variables: Variables,
+    known: Sequence[str],
+) -> Template:
+    """The template of one string, each thing wrong with it reported at its key."""
+    try:
+        template = parse(text, placeholders=True)
+    except TemplateError as error:
+        reader.problem(key, text, str(error))
+        return Template((text,))
+    if unset := variables.unset(template):
+        reader.problem(key, text, unset_message(unset))
+    if unknown := [name for name in template.placeholders if name not in known]:
+        reader.problem(key, text, _unknown_message(unknown[0], known))
+    return template
+
+
+def _unknown_message(name: str, known: Sequence[str]) -> str:
+    listed = ", ".join(f"{{{each}}}" for each in known)
+    why = {
+        "backend": "; {backend} needs backends",
+        "port": "; {port} needs the service's port = N",
+    }.get(name, "")
+    return f"unknown placeholder {{{name}}}: known here: {listed}{why}; {{{{ and }}}} are braces"
+
+
+def _argv(
+    reader: TableReader,
+    key: tuple[str, ...],
+    templates: list[Template] | None,
+    variables: Variables,
+    values: Mapping[str, str],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not templates:
+        return (), ()
+    rendered = [render(template, variables, values) for template in templates]
+    # Reported once per service: every process's program comes from the same template.
+    if not rendered[0].value and values["process_number"] == "1":
+        reader.problem(key, None, "the program name is empty once interpolated")
+    return tuple(r.value for r in rendered), tuple(r.shown for r in rendered)
+
+
+def _environment(
+    env: Mapping[str, Template], variables: Variables, values: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The env files' variables (each shown as ***), then the service's `env` over them."""
+    environment = dict(variables.files)
+    shown = {name: MASK if value else value for name, value in environment.items()}
+    for name, template in env.items():
+        rendered = render(template, variables, values)
+        environment[name], shown[name] = rendered.value, rendered.shown
+    return environment, shown

@@ -17,6 +17,7 @@ from supervisor.policy.restart import POLICIES, Backoff, RestartPolicy, StartLim
 from supervisor.shared.servicespec import EXIT_CONFIG
 
 STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
+STDERR_CHOICES = ("merged", "separate")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class ServiceSettings:
     watchdog: float = 0.0  # seconds allowed between WATCHDOG=1 keep-alives; 0: off
     log_max_bytes: int | None = None  # None: the [supervisor] setting
     log_backups: int | None = None
+    stderr: str = "merged"  # "separate": stderr to <process>.err.log instead of <process>.log
     depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     readiness: Readiness | None = None  # a probe that must pass before the service is running
@@ -55,6 +57,7 @@ def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -
         watchdog=reader.seconds("watchdog", 0.0),
         log_max_bytes=reader.integer("log_max_bytes", None, 1, limits.MAX_LOG_BYTES),
         log_backups=reader.integer("log_backups", None, 0, limits.MAX_LOG_BACKUPS),
+        stderr=reader.choice("stderr", "merged", STDERR_CHOICES),
         depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
         readiness=_readiness(reader),

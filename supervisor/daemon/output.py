@@ -6,11 +6,15 @@ pipes (non-blocking, 64 KiB at a time, one read per ready pipe per round so that
 cannot starve a quiet one), cuts the data into whole lines, and writes them to the process's
 rotating log file and to the console writer, which never blocks it (see `console`).
 
-Both streams of a process go to `<log_dir>/<process>.log`; each stream keeps its unfinished last
-line until its newline comes, so lines of stdout and stderr never interleave mid-line and console
-prefixes land at line starts.  An unfinished line is written out (with a newline) when its pipe
-closes or when it grows beyond `MAX_LINE_BYTES`.  A pipe is read until end-of-file, which comes
-when every process holding its write end (the child and whatever it started) has exited.
+Both streams of a process go to `<log_dir>/<process>.log`, or stderr to `<process>.err.log` when
+the process is attached with `separate_stderr`.  Each stream keeps its unfinished last line until
+its newline comes, so lines of stdout and stderr never interleave mid-line, and console prefixes
+and the log files' timestamps (see `shared.logstamp`) land at line starts.  One timestamp is
+made per read, for every line that read completes: the pump does no work per line beyond one
+`bytes.replace` per read for the file and one for the console.  An unfinished line is written
+out (with a newline) when its pipe closes or when it grows beyond `MAX_LINE_BYTES`.  A pipe is
+read until end-of-file, which comes when every process holding its write end (the child and
+whatever it started) has exited.
 
 The supervisor calls `attach` and `close` from its own thread; everything else happens on the
 pump's thread, which alone touches the selector, the streams and the log files.
@@ -38,6 +42,7 @@ from supervisor.daemon.console import (
     wants_colour,
 )
 from supervisor.daemon.logfile import RotatingLog, check_rotation
+from supervisor.shared.logstamp import Stamper
 
 READ_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 * 1024
@@ -45,6 +50,8 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUPS = 5
 DEFAULT_CLOSE_TIMEOUT = 5.0
 LOGS_DIR = "logs"  # under the state directory
+LOG_SUFFIX = ".log"
+STDERR_LOG_SUFFIX = ".err.log"  # with separate_stderr
 
 
 class ChildPipes:
@@ -87,6 +94,7 @@ class _Attach:
     read_fds: tuple[int, int]
     max_bytes: int
     backups: int
+    separate_stderr: bool
 
 
 @dataclass
@@ -125,8 +133,9 @@ class OutputPump:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_read, selectors.EVENT_READ)
         self._streams: dict[int, _Stream] = {}
-        self._logs: dict[str, RotatingLog] = {}
+        self._logs: dict[str, RotatingLog] = {}  # by file name
         self._failing_logs: set[str] = set()
+        self._stamper = Stamper()
         self._deadline: float | None = None
         self._thread = threading.Thread(target=self._run, name="output-pump", daemon=True)
         self._closing = False
@@ -142,9 +151,15 @@ class OutputPump:
         return LineStream(self._console, self._prefixes.colour)
 
     def attach(
-        self, name: str, *, max_bytes: int | None = None, backups: int | None = None
+        self,
+        name: str,
+        *,
+        max_bytes: int | None = None,
+        backups: int | None = None,
+        separate_stderr: bool = False,
     ) -> ChildPipes:
-        """Fresh pipes for one run of process `name`; its output is appended to `<name>.log`.
+        """Fresh pipes for one run of process `name`; its output is appended to `<name>.log`,
+        and its stderr to `<name>.err.log` instead when `separate_stderr` is set.
 
         `max_bytes` and `backups` override the pump's rotation settings for this process.
         """
@@ -159,7 +174,7 @@ class OutputPump:
         err_read, err_write = os.pipe2(os.O_CLOEXEC)
         for fd in (out_read, err_read):
             os.set_blocking(fd, False)  # only the pump's end: the child's end stays blocking
-        self._request(_Attach(name, (out_read, err_read), max_bytes, backups))
+        self._request(_Attach(name, (out_read, err_read), max_bytes, backups, separate_stderr))
         return ChildPipes(out_write, err_write)
 
     def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
@@ -219,16 +234,17 @@ class OutputPump:
             if isinstance(request, _Close):
                 self._deadline = request.deadline
                 continue
-            log = self._log(request)
-            for fd in request.read_fds:
+            err_suffix = STDERR_LOG_SUFFIX if request.separate_stderr else LOG_SUFFIX
+            for fd, suffix in zip(request.read_fds, (LOG_SUFFIX, err_suffix), strict=True):
+                log = self._log(request.name + suffix, request)
                 self._streams[fd] = _Stream(fd, request.name, log)
                 self._selector.register(fd, selectors.EVENT_READ)
 
-    def _log(self, request: _Attach) -> RotatingLog:
-        log = self._logs.get(request.name)
+    def _log(self, file_name: str, request: _Attach) -> RotatingLog:
+        log = self._logs.get(file_name)
         if log is None:
-            path = self._log_dir / f"{request.name}.log"
-            log = self._logs[request.name] = RotatingLog(path, request.max_bytes, request.backups)
+            path = self._log_dir / file_name
+            log = self._logs[file_name] = RotatingLog(path, request.max_bytes, request.backups)
         log.max_bytes, log.backups = request.max_bytes, request.backups
         return log
 
@@ -260,14 +276,15 @@ class OutputPump:
         del self._streams[stream.fd]
 
     def _emit(self, stream: _Stream, lines: bytes) -> None:
+        path = stream.log.path
         try:
-            stream.log.write(lines)
+            stream.log.write(prefix_lines(self._stamper.stamp(), lines))
         except OSError as error:
-            if stream.name not in self._failing_logs:
-                self._failing_logs.add(stream.name)
+            if path.name not in self._failing_logs:
+                self._failing_logs.add(path.name)
                 self._console.write(
-                    f"[supervisor: cannot write {stream.log.path}: {error.strerror}]\n".encode()
+                    f"[supervisor: cannot write {path}: {error.strerror}]\n".encode()
                 )
         else:
-            self._failing_logs.discard(stream.name)
+            self._failing_logs.discard(path.name)
         self._console.write(prefix_lines(self._prefixes(stream.name), lines))

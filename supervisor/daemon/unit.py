@@ -187,7 +187,10 @@ class Unit:
         settings = self.plan.settings
         try:
             with self._context.output.attach(
-                self.name, max_bytes=settings.log_max_bytes, backups=settings.log_backups
+                self.name,
+                max_bytes=settings.log_max_bytes,
+                backups=settings.log_backups,
+                separate_stderr=settings.stderr == "separate",
             ) as pipes:
                 env = {**self._env, **self.start_faults.take()}
                 self._process, self._pidfd = spawn(

@@ -14,6 +14,7 @@ from test_output import TIMEOUT, eventually, python, run_to_end
 from supervisor.cli.logfollow import follow, tail_lines
 from supervisor.daemon.logfile import RotatingLog
 from supervisor.daemon.output import OutputPump
+from supervisor.shared.logstamp import STAMP_BYTES
 
 POLL = 0.01
 
@@ -143,20 +144,20 @@ def test_setting_stop_ends_a_follower_that_waits(tmp_path: Path):
 def test_follow_sees_every_line_across_a_rotation_and_a_restart(
     tmp_path: Path, stop: threading.Event
 ):
-    pump = OutputPump(tmp_path / "logs", io.StringIO(), max_bytes=4096, backups=3)
+    pump = OutputPump(tmp_path / "logs", io.StringIO(), max_bytes=8192, backups=3)
     pump.start()
     found: list[str] = []
     lines = follow(tmp_path / "logs" / "web.log", stop=stop, interval=POLL)
     reader = threading.Thread(target=lambda: found.extend(lines))
     reader.start()
     try:
-        # Two runs of 3000 bytes each: the second one's output crosses the 4096-byte limit.
+        # Two runs of 6000 bytes each (with timestamps): the second crosses the 8192-byte limit.
         for run in (1, 2):
             code = f"for i in range(100): print(f'run {run} line {{i:03d}} ' + 'x' * 14)"
             assert run_to_end(pump, "web", python(code)) == 0
         expected = [f"run {run} line {i:03d} " + "x" * 14 for run in (1, 2) for i in range(100)]
         eventually(lambda: len(found) >= len(expected), "every line")
-        assert found == expected
+        assert [line[STAMP_BYTES:] for line in found] == expected
         assert (tmp_path / "logs" / "web.log.1").exists()
     finally:
         stop.set()

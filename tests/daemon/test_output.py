@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import select
 import signal
 import subprocess
@@ -19,8 +20,10 @@ import pytest
 
 from supervisor.daemon.console import Console
 from supervisor.daemon.output import MAX_LINE_BYTES, READ_BYTES, OutputPump
+from supervisor.shared.logstamp import STAMP_BYTES
 
 TIMEOUT = 20.0
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d ")
 MakePump = Callable[..., OutputPump]
 
 
@@ -68,7 +71,11 @@ def python(code: str) -> list[str]:
 
 
 def lines_of(path: Path) -> list[str]:
-    return path.read_text().splitlines()
+    """The lines of a log file without their timestamps, which every line must start with."""
+    lines = path.read_text().splitlines()
+    unstamped = [line for line in lines if not STAMP.match(line)]
+    assert not unstamped, f"lines without a timestamp in {path}: {unstamped[:3]}"
+    return [line[STAMP_BYTES:] for line in lines]
 
 
 @pytest.fixture
@@ -110,7 +117,7 @@ def test_stdout_and_stderr_reach_the_log_file_and_the_console_under_the_padded_n
         "line 3",
         "oops",
     ]
-    console = lines_of(console_path)
+    console = console_path.read_text().splitlines()
     assert sorted(console) == [
         "web                 | line 1",
         "web                 | line 2",
@@ -126,8 +133,9 @@ def test_an_unfinished_last_line_is_written_out_when_the_pipe_closes(
     pump = make_pump()
     run_to_end(pump, "cinder-backup#2", ["printf", "first\\nno newline at the end"])
     pump.close()
-    log = (tmp_path / "logs" / "cinder-backup#2.log").read_text()
-    assert log == "first\nno newline at the end\n"
+    log = tmp_path / "logs" / "cinder-backup#2.log"
+    assert lines_of(log) == ["first", "no newline at the end"]
+    assert log.read_text().endswith("\n")
     assert console_path.read_text().endswith("cinder-backup#2 | no newline at the end\n")
 
 
@@ -156,7 +164,8 @@ def test_rotation_keeps_exactly_the_backups_and_cuts_only_between_lines(
     make_pump: MakePump, tmp_path: Path
 ):
     pump = make_pump(max_bytes=1000, backups=2)
-    code = "for i in range(200): print(f'line {i:03d} ' + 'z' * 30)"  # 200 lines of 40 bytes
+    # 200 lines of 40 bytes, 70 with their timestamps: 14 fill a file, 4 are left for the last
+    code = "for i in range(200): print(f'line {i:03d} ' + 'z' * 30)"
     run_to_end(pump, "cinder-volume@lvm-1", python(code))
     pump.close()
 
@@ -172,8 +181,7 @@ def test_rotation_keeps_exactly_the_backups_and_cuts_only_between_lines(
     assert all(path.read_bytes().endswith(b"\n") for path in oldest_first)
     # The newest files hold the newest lines, in order, with no gap and no torn line.
     kept = [line for path in oldest_first for line in lines_of(path)]
-    # 25 lines of 40 bytes fill each file exactly; the oldest five files are gone.
-    assert kept == [f"line {i:03d} " + "z" * 30 for i in range(125, 200)]
+    assert kept == [f"line {i:03d} " + "z" * 30 for i in range(200 - 14 - 14 - 4, 200)]
 
 
 def test_a_process_can_have_its_own_rotation_settings(make_pump: MakePump, tmp_path: Path):
@@ -184,8 +192,9 @@ def test_a_process_can_have_its_own_rotation_settings(make_pump: MakePump, tmp_p
     pump.close()
     logs = tmp_path / "logs"
     assert sorted(path.name for path in logs.iterdir()) == ["large.log", "small.log"]
-    # 30 lines of 10 bytes per file and no backups: only the last, short file is left.
-    assert lines_of(logs / "small.log") == [f"{i:09d}" for i in range(90, 100)]
+    # 7 lines of 40 bytes (with their timestamps) per file and no backups: only the last, short
+    # file is left, with the last 100 - 14 * 7 lines.
+    assert lines_of(logs / "small.log") == [f"{i:09d}" for i in range(98, 100)]
     assert len(lines_of(logs / "large.log")) == 100
 
 
@@ -203,7 +212,7 @@ def test_a_quiet_process_is_heard_while_another_floods(make_pump: MakePump, tmp_
         eventually(lambda: (tmp_path / "logs" / "flood.log.1").exists(), "the flood to rotate")
         run_to_end(pump, "quiet", ["echo", "still here"])
         quiet = tmp_path / "logs" / "quiet.log"
-        eventually(lambda: quiet.exists() and quiet.read_text() == "still here\n", "quiet.log")
+        eventually(lambda: quiet.exists() and lines_of(quiet) == ["still here"], "quiet.log")
 
 
 def test_a_console_nobody_reads_never_holds_up_the_log_files(make_pump: MakePump, tmp_path: Path):
@@ -302,7 +311,7 @@ def test_a_log_file_that_cannot_be_written_is_reported_and_the_console_still_sho
     pump = make_pump()
     run_to_end(pump, "web", ["sh", "-c", "echo one; echo two"])
     pump.close()
-    console = lines_of(console_path)
+    console = console_path.read_text().splitlines()
     assert console[0].startswith(f"[supervisor: cannot write {tmp_path / 'logs' / 'web.log'}: ")
     assert console[1:] == ["web | one", "web | two"]
 

@@ -11,13 +11,8 @@ from typing import Any
 
 from supervisor.cli import logfollow
 from supervisor.cli.statusview import status_table
-from supervisor.control.server import (
-    ControlClient,
-    LostSupervisor,
-    Message,
-    NotRunning,
-    Unreachable,
-)
+from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
+from supervisor.control.protocol import Message
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -1,9 +1,10 @@
 """What each control-socket request does to the running supervisor, and what it answers.
 
 Requests arrive checked and typed (`protocol.parse`); a handler refuses what the running stack
-cannot do (an unknown name, a stop in progress) by raising `Refused`.  `wait` and `shutdown` are
-answered later: they stay registered until their condition is decided by a unit's change or by
-the group's end.
+cannot do (an unknown name, a stop in progress) by raising `Refused`.  The supervisor is seen
+only through `DaemonView`.  `wait` and `shutdown` are answered later: they stay registered until
+their condition is decided by a change the daemon reports to its subscribers, or by the group's
+end.
 """
 
 from __future__ import annotations
@@ -11,22 +12,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from supervisor.config.diff import ReloadRejected
-from supervisor.control.protocol import Act, Fault, Logs, Reload, Request, Shutdown, Status, Wait
-from supervisor.control.server import Connection, Message
-from supervisor.daemon import faultinjector as faults
-from supervisor.daemon.output import LOGS_DIR
-from supervisor.daemon.unit import Unit
+from supervisor.control.daemonview import DaemonView, Refused, UnitView
+from supervisor.control.protocol import (
+    Act,
+    Fault,
+    Logs,
+    Message,
+    Reload,
+    Request,
+    Shutdown,
+    Status,
+    Wait,
+)
+from supervisor.control.server import Connection
 from supervisor.policy.states import FINAL_STATES, State
-
-if TYPE_CHECKING:
-    from supervisor.daemon.arbiter import Supervisor
-
-
-class Refused(Exception):
-    """The request cannot be carried out; the message says why."""
 
 
 @dataclass
@@ -36,17 +38,17 @@ class _Waiter:
     names: list[str]
 
 
-def _is_ready(unit: Unit) -> bool:
+def _is_ready(unit: UnitView) -> bool:
     return (unit.state is State.RUNNING and unit.ready) or unit.completed
 
 
-def _failed(unit: Unit) -> bool:
+def _failed(unit: UnitView) -> bool:
     return unit.failure_status is not None or unit.state in (State.FATAL, State.BLOCKED)
 
 
 class CommandHandler:
-    def __init__(self, supervisor: Supervisor) -> None:
-        self._supervisor = supervisor
+    def __init__(self, daemon: DaemonView) -> None:
+        self._daemon = daemon
         self._waiters: list[_Waiter] = []
         self._handlers: dict[type, Callable[[Connection, Any], Message | None]] = {
             Status: self._status,
@@ -57,6 +59,7 @@ class CommandHandler:
             Shutdown: self._shutdown,
             Fault: self._fault,
         }
+        daemon.subscribe(self)
 
     def handle(self, connection: Connection, request: Request) -> None:
         """Carry out a checked request; anything but `Refused` is the control server's to
@@ -70,12 +73,14 @@ class CommandHandler:
 
     # -- names ---------------------------------------------------------------------------------
 
-    def resolve(self, names: tuple[str, ...] | list[str], everything: bool = False) -> list[Unit]:
+    def resolve(
+        self, names: tuple[str, ...] | list[str], everything: bool = False
+    ) -> list[UnitView]:
         """A service name means all its processes; a process name means that one."""
-        units = self._supervisor.units
+        units = self._daemon.units
         if everything or not names:
             return list(units.values())
-        chosen: dict[str, Unit] = {}
+        chosen: dict[str, UnitView] = {}
         for name in names:
             matching = [u for u in units.values() if name in (u.name, u.service)]
             if not matching:
@@ -87,7 +92,7 @@ class CommandHandler:
             chosen.update((unit.name, unit) for unit in matching)
         return list(chosen.values())
 
-    def _targets(self, request: Act) -> list[Unit]:
+    def _targets(self, request: Act) -> list[UnitView]:
         if not request.names and not request.all:
             raise Refused("name at least one service or process, or use --all")
         return self.resolve(request.names, request.all)
@@ -95,24 +100,24 @@ class CommandHandler:
     # -- commands ------------------------------------------------------------------------------
 
     def _status(self, connection: Connection, request: Status) -> Message:
-        supervisor = self._supervisor
-        now = supervisor.clock()
+        daemon = self._daemon
+        now = daemon.clock()
         units = self.resolve(request.names)
         return {
             "ok": True,
-            "containment": supervisor.containment,
+            "containment": daemon.containment,
             "supervisor": {
                 "pid": os.getpid(),
-                "config": str(supervisor.plan.path),
-                "uptime": round(now - supervisor.started_at, 3),
-                "stopping": supervisor.stopping,
+                "config": str(daemon.config_path),
+                "uptime": round(now - daemon.started_at, 3),
+                "stopping": daemon.stopping,
                 "waiting_clients": len(self._waiters),
             },
             "processes": [unit.snapshot(now) for unit in units],
         }
 
     def _refuse_while_stopping(self) -> None:
-        if self._supervisor.stopping:
+        if self._daemon.stopping:
             raise Refused("the supervisor is shutting down")
 
     def _act(self, connection: Connection, request: Act) -> Message:
@@ -121,28 +126,27 @@ class CommandHandler:
         units = self._targets(request)
         for unit in units:
             if request.command == "start":
-                self._supervisor.start_unit(unit, "started by operator")
+                self._daemon.start_process(unit.name, "started by operator")
             elif request.command == "stop":
-                unit.stop("stopped by operator", hold=True)
+                self._daemon.stop_process(unit.name, "stopped by operator")
             else:
-                unit.restart("restarted by operator")
+                self._daemon.restart_process(unit.name, "restarted by operator")
         return {"ok": True, "processes": [unit.name for unit in units]}
 
     def _reload(self, connection: Connection, request: Reload) -> Message:
         self._refuse_while_stopping()
         try:
-            changes = self._supervisor.reload()
+            changes = self._daemon.reload()
         except ReloadRejected as error:
             message = f"reload rejected, nothing changed:\n{error}"
             return {"ok": False, "error": message, "invalid_config": True}
         return {"ok": True, **changes.summary()}
 
     def _logs(self, connection: Connection, request: Logs) -> Message:
-        logs_dir = self._supervisor.plan.state_dir / LOGS_DIR
         units = self.resolve(request.names)
         return {
             "ok": True,
-            "logs": [{"name": u.name, "path": str(logs_dir / f"{u.name}.log")} for u in units],
+            "logs": [{"name": u.name, "path": str(self._daemon.log_path(u.name))} for u in units],
         }
 
     def _fault(self, connection: Connection, request: Fault) -> Message:
@@ -151,21 +155,13 @@ class CommandHandler:
             names = ", ".join(unit.name for unit in units)
             raise Refused(f"a fault goes to one process; pick one of {names}")
         (unit,) = units
-        kind, arguments = request.kind, request.arguments
-        pid = unit.pid
-        try:
-            done = faults.inject(unit, kind, arguments)
-        except faults.FaultRefused as error:
-            raise Refused(f"{unit.name}: {error}") from None
-        # The arguments' keys are the few `protocol` allows, none of them an event's own field.
-        self._supervisor.events.emit(
-            "fault", unit=unit.name, kind=kind, cause=done, pid=pid, **arguments
-        )
+        pid = unit.pid  # the process the fault reached, even if it ends the process
+        done = self._daemon.inject_fault(unit.name, request.kind, request.arguments)
         return {"ok": True, "process": unit.name, "done": done, "pid": pid}
 
     def _shutdown(self, connection: Connection, request: Shutdown) -> None:
         self._waiters.append(_Waiter(connection, "exit", []))
-        self._supervisor.begin_stop("shutdown requested")
+        self._daemon.begin_stop("shutdown requested")
 
     def _wait(self, connection: Connection, request: Wait) -> None:
         names = [unit.name for unit in self.resolve(request.names)]
@@ -182,7 +178,8 @@ class CommandHandler:
             return True
         if waiter.condition == "exit":
             return False  # answered only by group_ended
-        units = [self._supervisor.units[n] for n in waiter.names if n in self._supervisor.units]
+        known = self._daemon.units
+        units = [known[name] for name in waiter.names if name in known]
         if waiter.condition == "stopped":
             if all(unit.state in FINAL_STATES for unit in units):
                 waiter.connection.reply({"ok": True, "met": True})
@@ -197,6 +194,8 @@ class CommandHandler:
             waiter.connection.reply({"ok": True, "met": True})
             return True
         return False
+
+    # -- what the daemon tells its subscribers -------------------------------------------------
 
     def units_changed(self) -> None:
         self._waiters = [waiter for waiter in self._waiters if not self._decide(waiter)]

@@ -77,6 +77,9 @@ class Fault:
 
 
 Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault
+# A reply, as the server sends it and the client reads it back: one JSON object per line,
+# `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
+Message = dict[str, Any]
 Builder = Callable[[dict[str, Any]], Request]
 
 

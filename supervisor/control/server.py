@@ -1,4 +1,5 @@
-"""The control socket: JSON lines over a UNIX stream socket in the state directory.
+"""The server end of the control socket: JSON lines over a UNIX stream socket in the state
+directory (the client end is `client`).
 
 One request per line, `{"command": "status", ...}`; each gets exactly one JSON line back,
 `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, possibly later (a `wait` is answered
@@ -22,17 +23,14 @@ import json
 import os
 import socket
 import struct
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from supervisor.control.protocol import BadRequest, Request, parse
+from supervisor.control.protocol import BadRequest, Message, Request, parse
+from supervisor.control.socketpath import SOCKET_NAME, reachable
 from supervisor.daemon.failures import error_fields, error_text
 from supervisor.daemon.loop import Loop, Timer
-from supervisor.daemon.statelock import owner_alive
 
-SOCKET_NAME = "control.sock"
 MAX_REQUEST = 1 << 20
 # Past this much unsent reply, a connection's further requests wait until its client reads.
 MAX_UNSENT = 1 << 20
@@ -43,42 +41,8 @@ _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 # A peer that gave up between connect and accept.
 _GONE_BEFORE_ACCEPT = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM}
 _UCRED = struct.Struct("3i")
-# How often a patient client retries while the supervisor creates its socket.
-_CONNECT_RETRY = 0.02
-# How long a client waits for the socket of a supervisor whose lock file names a live process:
-# a removed socket is put back within a second (see `statedir`).
-SOCKET_COMEBACK = 3.0
-# sun_path holds 108 bytes; longer paths are reached through the directory's /proc fd link.
-_SUN_PATH_MAX = 107
 
-Message = dict[str, Any]
 Report = Callable[..., None]
-
-
-class NotRunning(ConnectionError):
-    """No supervisor is listening on the socket."""
-
-
-class Unreachable(ConnectionError):
-    """The socket is there but cannot be connected to (permissions, a stale file of another
-    kind)."""
-
-
-class LostSupervisor(ConnectionError):
-    """The supervisor went away, or answered something that is not a reply, mid-request."""
-
-
-@contextlib.contextmanager
-def _reachable(path: Path) -> Iterator[str]:
-    """A name for `path` that fits in sun_path."""
-    if len(os.fsencode(path)) <= _SUN_PATH_MAX:
-        yield str(path)
-        return
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        yield f"/proc/self/fd/{directory}/{path.name}"
-    finally:
-        os.close(directory)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -208,7 +172,7 @@ class ControlServer:
                 self.path.unlink()
             old_umask = os.umask(0o177)  # never exists with wider permissions, not even briefly
             try:
-                with _reachable(self.path) as name:
+                with reachable(self.path) as name:
                     listener.bind(name)
             finally:
                 os.umask(old_umask)
@@ -320,70 +284,3 @@ class ControlServer:
         self._stop_listening(self._listener)
         if _identity(self.path) == self._identity:
             self.path.unlink(missing_ok=True)
-
-
-class ControlClient:
-    def __init__(
-        self, state_dir: Path, timeout: float | None = None, *, patience: float = 0.0
-    ) -> None:
-        """Connect; with `patience`, keep trying that long for a supervisor still starting.
-        A supervisor whose socket was removed is waited for as well, while it puts it back."""
-        self.path = state_dir / SOCKET_NAME
-        started = time.monotonic()
-        while True:
-            self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._sock.settimeout(timeout)
-            try:
-                with _reachable(self.path) as name:
-                    self._sock.connect(name)
-                break
-            except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as error:
-                self._sock.close()
-                waited = time.monotonic() - started
-                if waited >= patience and not (waited < SOCKET_COMEBACK and owner_alive(state_dir)):
-                    raise NotRunning(f"no supervisor is running for {state_dir}") from error
-                time.sleep(_CONNECT_RETRY)
-            except OSError as error:
-                self._sock.close()
-                if isinstance(error, TimeoutError):
-                    raise
-                raise Unreachable(f"cannot reach the supervisor at {self.path}: {error}") from None
-            except BaseException:
-                self._sock.close()
-                raise
-        self._lines = self._sock.makefile("rb")
-
-    def request(self, command: str, **fields: Any) -> Message:
-        """Send one request and return its reply, read to the end of its line.
-
-        TimeoutError if the reply is late; LostSupervisor if the connection ends first."""
-        try:
-            self._sock.sendall(json.dumps({"command": command, **fields}).encode() + b"\n")
-            line = self._lines.readline()
-        except ConnectionError as error:
-            raise LostSupervisor(f"the connection broke: {error_text(error)}") from None
-        if not line.endswith(b"\n"):
-            raise LostSupervisor(
-                "the supervisor closed the connection"
-                + (f" after {len(line)} bytes of a reply" if line else "")
-            )
-        try:
-            reply = json.loads(line)
-        except ValueError:
-            raise LostSupervisor("the reply is not JSON") from None
-        if not isinstance(reply, dict):
-            raise LostSupervisor("the reply is not a JSON object")
-        return reply
-
-    def set_timeout(self, timeout: float | None) -> None:
-        self._sock.settimeout(timeout)
-
-    def close(self) -> None:
-        self._lines.close()
-        self._sock.close()
-
-    def __enter__(self) -> ControlClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

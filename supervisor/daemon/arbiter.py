@@ -17,12 +17,15 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from supervisor.config import ConfigError, Plan
 from supervisor.config.diff import PlanDiff, ReloadRejected, diff
+from supervisor.control.daemonview import DaemonSubscriber, Refused
 from supervisor.control.handlers import CommandHandler
 from supervisor.control.server import ControlServer
+from supervisor.daemon import faultinjector as faults
 from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
 from supervisor.daemon.loop import Loop
@@ -62,6 +65,7 @@ class Supervisor:
         self._first_failure: Unit | None = None
         self._settling = False
         self._unsettled = False
+        self._subscribers: list[DaemonSubscriber] = []  # told of every settled change
         self.started_at = clock()
 
     def run(self) -> int:
@@ -89,8 +93,8 @@ class Supervisor:
         events = EventLog(self.plan.state_dir, output.console_stream())
         loop = Loop(self.clock)
         listener = NotifyListener()
-        self.commands = CommandHandler(self)
-        control = ControlServer(self.plan.state_dir, self.commands.handle, loop, events.emit)
+        commands = CommandHandler(self)  # subscribes itself to this supervisor's changes
+        control = ControlServer(self.plan.state_dir, commands.handle, loop, events.emit)
         healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
         wakeup_read, wakeup_write = socket.socketpair()
         wakeup_write.setblocking(False)
@@ -119,7 +123,8 @@ class Supervisor:
                 loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
             status, cause = self._serve(loop)
             events.emit("group", action="exit", status=status, cause=cause)
-            self.commands.group_ended(status)
+            for subscriber in self._subscribers:
+                subscriber.group_ended(status)
             return status
         finally:
             healer.stop()
@@ -209,6 +214,38 @@ class Supervisor:
             raise ReloadRejected("state_dir cannot change while the supervisor runs")
         return loaded
 
+    # -- what the control handlers see (`control.daemonview.DaemonView`) -----------------------
+
+    def subscribe(self, subscriber: DaemonSubscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    @property
+    def config_path(self) -> Path:
+        return self.plan.path
+
+    def log_path(self, process: str) -> Path:
+        return self.plan.state_dir / LOGS_DIR / f"{process}.log"
+
+    def start_process(self, process: str, cause: str) -> None:
+        self.start_unit(self.units[process], cause)
+
+    def stop_process(self, process: str, cause: str) -> None:
+        self.units[process].stop(cause, hold=True)
+
+    def restart_process(self, process: str, cause: str) -> None:
+        self.units[process].restart(cause)
+
+    def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
+        unit = self.units[process]
+        pid = unit.pid
+        try:
+            done = faults.inject(unit, kind, arguments)
+        except faults.FaultRefused as error:
+            raise Refused(f"{process}: {error}") from None
+        # The arguments' keys are the few `protocol` allows, none of them an event's own field.
+        self.events.emit("fault", unit=process, kind=kind, cause=done, pid=pid, **arguments)
+        return done
+
     # -- events from units, signals and children -----------------------------------------------
 
     def _on_change(self, unit: Unit | None) -> None:
@@ -238,7 +275,8 @@ class Supervisor:
             self._advance_stop()
         else:
             self._release_waiting()
-        self.commands.units_changed()
+        for subscriber in self._subscribers:
+            subscriber.units_changed()
 
     def _on_signals(self, wakeup: socket.socket) -> None:
         for signum in wakeup.recv(512):

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from supervisor.config import ConfigError, ProcessPlan, load, state_dir_of
-from supervisor.control.server import ControlClient
+from supervisor.control.client import ControlClient
 
 
 class PortsHeld(RuntimeError):

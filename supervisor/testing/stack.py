@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 import tomlkit
 
-from supervisor.control.server import ControlClient
+from supervisor.control.client import ControlClient
 from supervisor.shared.faults import START_FAULTS
 from supervisor.testing.harness import Event, RunningStack, WaitTimeout, matches
 

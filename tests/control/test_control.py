@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_config import at
 
-from supervisor.control.server import SOCKET_NAME
+from supervisor.control.socketpath import SOCKET_NAME
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 SLEEPERS = """

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from supervisor.control.client import ControlClient
 from supervisor.control.protocol import Request, Status
-from supervisor.control.server import ControlClient, ControlServer
+from supervisor.control.server import ControlServer
 from supervisor.daemon.loop import Loop
 
 Handle = Callable[[Any, Request], None]

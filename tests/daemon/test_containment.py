@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from supervisor.control.server import ControlClient
+from supervisor.control.client import ControlClient
 from supervisor.daemon.cgroup import (
     CgroupStack,
     _enable_controllers,

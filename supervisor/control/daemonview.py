@@ -1,0 +1,106 @@
+"""What the control handlers need of the running supervisor, and nothing more.
+
+The daemon implements `DaemonView` (the arbiter does; a test may put a fake in its place), and
+the handlers see the stack only through it: they read units, ask for operations by process
+name, and hear of changes as a `DaemonSubscriber`, so the control plane never imports the
+daemon that owns the loop.  An operation the running stack cannot carry out raises `Refused`,
+whose message is the error reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from supervisor.config.diff import PlanDiff
+from supervisor.policy.states import State
+
+
+class Refused(Exception):
+    """The request cannot be carried out; the message says why."""
+
+
+class UnitView(Protocol):
+    """One process of the stack, read-only: what `status` shows and what a `wait` decides on."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def cause(self) -> str: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def completed(self) -> bool:
+        """Ended by itself in success (a one-shot job): as good as ready."""
+
+    @property
+    def failure_status(self) -> int | None:
+        """Set once the process failed for good."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def snapshot(self, now: float) -> dict[str, object]:
+        """The process as `status --json` shows it."""
+
+
+class DaemonSubscriber(Protocol):
+    """Told of every settled change of the stack, on the supervisor's loop."""
+
+    def units_changed(self) -> None: ...
+
+    def group_ended(self, status: int) -> None:
+        """The supervisor is about to exit with `status`; nothing changes after this."""
+
+
+class DaemonView(Protocol):
+    @property
+    def units(self) -> Mapping[str, UnitView]:
+        """Every process by name, in the plan's order."""
+
+    @property
+    def stopping(self) -> bool:
+        """The group is stopping: nothing starts again."""
+
+    @property
+    def started_at(self) -> float: ...
+
+    @property
+    def containment(self) -> str:
+        """How processes are kept together: "cgroup" or "process-group"."""
+
+    @property
+    def config_path(self) -> Path: ...
+
+    def clock(self) -> float: ...
+
+    def log_path(self, process: str) -> Path: ...
+
+    def start_process(self, process: str, cause: str) -> None:
+        """Start now, or once its dependencies are ready."""
+
+    def stop_process(self, process: str, cause: str) -> None:
+        """An operator's stop: the process stays stopped (and the group waits) until started."""
+
+    def restart_process(self, process: str, cause: str) -> None: ...
+
+    def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
+        """Inject a checked fault; what was done.  Refused if the process cannot take it."""
+
+    def reload(self) -> PlanDiff:
+        """Apply the configuration file as it is now; ReloadRejected leaves everything as it was."""
+
+    def begin_stop(self, cause: str) -> None:
+        """Stop the whole group, in reverse start order; the supervisor exits once it is down."""
+
+    def subscribe(self, subscriber: DaemonSubscriber) -> None: ...

@@ -64,10 +64,6 @@ class Template:
     pieces: tuple[Piece, ...]
 
     @property
-    def is_literal(self) -> bool:
-        return all(isinstance(piece, str) for piece in self.pieces)
-
-    @property
     def placeholders(self) -> list[str]:
         return [piece.name for piece in self.pieces if isinstance(piece, Placeholder)]
 

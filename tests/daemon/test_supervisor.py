@@ -137,7 +137,10 @@ def test_on_failure_leaves_a_clean_exit_alone_and_the_group_ends_with_0(
 def test_never_ends_with_the_exit_code_or_128_plus_the_signal(
     write_config: WriteConfig, run_stack: RunStack
 ):
-    for command, status in (('["sh", "-c", "exit 5"]', 5), ('["sh", "-c", "kill -USR1 $$"]', 138)):
+    for command, status in (
+        ('["sh", "-c", "exit 5"]', 5),
+        ('["sh", "-c", "kill -USR1 $$$$"]', 138),  # `$$` is a `$` in services.toml
+    ):
         config = write_config(f'[services.once]\ncommand = {command}\nrestart.policy = "never"\n')
         stack = run_stack(config)
         assert stack.wait_exit() == status

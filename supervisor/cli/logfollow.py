@@ -1,6 +1,6 @@
-"""Reading a process's log file: its last lines, and following it as it grows.
+"""Reading a process's log file: its last lines, and following it (or several) as it grows.
 
-What `supervisor logs NAME [-n N] [-f]` shows.  Lines are returned without their newline.
+What `supervisor logs` reads (see `cli.logs`).  Lines are returned without their newline.
 Following survives the writer's rotation (the file is renamed to `.1` and a new one created):
 the old file stays open until it has been read to its end, so no line written before the
 rename is lost, and reading then goes on from the start of the new file.  A file truncated in
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +24,12 @@ def tail_lines(path: Path, n: int) -> list[str]:
     """The last `n` lines of the file at `path`, read from its end."""
     with path.open("rb") as file:
         return _last_lines(file, os.fstat(file.fileno()).st_size, n)
+
+
+def all_lines(path: Path) -> list[str]:
+    """Every line of the file at `path`."""
+    data = path.read_bytes()
+    return _decoded(_whole_lines(data)) if data else []
 
 
 def follow(
@@ -38,50 +44,107 @@ def follow(
     A file that does not exist yet is waited for, then followed from its start.  New data is
     looked for every `interval` seconds; setting `stop` ends the wait at once.
     """
-    stop = stop or threading.Event()
+    follower = FileFollower(path)
     try:
-        file = path.open("rb")
-        end = os.fstat(file.fileno()).st_size
-    except FileNotFoundError:
-        waited_for = _open_when_there(path, stop, interval)
-        if waited_for is None:
-            return
-        file, end = waited_for, 0  # all of a file that appeared while we waited is new
-    try:
-        yield from _last_lines(file, end, last)
-        file.seek(end)
-        partial = b""
-        while not stop.is_set():
-            data = file.read()
-            if data:
-                *lines, partial = (partial + data).split(b"\n")
-                yield from _decoded(lines)
-                continue
-            replacement = _replacement(path, file)
-            if replacement is not None:
-                # The old file is complete, because the writer renames it before it creates the
-                # new one: read what was added since the last look, then switch.
-                rest = _whole_lines(partial + file.read())
-                partial = b""
-                file.close()
-                file = replacement
-                yield from _decoded(rest)
-            elif os.fstat(file.fileno()).st_size < file.tell():
-                file.seek(0)  # truncated in place: what is there now is all new
-                partial = b""
-            elif stop.wait(interval):
-                return
+        yield from follower.last_lines(last)
+        for _, line in follow_all([follower], stop=stop, interval=interval):
+            yield line
     finally:
-        file.close()
+        follower.close()
 
 
-def _open_when_there(path: Path, stop: threading.Event, interval: float) -> BinaryIO | None:
-    while True:
+def follow_all(
+    followers: Sequence[FileFollower],
+    *,
+    stop: threading.Event | None = None,
+    interval: float = DEFAULT_INTERVAL,
+) -> Iterator[tuple[int, str]]:
+    """Yield `(index, line)` for every line appended to any of the files, in the order they are
+    seen, until `stop` is set: one thread looks at each file in turn, and waits `interval`
+    seconds only when none of them had anything new."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        quiet = True
+        for index, follower in enumerate(followers):
+            lines = follower.new_lines()
+            if lines:
+                quiet = False
+                for line in lines:
+                    yield index, line
+        if quiet and stop.wait(interval):
+            return
+
+
+class FileFollower:
+    """One followed file: what it held when it was opened, then what is added to it.
+
+    Opening notes where the file ends; `last_lines` and `opened` read up to there, and
+    `new_lines` everything after, so that nothing is shown twice or missed in between.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._partial = b""
+        self._file: BinaryIO | None
         try:
-            return path.open("rb")
+            self._file = path.open("rb")
+            self.end = os.fstat(self._file.fileno()).st_size
         except FileNotFoundError:
-            if stop.wait(interval):
-                return None
+            self._file, self.end = None, 0  # all of a file that appears later is new
+        if self._file is not None:
+            self._file.seek(self.end)
+
+    @property
+    def opened(self) -> BinaryIO | None:
+        """The file as it was opened (None if it did not exist): read it up to `end` only."""
+        return self._file
+
+    def last_lines(self, n: int) -> list[str]:
+        """The last `n` lines the file held when it was opened."""
+        if self._file is None:
+            return []
+        lines = _last_lines(self._file, self.end, n)
+        self._file.seek(self.end)
+        return lines
+
+    def lines_so_far(self) -> list[str]:
+        """Every line the file held when it was opened."""
+        if self._file is None:
+            return []
+        self._file.seek(0)
+        lines = _decoded(_whole_lines(self._file.read(self.end))) if self.end else []
+        self._file.seek(self.end)
+        return lines
+
+    def new_lines(self) -> list[str]:
+        """Whole lines added since the last look; [] when there are none (never waits)."""
+        if self._file is None:
+            try:
+                self._file = self.path.open("rb")
+            except FileNotFoundError:
+                return []
+        data = self._file.read()
+        if data:
+            *lines, self._partial = (self._partial + data).split(b"\n")
+            return _decoded(lines)
+        replacement = _replacement(self.path, self._file)
+        if replacement is not None:
+            # The old file is complete, because the writer renames it before it creates the
+            # new one: read what was added since the last look, then switch.
+            rest = _whole_lines(self._partial + self._file.read())
+            self._partial = b""
+            self._file.close()
+            self._file = replacement
+            return _decoded(rest)
+        if os.fstat(self._file.fileno()).st_size < self._file.tell():
+            self._file.seek(0)  # truncated in place: what is there now is all new
+            self._partial = b""
+            return self.new_lines()
+        return []
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def _replacement(path: Path, current: BinaryIO) -> BinaryIO | None:

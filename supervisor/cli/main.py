@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from supervisor import config
+from supervisor.cli.logs import add_logs_arguments
 from supervisor.cli.planview import describe_plan, plan_json
 from supervisor.cli.remote import run_command
 from supervisor.cli.services import add_service_commands, run_service_command
@@ -107,10 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     add_simulate_command(commands, add_config_option)
     add_report_command(commands, add_config_option)
 
-    logs = command("logs", "print a process's log, or follow it")
-    logs.add_argument("name", metavar="NAME", help="a process, or a service")
-    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
-    logs.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="default 10")
+    add_logs_arguments(command("logs", "print the log of processes, or follow it"))
     add_service_commands(commands, add_config_option)
     return parser
 

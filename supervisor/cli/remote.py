@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from supervisor.cli import logfollow
+from supervisor.cli.logs import run_logs
 from supervisor.cli.statusview import status_table
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
 from supervisor.control.protocol import Message
@@ -110,28 +110,6 @@ def _shutdown(args: argparse.Namespace, state_dir: Path) -> int:
     return EXIT_OK
 
 
-def _logs(args: argparse.Namespace, state_dir: Path) -> int:
-    with ControlClient(state_dir) as client:
-        logs = _ask(client, "logs", names=[args.name])["logs"]
-    if args.follow:
-        if len(logs) > 1:
-            names = ", ".join(log["name"] for log in logs)
-            raise CommandFailed(f"-f follows one process; {args.name} has several: {names}")
-        # Ctrl-C ends it, as it ends tail -f: exit 130 (see cli.main).
-        for line in logfollow.follow(Path(logs[0]["path"]), last=args.lines):
-            print(line, flush=True)
-        return EXIT_OK
-    for log in logs:
-        prefix = f"{log['name']} | " if len(logs) > 1 else ""
-        try:
-            lines = logfollow.tail_lines(Path(log["path"]), args.lines)
-        except FileNotFoundError:
-            lines = []
-        for line in lines:
-            print(prefix + line)
-    return EXIT_OK
-
-
 def _fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
     try:
         if args.kind == "exit":
@@ -162,6 +140,6 @@ _COMMANDS = {
     "wait": _wait,
     "reload": _reload,
     "shutdown": _shutdown,
-    "logs": _logs,
+    "logs": run_logs,
     "fault": _fault,
 }

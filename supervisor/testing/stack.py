@@ -61,6 +61,13 @@ def write_test_config(
         # Relative directories were relative to the original file.
         if isinstance(service, dict) and isinstance(service.get("directory"), str):
             service["directory"] = str(source.resolve().parent / service["directory"])
+    for table in (document["supervisor"], *document.get("services", {}).values()):
+        # So were env files.
+        files = table.get("env_file") if isinstance(table, dict) else None
+        if isinstance(files, str | list):
+            names = [files] if isinstance(files, str) else files
+            rebased = [str(source.resolve().parent / n) if isinstance(n, str) else n for n in names]
+            table["env_file"] = rebased
     for dotted, value in overrides.items():
         path = dotted.split(".")
         if path[0] not in ("supervisor", "options", "services"):

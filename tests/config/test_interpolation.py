@@ -16,6 +16,7 @@ from test_control import cli, ready_stack
 from supervisor import config
 from supervisor.config.envfile import EnvFileError, parse
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from supervisor.testing.stack import write_test_config
 
 
 def test_defaults_dollars_and_braces(write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch):
@@ -292,6 +293,29 @@ def test_env_files_reach_the_environment_and_check_masks_them(
     seen = stack.wait_until(lambda: out.exists() and out.read_text(), 20, "the reloaded env")
     assert seen == "rotated|hello rotated show|from-common"
     assert stack.stop() == 0
+
+
+def test_a_copy_of_the_stack_reads_the_originals_env_files(
+    write_config: WriteConfig, tmp_path: Path
+):
+    """The pytest plugin and chaos run a copy of the file elsewhere: its env files are the
+    original's, relative to the original."""
+    (tmp_path / "common.env").write_text("A=1\n")
+    (tmp_path / "own.env").write_text("B=2\n")
+    source = write_config(
+        """
+        [supervisor]
+        env_file = "common.env"
+
+        [services.web]
+        command = ["echo", "${A}${B}"]
+        env_file = ["own.env"]
+        """
+    )
+    (tmp_path / "copy").mkdir()
+    copy = write_test_config(source, tmp_path / "copy" / "services.toml", tmp_path / "s", {})
+    (web,) = config.load(copy).processes
+    assert (web.argv, web.settings.env) == (("echo", "12"), (("A", "1"), ("B", "2")))
 
 
 def consecutive_free_ports(count: int) -> int:

@@ -1,4 +1,5 @@
-"""Shared fixtures: every process a test starts carries a marker, and none may outlive the suite."""
+"""Fixtures for the whole suite: every process a test starts carries a marker, and none may
+outlive the suite; services files, stacks, inboxes, service processes, databases, a clock."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from runtime_support import Children, Inbox
 
-from supervisor.testing.harness import RunningStack
+from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from tests.support.databases import BACKENDS, empty_database_url
+from tests.support.datagrams import Inbox
+from tests.support.manualclock import ManualClock
+from tests.support.serviceprocesses import Children
+from tests.support.stackcli import ReadyStack, cli
 
 MARKER = "SUPERVISOR_TEST_RUN"
 
@@ -89,6 +94,19 @@ def run_stack(tmp_path: Path) -> Iterator[Callable[..., RunningStack]]:
         stack.close()
 
 
+@pytest.fixture
+def ready_stack(write_config: WriteConfig, run_stack: RunStack) -> ReadyStack:
+    """Start `supervisor run` on a services file of this text; return once all are ready."""
+
+    def start(text: str) -> RunningStack:
+        stack = run_stack(write_config(text))
+        result = cli(stack.config, "wait", "--ready", "--timeout", "20")
+        assert result.returncode == 0, result.stderr + stack.console()
+        return stack
+
+    return start
+
+
 def _opened_inbox() -> Iterator[Inbox]:
     inbox = Inbox()
     yield inbox
@@ -119,3 +137,15 @@ def children(tmp_path: Path) -> Iterator[Children]:
     started = Children(tmp_path)
     yield started
     started.kill_all()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Time that moves only when the test, or a wait nothing interrupts, moves it."""
+    return ManualClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend: SQLite, and PostgreSQL when one is reachable."""
+    yield from empty_database_url(request.param, tmp_path)

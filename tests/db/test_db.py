@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from db_support import BACKENDS
-from db_support import database_url as make_database_url
 
 from supervisor.db.schema import SERVICE_OBJECT_VERSION
 from supervisor.db.services import ServiceFacts, ServiceKey, ServicesTable
@@ -18,11 +16,6 @@ VOLUME = ServiceKey("node1@lvm-1", "cinder-volume", "cinder-volume@lvm-1")
 BACKUP_1 = ServiceKey("node1", "cinder-backup", "cinder-backup#1")
 BACKUP_2 = ServiceKey("node1", "cinder-backup", "cinder-backup#2")
 FACTS = ServiceFacts(topic="cinder-volume", availability_zone="nova", rpc_version="1.0")
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from make_database_url(request.param, tmp_path)
 
 
 @pytest.fixture

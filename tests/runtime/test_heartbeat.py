@@ -5,12 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from db_support import BACKENDS, row_of, writes_blocked
-from db_support import database_url as make_database_url
-from runtime_support import TIMEOUT, Inbox
 from structlog.testing import capture_logs
 
 from supervisor.db.services import ServiceFacts, ServiceKey, ServicesTable
@@ -23,6 +19,9 @@ from supervisor.runtime.heartbeat import (
 )
 from supervisor.runtime.manager import Manager
 from supervisor.runtime.sdnotify import Notifier
+from tests.support.databases import row_of, writes_blocked
+from tests.support.datagrams import Inbox
+from tests.support.waiting import TIMEOUT
 
 T0 = datetime(2026, 11, 24, 23, 0, 0)
 KEY = ServiceKey("node1", "cinder-backup", "cinder-backup#2")
@@ -51,11 +50,6 @@ class SteppedTime:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=10)
         return self.now
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from make_database_url(request.param, tmp_path)
 
 
 @pytest.fixture

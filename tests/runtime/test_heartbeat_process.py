@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from db_support import BACKENDS, row_of, writes_blocked
-from db_support import database_url as make_database_url
-from runtime_support import TIMEOUT, Child, Children, Inbox, binary_argv, volume_spec
 
 from supervisor.runtime.heartbeat import DATABASE_UNREACHABLE, NOT_WORKING, SERVING
 from supervisor.shared.servicespec import ServiceSpec
+from tests.support.databases import row_of, writes_blocked
+from tests.support.datagrams import Inbox
+from tests.support.serviceprocesses import Child, Children, binary_argv, volume_spec
+from tests.support.waiting import TIMEOUT
 
 PROBES = "fixtures_managers.heartbeat_probes"
 REPORT_INTERVAL = 0.2
@@ -102,11 +103,6 @@ def stop(child: Child, notify: Inbox) -> int:
 
 def lines(messages: list[str]) -> list[str]:
     return [line for message in messages for line in message.splitlines()]
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from make_database_url(request.param, tmp_path)
 
 
 def test_every_process_has_its_own_row_and_counts_its_own_heartbeats(

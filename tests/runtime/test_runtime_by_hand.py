@@ -7,7 +7,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from runtime_support import Children, Inbox, binary_argv
+
+from tests.support.datagrams import Inbox
+from tests.support.serviceprocesses import Children, binary_argv
 
 
 def write_services(tmp_path: Path, records: Inbox, services: str) -> Path:
@@ -34,19 +36,15 @@ TWO_BACKENDS = """
 
 
 def test_the_backend_picked_runs_in_the_foreground(
-    tmp_path: Path, children: Children, records: Inbox
+    tmp_path: Path, children: Children, records: Inbox, notify: Inbox
 ):
     path = write_services(tmp_path, records, TWO_BACKENDS)
-    notify = Inbox()
-    try:
-        argv = [*binary_argv("cinder-volume"), "--config-file", str(path), "--backend", "lvm-2"]
-        child = children.start(argv, notify=notify)
-        notify.expect("READY=1")
-        assert child.title() == "cinder-volume node1@lvm-2"
-        assert records.pending()[0] == "constructed host=node1@lvm-2 service_name=lvm-2"
-        assert child.stop() == 0
-    finally:
-        notify.close()
+    argv = [*binary_argv("cinder-volume"), "--config-file", str(path), "--backend", "lvm-2"]
+    child = children.start(argv, notify=notify)
+    notify.expect("READY=1")
+    assert child.title() == "cinder-volume node1@lvm-2"
+    assert records.pending()[0] == "constructed host=node1@lvm-2 service_name=lvm-2"
+    assert child.stop() == 0
 
 
 def test_the_only_worker_runs_from_services_toml_in_the_working_directory(

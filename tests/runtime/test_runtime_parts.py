@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from runtime_support import Inbox, ManualClock
 from structlog.testing import capture_logs
 
 from supervisor.managers.scheduler import SchedulerManager
 from supervisor.runtime.loader import ManagerLoadError, import_manager_class
 from supervisor.runtime.manager import Manager
 from supervisor.runtime.sdnotify import Notifier
+from tests.support.datagrams import Inbox
+from tests.support.manualclock import ManualClock
 
 
 def test_a_manager_class_is_imported_by_its_dotted_path():
@@ -51,8 +52,7 @@ def test_the_base_manager_is_cinder_shaped():
     assert zoned.availability_zone == "az2"
 
 
-def test_the_scheduler_keeps_the_last_capabilities_and_forgets_silent_backends():
-    clock = ManualClock()
+def test_the_scheduler_keeps_the_last_capabilities_and_forgets_silent_backends(clock: ManualClock):
     scheduler = SchedulerManager("node1", options={"service_down_time": 60}, clock=clock)
     scheduler.update_service_capabilities("lvm-1", "node1@lvm-1", {"free_gb": 10})
     scheduler.update_service_capabilities("lvm-1", "node1@lvm-1", {"free_gb": 7})
@@ -64,29 +64,23 @@ def test_the_scheduler_keeps_the_last_capabilities_and_forgets_silent_backends()
     assert list(scheduler.last_capabilities) == ["node1@lvm-2"]
 
 
-def test_the_notifier_sends_one_datagram_per_call_to_an_abstract_socket():
-    inbox = Inbox()
-    try:
-        notifier = Notifier(inbox.address)
-        notifier.ready("Serving")
-        notifier.stopping()
-        assert inbox.pending() == ["READY=1\nSTATUS=Serving", "STOPPING=1\nSTATUS=Stopping"]
-        notifier.close()
-    finally:
-        inbox.close()
+def test_the_notifier_sends_one_datagram_per_call_to_an_abstract_socket(inbox: Inbox):
+    notifier = Notifier(inbox.address)
+    notifier.ready("Serving")
+    notifier.stopping()
+    assert inbox.pending() == ["READY=1\nSTATUS=Serving", "STOPPING=1\nSTATUS=Stopping"]
+    notifier.close()
 
 
-def test_the_notifier_takes_its_socket_out_of_the_environment(monkeypatch: pytest.MonkeyPatch):
-    inbox = Inbox()
+def test_the_notifier_takes_its_socket_out_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch, inbox: Inbox
+):
     monkeypatch.setenv("NOTIFY_SOCKET", inbox.address)
-    try:
-        notifier = Notifier.from_environ()
-        notifier.status("Initializing")
-        assert inbox.pending() == ["STATUS=Initializing"]
-        assert "NOTIFY_SOCKET" not in os.environ
-        notifier.close()
-    finally:
-        inbox.close()
+    notifier = Notifier.from_environ()
+    notifier.status("Initializing")
+    assert inbox.pending() == ["STATUS=Initializing"]
+    assert "NOTIFY_SOCKET" not in os.environ
+    notifier.close()
 
 
 def test_without_a_socket_or_with_a_gone_one_the_notifier_never_raises():

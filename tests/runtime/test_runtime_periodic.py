@@ -6,12 +6,12 @@ import threading
 from itertools import pairwise
 
 import pytest
-from runtime_support import ManualClock
 from structlog.testing import capture_logs
 
 from supervisor.runtime import Manager, periodic_task
 from supervisor.runtime.periodic import DEFAULT_SPACING, MAX_JITTER
 from supervisor.runtime.timer import FixedIntervalTimer
+from tests.support.manualclock import ManualClock
 
 
 def run_timer(
@@ -32,13 +32,11 @@ def run_timer(
     return starts
 
 
-def test_timer_keeps_a_fixed_start_to_start_interval():
-    clock = ManualClock()
+def test_timer_keeps_a_fixed_start_to_start_interval(clock: ManualClock):
     assert run_timer(clock, [3, 0, 9.5], 10, initial_delay=5) == [5, 15, 25]
 
 
-def test_a_run_that_outlasts_the_interval_is_followed_at_once_with_a_warning():
-    clock = ManualClock()
+def test_a_run_that_outlasts_the_interval_is_followed_at_once_with_a_warning(clock: ManualClock):
     with capture_logs() as logs:
         starts = run_timer(clock, [25, 1, 1], 10)
     assert starts == [0, 25, 35]
@@ -48,8 +46,7 @@ def test_a_run_that_outlasts_the_interval_is_followed_at_once_with_a_warning():
     ]
 
 
-def test_an_exception_is_logged_and_the_timer_goes_on():
-    clock = ManualClock()
+def test_an_exception_is_logged_and_the_timer_goes_on(clock: ManualClock):
     calls: list[float] = []
     timer: FixedIntervalTimer
 
@@ -123,16 +120,14 @@ def spaced_with_jitter(times: list[float], first: float, spacing: float) -> bool
     return all(spacing - 1e-9 <= gap <= spacing + slack for gap in gaps)
 
 
-def test_a_task_runs_every_spacing_seconds_with_at_most_five_percent_jitter():
-    clock = ManualClock()
+def test_a_task_runs_every_spacing_seconds_with_at_most_five_percent_jitter(clock: ManualClock):
     manager = Tasks(clock)
     tick(manager, clock, until=35)
     runs = manager.runs["every_ten"]
     assert len(runs) == 3 and spaced_with_jitter(runs, first=10, spacing=10)
 
 
-def test_run_immediately_runs_on_the_first_tick():
-    clock = ManualClock()
+def test_run_immediately_runs_on_the_first_tick(clock: ManualClock):
     manager = Tasks(clock)
     tick(manager, clock, until=25)
     runs = manager.runs["at_once_then_every_ten"]
@@ -140,8 +135,7 @@ def test_run_immediately_runs_on_the_first_tick():
     assert len(runs) == 3 and spaced_with_jitter(runs, first=0, spacing=10)
 
 
-def test_spacing_zero_means_the_default_and_negative_disables():
-    clock = ManualClock()
+def test_spacing_zero_means_the_default_and_negative_disables(clock: ManualClock):
     manager = Tasks(clock)
     tick(manager, clock, until=59.9)
     assert "default_spacing" not in manager.runs
@@ -150,8 +144,7 @@ def test_spacing_zero_means_the_default_and_negative_disables():
     assert "disabled" not in manager.runs
 
 
-def test_run_periodic_tasks_says_how_long_until_the_next_is_due():
-    clock = ManualClock()
+def test_run_periodic_tasks_says_how_long_until_the_next_is_due(clock: ManualClock):
     manager = Tasks(clock)
     assert manager.run_periodic_tasks() == pytest.approx(10, abs=10 * MAX_JITTER)
     clock.time = 4
@@ -173,8 +166,7 @@ class Failing(Manager):
         self.healthy_runs += 1
 
 
-def test_a_failing_task_is_logged_and_the_others_still_run():
-    clock = ManualClock()
+def test_a_failing_task_is_logged_and_the_others_still_run(clock: ManualClock):
     manager = Failing(clock)
     with capture_logs() as logs:
         tick(manager, clock, until=10, step=10)
@@ -184,19 +176,18 @@ def test_a_failing_task_is_logged_and_the_others_still_run():
     assert all(entry["exc_info"] for entry in failures)
 
 
-def test_raise_on_error_lets_the_failure_out():
-    manager = Failing(ManualClock())
+def test_raise_on_error_lets_the_failure_out(clock: ManualClock):
+    manager = Failing(clock)
     with pytest.raises(RuntimeError, match="broken"):
         manager.run_periodic_tasks(raise_on_error=True)
 
 
-def test_tasks_are_inherited_and_an_override_replaces_its_schedule():
+def test_tasks_are_inherited_and_an_override_replaces_its_schedule(clock: ManualClock):
     class Override(Tasks):
         @periodic_task(spacing=-1)
         def every_ten(self, context: object) -> None:
             self._note("overridden")
 
-    clock = ManualClock()
     manager = Override(clock)
     tick(manager, clock, until=10, step=10)
     assert "every_ten" not in manager.runs and "overridden" not in manager.runs

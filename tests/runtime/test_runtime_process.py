@@ -5,29 +5,27 @@ from __future__ import annotations
 import signal
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import Child, Children, Inbox, binary_argv, volume_spec
 
 from supervisor.shared.servicespec import EXIT_CONFIG, ServiceSpec
+from tests.support.datagrams import Inbox
+from tests.support.serviceprocesses import Child, Children, binary_argv, volume_spec
 
 RECORDING = "fixtures_managers.recording.RecordingManager"
 Spawn = Callable[..., Child]
 
 
 @pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    children = Children(tmp_path)
-
+def spawn(children: Children) -> Spawn:
     def start(binary: str, spec: ServiceSpec | None, notify: Inbox | None = None) -> Child:
         return children.start(binary_argv(binary), spec=spec, notify=notify)
 
-    yield start
-    children.kill_all()
+    return start
 
 
 def recording_spec(tmp_path: Path, records: Inbox, **options: Any) -> ServiceSpec:

@@ -232,9 +232,11 @@ def _passes(args: argparse.Namespace, when: float, line: str) -> bool:
         return False
     if args.until is not None and when > args.until:
         return False
-    return args.grep is None or bool(
-        args.grep.search(line, STAMP_BYTES if stamp_time(line) is not None else 0)
-    )
+    if args.grep is None:
+        return True
+    # The text without its stamp, so that `^` anchors at the start of what the process wrote
+    text = line[STAMP_BYTES:] if stamp_time(line) is not None else line
+    return args.grep.search(text) is not None
 
 
 def _prefixer(processes: list[str]) -> Callable[[str], str]:

@@ -28,7 +28,7 @@ import queue
 import selectors
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -119,8 +119,10 @@ class OutputPump:
         backups: int = DEFAULT_BACKUPS,
         *,
         names: Iterable[str] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """`names`: every process that will be attached, so prefixes line up from the start."""
+        """`names`: every process that will be attached, so prefixes line up from the start.
+        `clock`: the wall clock the log files' timestamps are read from."""
         check_rotation(max_bytes, backups)
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log_dir = log_dir
@@ -135,7 +137,7 @@ class OutputPump:
         self._streams: dict[int, _Stream] = {}
         self._logs: dict[str, RotatingLog] = {}  # by file name
         self._failing_logs: set[str] = set()
-        self._stamper = Stamper()
+        self._stamper = Stamper(clock)
         self._deadline: float | None = None
         self._thread = threading.Thread(target=self._run, name="output-pump", daemon=True)
         self._closing = False

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from managers_support import ServiceProcesses
-from runtime_support import TIMEOUT, Child, Inbox
 from structlog.testing import capture_logs
 
 from supervisor.managers.backup import SLOTS_DIR, BackupManager
@@ -25,15 +23,11 @@ from supervisor.managers.backup_requests import (
 )
 from supervisor.runtime.oplimit import OperationLimit
 from supervisor.shared.servicespec import ServiceSpec
+from tests.support.datagrams import Inbox
+from tests.support.serviceprocesses import Child, ServiceProcesses
+from tests.support.waiting import TIMEOUT
 
 GATED = "fixtures_managers.gated_backup.GatedBackupManager"
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
-    processes = ServiceProcesses(tmp_path)
-    yield processes
-    processes.close()
 
 
 class Gates:

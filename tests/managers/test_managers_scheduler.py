@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from managers_support import ServiceProcesses, wait_until
-from runtime_support import ManualClock, volume_spec
 from structlog.testing import capture_logs
 
 from supervisor.managers.capabilities import CapabilityReport, publish, report_path
 from supervisor.managers.scheduler import SchedulerManager
+from tests.support.manualclock import ManualClock
+from tests.support.serviceprocesses import ServiceProcesses, volume_spec
+from tests.support.waiting import wait_until
 
 DOWN_TIME = 60
 
@@ -28,8 +28,8 @@ class WallClock:
 
 
 @pytest.fixture
-def clocks() -> tuple[ManualClock, WallClock]:
-    return ManualClock(), WallClock()
+def clocks(clock: ManualClock) -> tuple[ManualClock, WallClock]:
+    return clock, WallClock()
 
 
 def make_scheduler(state_dir: Path, clock: ManualClock, wall: WallClock) -> SchedulerManager:
@@ -164,13 +164,6 @@ def test_one_line_is_logged_when_what_the_scheduler_knows_changes(
             "node1@lvm-2 20.0/50.0GB free (1.5GB allocated)",
         },
     ]
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
-    processes = ServiceProcesses(tmp_path)
-    yield processes
-    processes.close()
 
 
 def test_the_scheduler_process_learns_what_each_volume_process_reports(

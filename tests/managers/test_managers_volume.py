@@ -6,24 +6,15 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-from managers_support import ServiceProcesses, wait_until
-from runtime_support import TIMEOUT, volume_spec
-
 from supervisor.managers.capabilities import report_path
 from supervisor.managers.volume import GIB, VolumeManager
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[ServiceProcesses]:
-    processes = ServiceProcesses(tmp_path)
-    yield processes
-    processes.close()
+from tests.support.serviceprocesses import ServiceProcesses, volume_spec
+from tests.support.waiting import TIMEOUT, wait_until
 
 
 def make_volume(backend_dir: Path, name: str, size: int) -> None:

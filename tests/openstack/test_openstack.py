@@ -19,15 +19,15 @@ from pathlib import Path
 
 import psutil
 import pytest
-from openstack_support import (
+
+from supervisor.testing.harness import RunningStack
+from tests.support.cinderstack import (
     CinderStack,
     copy_example,
     drop_services,
     require_openstack,
     stop,
 )
-
-from supervisor.testing.harness import RunningStack
 
 pytestmark = pytest.mark.openstack
 

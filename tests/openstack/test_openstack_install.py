@@ -21,7 +21,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from openstack_support import require_openstack
+
+from tests.support.cinderstack import require_openstack
 
 pytestmark = pytest.mark.openstack
 

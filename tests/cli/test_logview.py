@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_output import TIMEOUT, eventually, python, run_to_end
 
 from supervisor.cli.logfollow import follow, tail_lines
 from supervisor.daemon.logfile import RotatingLog
 from supervisor.daemon.output import OutputPump
 from supervisor.shared.logstamp import STAMP_BYTES
+from tests.daemon.test_output import TIMEOUT, eventually, python, run_to_end
 
 POLL = 0.01
 

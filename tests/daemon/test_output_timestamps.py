@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_output import python, run_to_end
 
 from supervisor.daemon.output import OutputPump
 from supervisor.shared.logstamp import STAMP_BYTES, Stamper, stamp_time
+from tests.daemon.test_output import python, run_to_end
 
 STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d) ")
 

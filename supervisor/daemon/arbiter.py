@@ -30,6 +30,7 @@ from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.notifysocket import NotifyListener
+from supervisor.daemon.oshost import OsHost
 from supervisor.daemon.output import LOGS_DIR, OutputPump
 from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.statedir import StateDirHealer
@@ -104,8 +105,9 @@ class Supervisor:
         try:
             loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
             loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
+            host = OsHost(loop, output, sentinel)
             self._context = UnitContext(
-                loop, events, output, sentinel, listener.address, self._uniform, self._on_change
+                loop, events, host, listener.address, self._uniform, self._on_change
             )
             self._context.state_dir = str(self.plan.state_dir)
             self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}

@@ -1,26 +1,23 @@
-"""One supervised process: its state machine, its spawn, its exit handling, its stop escalation.
+"""One supervised process: its state machine, its exit handling, its stop escalation.
 
 A unit never decides whether to restart by itself: it asks `policy.decide` and does what the
-decision says.  Every transition is an event with its cause.
+decision says.  Every transition is an event with its cause.  It reaches the world only through
+its `UnitContext`: processes and probes through a `host.ProcessHost`, time and timers through
+`host.Timers`, events through an `host.EventSink`; so the same code runs under the supervisor
+and, on a virtual clock with virtual processes, under the policy simulator and the tests.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from supervisor.config import ProcessPlan
-from supervisor.daemon.events import EventLog
 from supervisor.daemon.faultinjector import StartFaults
-from supervisor.daemon.loop import Loop, Timer
-from supervisor.daemon.output import OutputPump
-from supervisor.daemon.probe import ExecProbe
-from supervisor.daemon.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
-from supervisor.daemon.sentinel import Sentinel
-from supervisor.daemon.spawn import signal_group, spawn
+from supervisor.daemon.host import Cancellable, ChildProcess, EventSink, ProcessHost, Timers
+from supervisor.daemon.startgate import StartGate
 from supervisor.daemon.watchdog import Watchdog
 from supervisor.policy.restart import Action, ExitStatus, History, decide, is_success
 from supervisor.policy.states import FINAL_STATES, State
@@ -36,10 +33,9 @@ _EXEC_DENIED_STATUS = 126
 class UnitContext:
     """What the supervisor lends every unit."""
 
-    loop: Loop
-    events: EventLog
-    output: OutputPump
-    sentinel: Sentinel
+    loop: Timers
+    events: EventSink
+    host: ProcessHost
     notify_address: str
     uniform: Callable[[float, float], float]
     changed: Callable[[Unit], None]
@@ -66,21 +62,25 @@ class Unit:
         # Set when the unit ended in failure: the status the group exits with, if it is first.
         self.failure_status: int | None = None
         self._history = History()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._pidfd: int | None = None
+        self._process: ChildProcess | None = None
         self._started_at = 0.0
-        self._timer: Timer | None = None
+        self._timer: Cancellable | None = None
         self._escalated = False
         self._hold_after_stop = False  # an operator's stop: stay stopped, not exited
         self._start_after_stop: str | None = None  # a restart in progress, with its cause
         self._failed_by: str | None = None  # the supervisor ended this run as a failure
         self.status_text: str | None = None  # the last STATUS= the process sent
-        self._probe: ExecProbe | None = None  # the readiness probe while starting
-        self._notified_ready = False  # READY=1 came (what a notify service must send)
+        self._gate = StartGate(
+            self.name,
+            context.loop,
+            context.host,
+            on_open=self._become_running,
+            on_timeout=self._fail,
+            on_probe_failed=self._on_probe_failed,
+        )
         self.watchdog = Watchdog(context.loop, self._fail)
         self.start_faults = StartFaults()
         self.fault_address = fault_socket_address(context.notify_address, self.name)
-        self._cgroup = context.sentinel.unit_cgroup(self.name)  # None: process groups only
         self._env = self._environment()
 
     @property
@@ -102,7 +102,7 @@ class Unit:
         env["SUPERVISOR_PROCESS"] = self.name
         # Where a service may keep its own state, as systemd's STATE_DIRECTORY.
         env["SUPERVISOR_STATE_DIR"] = self._context.state_dir
-        env[SENTINEL_MARKER] = self._context.sentinel.marker
+        env.update(self._context.host.environment())
         if self.plan.spec is not None:
             env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
             env[FAULT_SOCKET_ENV] = self.fault_address
@@ -126,8 +126,10 @@ class Unit:
             cause=cause,
             **details,
         )
-        if state in FINAL_STATES and self._cgroup is not None:
-            self._cgroup.remove()
+        if previous is State.STARTING:
+            self._gate.close()
+        if state in FINAL_STATES:
+            self._context.host.unit_ended(self.name)
         self._context.changed(self)
 
     def _set_timer(self, delay: float, callback: Callable[[], None]) -> None:
@@ -183,24 +185,12 @@ class Unit:
         self._hold_after_stop = False
         self._failed_by = None
         self.status_text = None
-        self._notified_ready = False
         settings = self.plan.settings
+        env = {**self._env, **self.start_faults.take()}
         try:
-            with self._context.output.attach(
-                self.name,
-                max_bytes=settings.log_max_bytes,
-                backups=settings.log_backups,
-                separate_stderr=settings.stderr == "separate",
-            ) as pipes:
-                env = {**self._env, **self.start_faults.take()}
-                self._process, self._pidfd = spawn(
-                    self.plan.argv,
-                    env,
-                    settings.directory,
-                    pipes.stdout,
-                    pipes.stderr,
-                    self._cgroup,
-                )
+            self._process = self._context.host.start(
+                self.name, self.plan.argv, env, settings, self._on_exit
+            )
         except OSError as error:
             self._process = None
             self.failure_status = (
@@ -211,70 +201,18 @@ class Unit:
             what = f"enter {settings.directory}" if gone else f"execute {self.plan.argv[0]}"
             self._transition(State.FATAL, f"cannot {what}: {error.strerror}")
             return
-        self._context.sentinel.watch(self._process.pid)
-        self._context.loop.add_reader(self._pidfd, self._on_exit)
         self._started_at = self._context.loop.clock()
         self._transition(State.STARTING, cause)
-        if settings.readiness is not None:
-            self._start_probe()
-        if settings.oneshot or settings.notify or settings.readiness is not None:
-            if settings.start_timeout:
-                self._set_timer(settings.start_timeout, self._on_start_timeout)
-        elif settings.start_seconds:
-            self._set_timer(settings.start_seconds, self._on_start_seconds)
-        else:
-            self._become_running("started")
-
-    def _on_start_seconds(self) -> None:
-        self._timer = None
-        self._become_running(f"up for {self.plan.settings.start_seconds:g}s")
-
-    def _on_start_timeout(self) -> None:
-        self._timer = None
-        settings = self.plan.settings
-        waited_for = (
-            "exit"
-            if settings.oneshot
-            else "READY=1"
-            if settings.notify
-            else "passing readiness probe"
-        )
-        self._fail(f"start timeout: no {waited_for} within {settings.start_timeout:g}s")
-
-    def _start_probe(self) -> None:
-        settings = self.plan.settings
-        assert settings.readiness is not None
-        sentinel = self._context.sentinel
-        self._probe = ExecProbe(
-            self._context.loop,
-            settings.readiness,
-            env=self._env,
-            directory=settings.directory,
-            on_pass=self._on_probe_passed,
-            on_failure=self._on_probe_failed,
-            watch=sentinel.watch,
-            forget=sentinel.forget,
-        )
-        self._probe.start()
-
-    def _on_probe_passed(self) -> None:
-        self._probe = None
-        if not self.plan.settings.notify or self._notified_ready:
-            self._become_running("readiness probe passed")
+        self._gate.begin(settings, self._env)
 
     def _on_probe_failed(self, why: str) -> None:
         # Not an event per run (a slow broker would flood the log): the cause `status` shows.
         if self.state is State.STARTING:
             self.cause = f"readiness probe: {why}"
 
-    def _stop_probe(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
-            self._probe = None
-
     def _become_running(self, cause: str) -> None:
         if self.state is State.STARTING and self._failed_by is None:
-            self._cancel_timer()
+            self._gate.close()
             self.ready = True
             self.has_run = True
             self.watchdog.arm(self.plan.settings.watchdog)
@@ -289,9 +227,7 @@ class Unit:
         if "STATUS" in fields:
             self.status_text = fields["STATUS"]
         if fields.get("READY") == "1":
-            self._notified_ready = True
-            if self._probe is None:
-                self._become_running("READY=1")
+            self._gate.ready_notified()
         if fields.get("WATCHDOG") == "trigger":
             self._fail("watchdog: the service asked for it (WATCHDOG=trigger)")
 
@@ -301,35 +237,27 @@ class Unit:
         if self.state not in (State.STARTING, State.RUNNING) or self._process is None:
             return
         self._failed_by = cause
+        self._gate.close()  # the start is over: no start timeout, no probe after this verdict
         self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
-        signal_group(self._process.pid, signal.SIGABRT)
+        self._process.signal(signal.SIGABRT)
         self._set_timer(self.plan.settings.stop_timeout, self._escalate_failure)
 
     def _escalate_failure(self) -> None:
         self._timer = None
         if self._process is not None:
             self._escalated = True
-            self._kill_all(self._process.pid)
+            self._process.kill()
 
     # -- exiting -------------------------------------------------------------------------------
 
     def _on_exit(self) -> None:
-        assert self._process is not None and self._pidfd is not None
+        assert self._process is not None
         pgid = self._process.pid
-        # Until it is reaped the leader keeps its group id reserved, so this reaches only the
-        # processes it left behind, never an unrelated group that reused the number.
-        signal_group(pgid, signal.SIGKILL)
-        returncode = self._process.poll()
+        returncode = self._process.reap()
         if returncode is None:
             return
-        if self._cgroup is not None:
-            self._cgroup.kill()  # and what left the group (setsid) but not the cgroup
-        self._context.loop.remove_reader(self._pidfd)
-        os.close(self._pidfd)
-        self._pidfd = None
-        self._context.sentinel.forget(pgid)
         self._cancel_timer()
-        self._stop_probe()
+        self._gate.close()
         self.watchdog.disarm()
         self._process = None
         self.ready = False
@@ -407,7 +335,7 @@ class Unit:
             self._transition(State.STOPPED, cause)
         elif self.state in (State.STARTING, State.RUNNING):
             assert self._process is not None
-            signal_group(self._process.pid, self.plan.settings.stop_signal)
+            self._process.signal(self.plan.settings.stop_signal)
             self._set_timer(self.plan.settings.stop_timeout, self._escalate)
             self._transition(State.STOPPING, cause)
 
@@ -423,24 +351,19 @@ class Unit:
             return
         self._escalated = True
         self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
-        self._kill_all(self._process.pid)
+        self._process.kill()
         if self.state is not State.STOPPING:
             self._transition(State.STOPPING, cause)
-
-    def _kill_all(self, pgid: int) -> None:
-        """SIGKILL the process group and, where there is one, the unit's whole cgroup."""
-        signal_group(pgid, signal.SIGKILL)
-        if self._cgroup is not None:
-            self._cgroup.kill()
 
     def send(self, signum: int) -> None:
         """Forward a signal to the service's main process (SIGHUP: the manager's reset())."""
         if self._process is not None:
-            os.kill(self._process.pid, signum)
+            self._process.signal_leader(signum)
 
     def snapshot(self, now: float) -> dict[str, object]:
         """The unit as `status --json` shows it."""
         last = self.last_exit
+        memory, cpu = self._context.host.usage(self.name)
         return {
             "name": self.name,
             "service": self.service,
@@ -463,8 +386,8 @@ class Unit:
             "heartbeat_age": _rounded(self.watchdog.age()),
             "status_text": self.status_text,
             # From the unit's cgroup; null under process-group containment.
-            "memory": self._cgroup.memory() if self._cgroup else None,
-            "cpu": _rounded(self._cgroup.cpu() if self._cgroup else None),
+            "memory": memory,
+            "cpu": _rounded(cpu),
         }
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from supervisor.daemon.loop import Loop, Timer
+from supervisor.daemon.host import Cancellable, Timers
 
 
 class Watchdog:
-    def __init__(self, loop: Loop, on_expiry: Callable[[str], None]) -> None:
+    def __init__(self, loop: Timers, on_expiry: Callable[[str], None]) -> None:
         self._loop = loop
         self._on_expiry = on_expiry
         self._limit = 0.0
-        self._timer: Timer | None = None
+        self._timer: Cancellable | None = None
         self.last_keepalive: float | None = None  # loop time of the last WATCHDOG=1
 
     def arm(self, limit: float) -> None:

@@ -90,7 +90,7 @@ def _happenings(timeline: Timeline) -> list[str]:
     markers = timeline.markers
     if markers:
         label = max(len(marker.unit) for marker in markers)
-        lines += ["", "restarts, faults and kills:"]
+        lines += ["", "restarts, faults, kills and operator actions:"]
         lines += [f"{m.time:9.3f}s  {m.unit:<{label}}  {m.describe()}: {m.cause}" for m in markers]
     lines += ["", "group:"]
     lines += [f"{mark.time:9.3f}s  {mark.describe()}: {mark.cause}" for mark in timeline.group]

@@ -35,14 +35,17 @@ class Span:
 class Marker:
     """Something that happened to one process at one moment."""
 
-    kind: str  # restart, fatal, exit (ended by itself), kill, fault
+    kind: str  # restart, fatal, exit (ended by itself), kill, fault, operator
     time: float
     unit: str
     cause: str
     exit_status: int | None = None
     delay: float | None = None
+    action: str | None = None  # an operator's: start, stop or restart
 
     def describe(self) -> str:
+        if self.kind == "operator":
+            return f"operator {self.action}"
         return {"exit": "ended by itself", "fault": "fault injected"}.get(self.kind, self.kind)
 
 
@@ -116,6 +119,7 @@ def build_timeline(events: list[Event], source: str, run: int = 1, runs: int = 1
     rows: dict[str, Row] = {}
     open_spans: dict[str, tuple[str, float, str]] = {}
     group: list[GroupMark] = []
+    operator = _OperatorActions()
     for event in events:
         now = clock.seconds(event)
         kind = event.get("event")
@@ -126,9 +130,9 @@ def build_timeline(events: list[Event], source: str, run: int = 1, runs: int = 1
                 state, since, cause = open_spans[unit]
                 row.spans.append(Span(state, since, now, cause))
             open_spans[unit] = (event["to"], now, event.get("cause", ""))
-            marker = _state_marker(event, now)
-            if marker is not None:
-                row.markers.append(marker)
+            for marker in (operator.marker(event, now), _state_marker(event, now)):
+                if marker is not None:
+                    row.markers.append(marker)
         elif kind in ("kill", "fault") and unit:
             what = f"{event['kind']}: " if kind == "fault" and "kind" in event else ""
             cause = what + event.get("cause", "")
@@ -207,6 +211,37 @@ def _state_marker(event: Event, now: float) -> Marker | None:
         exit_status=event.get("exit_status"),
         delay=event.get("delay"),
     )
+
+
+# The causes the control socket's handler gives the state changes it makes, and the action each.
+_OPERATOR_CAUSES = {
+    "started by operator": "start",
+    "stopped by operator": "stop",
+    "restarted by operator": "restart",
+}
+
+
+class _OperatorActions:
+    """Which state changes an operator's `start`, `stop` or `restart` made: one marker each.
+
+    The control socket's handler gives them its own causes.  A restart of a live process shows
+    twice, to `stopping` and, once it has exited, to `starting`: the second is the same action.
+    """
+
+    def __init__(self) -> None:
+        self._restarting: set[str] = set()  # stopped by a restart, not started again yet
+
+    def marker(self, event: Event, now: float) -> Marker | None:
+        unit, to = event["unit"], event["to"]
+        action = _OPERATOR_CAUSES.get(event.get("cause", ""))
+        if action == "restart" and to == "starting" and unit in self._restarting:
+            self._restarting.discard(unit)
+            return None
+        if action is None:
+            return None
+        if action == "restart" and to != "starting":
+            self._restarting.add(unit)
+        return Marker("operator", now, unit, f"{event.get('from')} → {to}", action=action)
 
 
 def _group_mark(event: Event, now: float) -> GroupMark:

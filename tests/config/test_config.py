@@ -14,26 +14,7 @@ import pytest
 from supervisor import config
 from supervisor.cli.planview import plan_json
 from supervisor.testing.harness import WriteConfig
-
-OPTIONS = """
-[options]
-host = "node1"
-scheduler_manager = "supervisor.managers.scheduler.SchedulerManager"
-volume_manager = "supervisor.managers.volume.VolumeManager"
-backup_manager = "supervisor.managers.backup.BackupManager"
-"""
-
-
-def at(path: Path, snippet: str) -> str:
-    """`FILE:LINE` of the first line holding `snippet`: where an error about it must point."""
-    lines = path.read_text().splitlines()
-    return f"{path}:{next(n for n, line in enumerate(lines, 1) if snippet in line)}"
-
-
-def errors_of(path: Path) -> list[str]:
-    with pytest.raises(config.ConfigError) as raised:
-        config.load(path)
-    return str(raised.value).splitlines()
+from tests.support.configtext import OPTIONS, at, errors_of
 
 
 def test_the_repository_stack_resolves_through_the_topic_convention():

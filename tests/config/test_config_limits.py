@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_config import at
-from test_control import cli, ready_stack, status_of
 
 from supervisor import config
 from supervisor.config.rules import NAME_RULE
-from supervisor.testing.harness import RunStack, WriteConfig
+from supervisor.testing.harness import WriteConfig
+from tests.support.configtext import at
+from tests.support.stackcli import ReadyStack, cli, status_of
 
 BASE = """[supervisor]
 state_dir = "state"
@@ -240,10 +240,8 @@ def test_check_and_run_refuse_each_case_with_the_same_message(command: str, tmp_
             assert not (path.parent / "state").exists(), f"{case.id}: run started anyway"
 
 
-def test_reload_refuses_each_case_and_the_stack_runs_on(
-    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
-):
-    stack = ready_stack(write_config, run_stack, BASE.split("\n", 3)[3])
+def test_reload_refuses_each_case_and_the_stack_runs_on(ready_stack: ReadyStack, tmp_path: Path):
+    stack = ready_stack(BASE.split("\n", 3)[3])
     before = status_of(stack.config)
     for case in [c for c in CASES if c.reloadable and c.id in EVERY_COMMAND]:
         case.prepare(tmp_path)
@@ -259,7 +257,7 @@ def test_reload_refuses_each_case_and_the_stack_runs_on(
 
 
 def test_what_check_accepts_run_starts_and_reload_applies(
-    write_config: WriteConfig, run_stack: RunStack
+    write_config: WriteConfig, ready_stack: ReadyStack
 ):
     """Odd but allowed names: dots, dashes, underscores, a leading digit, the longest name."""
     longest = "L" * 64
@@ -282,7 +280,7 @@ def test_what_check_accepts_run_starts_and_reload_applies(
     """
     path = write_config(odd)
     assert cli(path, "check").returncode == 0
-    stack = ready_stack(write_config, run_stack, odd)
+    stack = ready_stack(odd)
     logs = stack.config.parent / "state" / "logs"
     wanted = {"9lives.log", "a.b-c_d#1.log", "a.b-c_d#2.log", f"{longest}.log"}
     stack.wait_until(lambda: wanted <= {log.name for log in logs.iterdir()}, 20, "the logs")
@@ -351,13 +349,11 @@ def test_a_ten_megabyte_file_of_comments_checks_in_seconds(tmp_path: Path):
 
 
 def test_a_directory_removed_after_the_check_is_named_when_a_start_fails(
-    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
+    ready_stack: ReadyStack, tmp_path: Path
 ):
     work = tmp_path / "work"
     work.mkdir()
     stack = ready_stack(
-        write_config,
-        run_stack,
         '[services.web]\ncommand = ["sleep", "1000"]\nstart_seconds = 0\ndirectory = "work"\n',
     )
     work.rmdir()  # the running sleep keeps its directory; the next start cannot enter it

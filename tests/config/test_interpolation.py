@@ -10,13 +10,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_config import OPTIONS, at, errors_of
-from test_control import cli, ready_stack
 
 from supervisor import config
 from supervisor.config.envfile import EnvFileError, parse
-from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from supervisor.testing.harness import RunningStack, WriteConfig
 from supervisor.testing.stack import write_test_config
+from tests.support.configtext import OPTIONS, at, errors_of
+from tests.support.stackcli import ReadyStack, cli
 
 
 def test_defaults_dollars_and_braces(write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch):
@@ -265,7 +265,7 @@ start_seconds = 0
 
 
 def test_env_files_reach_the_environment_and_check_masks_them(
-    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
+    write_config: WriteConfig, ready_stack: ReadyStack, tmp_path: Path
 ):
     out = tmp_path / "seen.txt"
     (tmp_path / "common.env").write_text("TOKEN=common\nSHARED=from-common\n")
@@ -281,7 +281,7 @@ def test_env_files_reach_the_environment_and_check_masks_them(
     for output in (shown.stdout, json.dumps(as_json)):
         assert "s3cr3t" not in output and "from-common" not in output
 
-    stack = ready_stack(write_config, run_stack, ENV_FILE_STACK.format(out=out))
+    stack = ready_stack(ENV_FILE_STACK.format(out=out))
     seen = stack.wait_until(lambda: out.exists() and out.read_text(), 20, "the printed env")
     assert seen == "own s3cr3t|hello own s3cr3t show|from-common"
 
@@ -344,11 +344,9 @@ def answers(port: int) -> bool:
         return False
 
 
-def test_two_workers_serve_on_two_ports(write_config: WriteConfig, run_stack: RunStack):
+def test_two_workers_serve_on_two_ports(ready_stack: ReadyStack):
     port = consecutive_free_ports(2)
     stack: RunningStack = ready_stack(
-        write_config,
-        run_stack,
         f"""
         [services.web]
         command = ["{sys.executable}", "-m", "http.server", "{{port}}", "--bind", "127.0.0.1"]

@@ -10,9 +10,8 @@ import json
 import textwrap
 from pathlib import Path
 
-from test_control import cli
-
 from supervisor.testing.harness import WriteConfig
+from tests.support.stackcli import cli
 
 OURS = {
     "scheduler_manager": "supervisor.managers.scheduler.SchedulerManager",

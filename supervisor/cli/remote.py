@@ -1,24 +1,31 @@
-"""The client side of the control commands: one request, a readable answer, an exit status."""
+"""The commands that ask a running supervisor: one request, a readable answer, an exit status.
+
+Each handler is declared in `cli.commands`, with the function here that adds its arguments.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from supervisor.cli.logs import run_logs
+from supervisor import config
 from supervisor.cli.statusview import status_table
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
 from supervisor.control.protocol import Message
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIG_INVALID = 2
-EXIT_NOT_RUNNING = 3  # as systemctl
-EXIT_TIMEOUT = 124  # as timeout(1)
+from supervisor.shared.exits import (
+    EXIT_CONFIG_INVALID,
+    EXIT_FAILED,
+    EXIT_NOT_RUNNING,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+)
+from supervisor.shared.faults import KINDS
 
 
 class CommandFailed(Exception):
@@ -27,25 +34,95 @@ class CommandFailed(Exception):
         self.status = status
 
 
-def run_command(args: argparse.Namespace, state_dir: Path) -> int:
-    try:
-        return _COMMANDS[args.command](args, state_dir)
-    except NotRunning as error:
-        print(f"supervisor: {error}", file=sys.stderr)
-        return EXIT_NOT_RUNNING
-    except CommandFailed as error:
-        print(f"supervisor: {error}", file=sys.stderr)
-        return error.status
-    except TimeoutError:
-        print("supervisor: timed out", file=sys.stderr)
-        return EXIT_TIMEOUT
-    except LostSupervisor as error:
-        # It went away mid-request: as far as we can tell, none runs now.
-        print(f"supervisor: lost the supervisor: {error}", file=sys.stderr)
-        return EXIT_NOT_RUNNING
-    except Unreachable as error:
-        print(f"supervisor: {error}", file=sys.stderr)
-        return EXIT_FAILED
+def asks_the_supervisor(
+    handler: Callable[[argparse.Namespace, Path], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command's handler, given the state directory of its services file; what can go wrong
+    in talking to the supervisor becomes one line on stderr and an exit status."""
+
+    @functools.wraps(handler)
+    def command(args: argparse.Namespace) -> int:
+        try:
+            # Only the running supervisor judges the whole file (a reload may be fixing it).
+            state_dir = config.state_dir_of(args.config)
+        except config.ConfigError as error:
+            print(error, file=sys.stderr)
+            return EXIT_CONFIG_INVALID
+        try:
+            return handler(args, state_dir)
+        except NotRunning as error:
+            print(f"supervisor: {error}", file=sys.stderr)
+            return EXIT_NOT_RUNNING
+        except CommandFailed as error:
+            print(f"supervisor: {error}", file=sys.stderr)
+            return error.status
+        except TimeoutError:
+            print("supervisor: timed out", file=sys.stderr)
+            return EXIT_TIMEOUT
+        except LostSupervisor as error:
+            # It went away mid-request: as far as we can tell, none runs now.
+            print(f"supervisor: lost the supervisor: {error}", file=sys.stderr)
+            return EXIT_NOT_RUNNING
+        except Unreachable as error:
+            print(f"supervisor: {error}", file=sys.stderr)
+            return EXIT_FAILED
+
+    return command
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+
+def _add_names(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="a service (all its processes) or one process"
+    )
+
+
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_names(parser)
+    parser.add_argument("--json", action="store_true", help="print the documented JSON schema")
+
+
+def add_act_arguments(parser: argparse.ArgumentParser) -> None:
+    """start, stop, restart."""
+    _add_names(parser)
+    parser.add_argument("--all", action="store_true", help="every process")
+    parser.add_argument("--no-block", action="store_true", help="do not wait")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting")
+
+
+def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_names(parser)
+    conditions = parser.add_mutually_exclusive_group()
+    for condition, help in (
+        ("ready", "every one is ready (the default)"),
+        ("stopped", "every one is stopped, exited or fatal"),
+        ("exit", "the whole group has ended: exit with its status"),
+    ):
+        conditions.add_argument(
+            f"--{condition}", dest="condition", action="store_const", const=condition, help=help
+        )
+    parser.set_defaults(condition="ready")
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help=f"exit {EXIT_TIMEOUT} after this"
+    )
+
+
+def add_shutdown_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting")
+
+
+def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="PROCESS", help="a process, or a service of one process")
+    parser.add_argument("kind", choices=KINDS, metavar="KIND", help=", ".join(KINDS))
+    parser.add_argument(
+        "value", nargs="?", help="exit: the code; crash-on-start: N; slow-start: SECONDS"
+    )
+    parser.add_argument("--signal", metavar="SIG", help="kill: the signal (default KILL)")
+
+
+# -- handlers ----------------------------------------------------------------------------------
 
 
 def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
@@ -57,7 +134,8 @@ def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
     return reply
 
 
-def _status(args: argparse.Namespace, state_dir: Path) -> int:
+@asks_the_supervisor
+def status(args: argparse.Namespace, state_dir: Path) -> int:
     with ControlClient(state_dir) as client:
         reply = _ask(client, "status", names=args.names)
     if args.json:
@@ -75,7 +153,8 @@ def _wait_reply(client: ControlClient, condition: str, names: list[str]) -> int:
     return reply.get("status", EXIT_OK)
 
 
-def _control(args: argparse.Namespace, state_dir: Path) -> int:
+@asks_the_supervisor
+def act(args: argparse.Namespace, state_dir: Path) -> int:
     """start, stop, restart: act, then (unless --no-block) wait until it took effect."""
     with ControlClient(state_dir, timeout=args.timeout) as client:
         reply = _ask(client, args.command, names=args.names, all=args.all)
@@ -86,7 +165,8 @@ def _control(args: argparse.Namespace, state_dir: Path) -> int:
         return _wait_reply(client, "stopped" if args.command == "stop" else "ready", names)
 
 
-def _wait(args: argparse.Namespace, state_dir: Path) -> int:
+@asks_the_supervisor
+def wait(args: argparse.Namespace, state_dir: Path) -> int:
     # `supervisor run & supervisor wait --timeout T` must not lose the race to the socket.
     started = time.monotonic()
     with ControlClient(state_dir, timeout=args.timeout, patience=args.timeout or 0) as client:
@@ -95,7 +175,8 @@ def _wait(args: argparse.Namespace, state_dir: Path) -> int:
         return _wait_reply(client, args.condition, args.names)
 
 
-def _reload(args: argparse.Namespace, state_dir: Path) -> int:
+@asks_the_supervisor
+def reload(args: argparse.Namespace, state_dir: Path) -> int:
     with ControlClient(state_dir) as client:
         reply = _ask(client, "reload")
     for what in ("added", "removed", "changed", "unchanged"):
@@ -103,11 +184,20 @@ def _reload(args: argparse.Namespace, state_dir: Path) -> int:
     return EXIT_OK
 
 
-def _shutdown(args: argparse.Namespace, state_dir: Path) -> int:
+@asks_the_supervisor
+def shutdown(args: argparse.Namespace, state_dir: Path) -> int:
     with ControlClient(state_dir, timeout=args.timeout) as client:
         reply = _ask(client, "shutdown")
     print(f"the stack stopped with exit status {reply['status']}")
     return EXIT_OK
+
+
+@asks_the_supervisor
+def logs(args: argparse.Namespace, state_dir: Path) -> int:
+    # Here, not at the top: only `logs` reads log files.
+    from supervisor.cli.logs import run_logs
+
+    return run_logs(args, state_dir)
 
 
 def _fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -123,23 +213,11 @@ def _fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
     return {"signal": args.signal} if args.kind == "kill" and args.signal else {}
 
 
-def _fault(args: argparse.Namespace, state_dir: Path) -> int:
+@asks_the_supervisor
+def fault(args: argparse.Namespace, state_dir: Path) -> int:
     with ControlClient(state_dir) as client:
         reply = _ask(
             client, "fault", name=args.name, kind=args.kind, arguments=_fault_arguments(args)
         )
     print(f"{reply['process']}: {reply['done']}")
     return EXIT_OK
-
-
-_COMMANDS = {
-    "status": _status,
-    "start": _control,
-    "stop": _control,
-    "restart": _control,
-    "wait": _wait,
-    "reload": _reload,
-    "shutdown": _shutdown,
-    "logs": run_logs,
-    "fault": _fault,
-}

@@ -14,16 +14,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supervisor.cli.commands import add_config_option
 from supervisor.db.settings import InvalidOption, Liveness, database_url, utc_now
+from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_FAILED, EXIT_OK
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME
 
 if TYPE_CHECKING:
     from supervisor.config import Plan
     from supervisor.db.services import ServiceRow, ServicesTable
 
-EXIT_OK = 0
-EXIT_NO_SUCH_SERVICE = 1  # also: the database cannot be reached
-EXIT_CONFIG_INVALID = 2
+EXIT_NO_SUCH_SERVICE = EXIT_FAILED  # also: the database cannot be reached
 
 COLUMNS = (
     "Binary",
@@ -40,12 +40,8 @@ COLUMNS = (
 UP, DOWN = ":-)", "XXX"
 
 
-def add_service_commands(
-    subparsers: Any, add_config_option: Callable[[argparse.ArgumentParser], object]
-) -> None:
-    """Add `service` and its actions to the `supervisor` parser's subcommands."""
-    help = "list the service processes' rows in the services table, or change them"
-    service = subparsers.add_parser("service", help=help, description=help)
+def add_service_arguments(service: argparse.ArgumentParser) -> None:
+    """The actions of `service`, each with its own -c/--config."""
     actions = service.add_subparsers(dest="service_command", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", help="every row: its state (:-) up, XXX down) and more")

@@ -28,7 +28,6 @@ from supervisor.config.schema import Problem, TableReader
 from supervisor.config.services import ServiceSettings, read_settings
 from supervisor.config.source import SourceMap
 from supervisor.config.tomlfile import ConfigError, read
-from supervisor.daemon.output import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES
 from supervisor.shared import topic as topic_convention
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME, ServiceSpec
 
@@ -36,6 +35,9 @@ if TYPE_CHECKING:
     from supervisor.config.openstack import OpenStack
 
 DEFAULT_STATE_DIR = ".supervisor"
+# A process's log file is rotated at this size, and this many rotated files are kept.
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_LOG_BACKUPS = 5
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class ProcessPlan:
 
 @dataclass(frozen=True)
 class LogSettings:
-    max_bytes: int = DEFAULT_MAX_BYTES
-    backups: int = DEFAULT_BACKUPS
+    max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    backups: int = DEFAULT_LOG_BACKUPS
 
 
 @dataclass(frozen=True)

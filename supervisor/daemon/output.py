@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from supervisor.config import DEFAULT_LOG_BACKUPS, DEFAULT_LOG_MAX_BYTES
 from supervisor.daemon.console import (
     Console,
     ConsoleWriter,
     LineStream,
     Prefixes,
-    prefix_lines,
+    prefixed,
     wants_colour,
 )
 from supervisor.daemon.logfile import RotatingLog, check_rotation
@@ -46,8 +47,6 @@ from supervisor.shared.logstamp import Stamper
 
 READ_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 * 1024
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_BACKUPS = 5
 DEFAULT_CLOSE_TIMEOUT = 5.0
 LOGS_DIR = "logs"  # under the state directory
 LOG_SUFFIX = ".log"
@@ -115,8 +114,8 @@ class OutputPump:
         self,
         log_dir: Path,
         console: Console,
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        backups: int = DEFAULT_BACKUPS,
+        max_bytes: int = DEFAULT_LOG_MAX_BYTES,
+        backups: int = DEFAULT_LOG_BACKUPS,
         *,
         names: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
@@ -280,7 +279,7 @@ class OutputPump:
     def _emit(self, stream: _Stream, lines: bytes) -> None:
         path = stream.log.path
         try:
-            stream.log.write(prefix_lines(self._stamper.stamp(), lines))
+            stream.log.write(*prefixed(self._stamper.stamp(), lines))
         except OSError as error:
             if path.name not in self._failing_logs:
                 self._failing_logs.add(path.name)
@@ -289,4 +288,4 @@ class OutputPump:
                 )
         else:
             self._failing_logs.discard(path.name)
-        self._console.write(prefix_lines(self._prefixes(stream.name), lines))
+        self._console.write(*prefixed(self._prefixes(stream.name), lines))

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,13 +74,15 @@ class RunningStack:
         state_dir: Path,
         *args: str,
         environment: dict[str, str] | None = None,
+        interpreter: Sequence[str] = ("-m", "supervisor"),
     ) -> None:
+        """`interpreter`: what follows python in the command line, up to `run`."""
         self.config = config
         self.console_path = config.parent / "console.log"
         self.events = EventTail(state_dir / EVENTS_FILE)
         with self.console_path.open("wb") as console:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "supervisor", "run", "-c", str(config), *args],
+                [sys.executable, *interpreter, "run", "-c", str(config), *args],
                 stdout=console,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -32,7 +32,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supervisor.config import ProcessPlan, load
+from supervisor.config import ConfigError, ProcessPlan, load
+from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from supervisor.testing.harness import WaitTimeout
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 RESTART_SLACK = 0.05
 STATUS_TIMEOUT = 1.0
 SETTLE_TIMEOUT = 60.0  # for the stack to be ready again after the last kill
-EXIT_REFUSED = 2
+EXIT_REFUSED = EXIT_USAGE  # the copy would collide with the running original
 
 
 @dataclass
@@ -193,7 +194,7 @@ def run_chaos(
     check_chains(events, verdict)
     print(verdict.render(duration, seed, group_status))
     print(f"  events                        {state_dir / 'events.jsonl'}")
-    return 0 if verdict.passed else 1
+    return EXIT_OK if verdict.passed else EXIT_FAILED
 
 
 def _unleash(
@@ -242,8 +243,7 @@ def _settle(stack: Stack, killed: list[tuple[str, int]]) -> None:
     stack.wait_ready(timeout=SETTLE_TIMEOUT)
 
 
-def add_chaos_command(command: Any) -> None:
-    chaos = command("chaos", "kill random processes on a seeded schedule and check invariants")
+def add_chaos_arguments(chaos: argparse.ArgumentParser) -> None:
     chaos.add_argument("--duration", type=float, default=60.0, metavar="SECONDS")
     chaos.add_argument("--seed", type=int, default=7)
     chaos.add_argument(
@@ -266,6 +266,11 @@ def add_chaos_command(command: Any) -> None:
 
 
 def run_chaos_command(args: argparse.Namespace) -> int:
+    try:
+        load(args.config)  # an invalid file is refused as `run` refuses it, before any copy
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG_INVALID
     return run_chaos(
         Path(args.config),
         args.duration,

@@ -6,26 +6,19 @@ import argparse
 import json
 import random
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from supervisor import config
 from supervisor.cli.planview import restart_summary
+from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_USAGE
 from supervisor.tools.crashschedule import Schedule, ScheduleError, parse_duration, parse_schedule
 from supervisor.tools.simulate import Simulation, SimulationResult, processes_named
 
-EXIT_CONFIG_INVALID = 2
-EXIT_USAGE = 2
 DEFAULT_SEED = 0
 DEFAULT_DURATION = "1h"
 
 
-def add_simulate_command(
-    subparsers: Any, add_config_option: Callable[[argparse.ArgumentParser], None]
-) -> None:
-    help = "replay a crash schedule through the restart policy, without starting anything"
-    sub = subparsers.add_parser("simulate", help=help, description=help)
-    add_config_option(sub)
+def add_simulate_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--service",
         action="append",

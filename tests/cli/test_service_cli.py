@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from db_support import row_of
 from runtime_support import Child, Children, Inbox, binary_argv
 
 from supervisor import config
-from supervisor.cli.services import COLUMNS, add_service_commands, run_service_command
+from supervisor.cli.commands import parser_for
+from supervisor.cli.services import COLUMNS, run_service_command
 from supervisor.db.services import ServiceFacts, ServiceKey, ServicesTable
 from supervisor.testing.harness import WriteConfig
 
@@ -46,12 +46,8 @@ class Cli:
         self.out = self.err = ""
 
     def __call__(self, *argv: str, now: datetime | None = None) -> int:
-        parser = argparse.ArgumentParser(prog="supervisor")
-        commands = parser.add_subparsers(dest="command", required=True)
-        add_service_commands(
-            commands, lambda sub: sub.add_argument("-c", "--config", default="services.toml")
-        )
-        args = parser.parse_args(["service", *argv, "-c", str(self.config_path)])
+        argv = ("service", *argv, "-c", str(self.config_path))
+        args = parser_for(argv).parse_args(argv)
         self._capsys.readouterr()
         if now is None:
             status = run_service_command(args)

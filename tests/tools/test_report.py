@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -13,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from supervisor import config
+from supervisor.cli.main import main
 from supervisor.daemon.events import EVENTS_FILE
 from supervisor.testing.harness import RunStack, WriteConfig
 from supervisor.tools.crashschedule import parse_schedule
-from supervisor.tools.report.command import add_report_command, run_report
 from supervisor.tools.report.html import render_html
 from supervisor.tools.report.text import render_text
 from supervisor.tools.report.timeline import build_timeline, load_timeline
@@ -258,10 +257,7 @@ def test_simulated_events_draw_the_same_way(write_config: WriteConfig):
 
 
 def report(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="supervisor")
-    subparsers = parser.add_subparsers(dest="command")
-    add_report_command(subparsers, lambda sub: sub.add_argument("-c", "--config"))
-    return run_report(parser.parse_args(["report", *argv]))
+    return main(["report", *argv])
 
 
 def test_the_command_finds_the_log_through_the_services_file(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from supervisor import config
+from supervisor.cli.main import main
 from supervisor.policy.restart import ExitStatus
 from supervisor.testing.harness import RunStack, WriteConfig
 from supervisor.tools.crashschedule import (
@@ -22,7 +22,6 @@ from supervisor.tools.crashschedule import (
     parse_schedule,
 )
 from supervisor.tools.simulate import Simulation, SimulationResult, processes_named
-from supervisor.tools.simulateview import add_simulate_command, run_simulate
 
 REPO_SERVICES = Path(__file__).resolve().parents[2] / "services.toml"
 
@@ -275,10 +274,7 @@ def test_an_hour_of_simulated_time_takes_milliseconds():
 
 
 def run_command(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="supervisor")
-    subparsers = parser.add_subparsers(dest="command")
-    add_simulate_command(subparsers, lambda sub: sub.add_argument("-c", "--config"))
-    return run_simulate(parser.parse_args(["simulate", *argv]))
+    return main(["simulate", *argv])
 
 
 def test_the_command_prints_the_timeline_and_the_outcome(capsys: pytest.CaptureFixture[str]):

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from supervisor import config
 from supervisor.daemon.events import EVENTS_FILE
+from supervisor.shared.exits import EXIT_FAILED, EXIT_OK
 from supervisor.tools.report.html import render_html
 from supervisor.tools.report.text import DEFAULT_WIDTH, render_text
 from supervisor.tools.report.timeline import load_timeline
 
-EXIT_NO_LOG = 1
+EXIT_NO_LOG = EXIT_FAILED
 
 
-def add_report_command(
-    subparsers: Any, add_config_option: Callable[[argparse.ArgumentParser], None]
-) -> None:
-    help = "draw the timeline of the stack's event log: states, restarts, faults, the group's end"
-    sub = subparsers.add_parser("report", help=help, description=help)
-    add_config_option(sub)
+def add_report_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page")
     sub.add_argument(
         "--events", metavar="FILE", help=f"read this log instead of <state_dir>/{EVENTS_FILE}"
@@ -53,4 +47,4 @@ def run_report(args: argparse.Namespace) -> int:
     if args.html:
         Path(args.html).write_text(render_html(timeline), encoding="utf-8")
         print(f"\nwrote {args.html}")
-    return 0
+    return EXIT_OK

@@ -1,0 +1,76 @@
+"""The commands that read the services file themselves: `run` supervises the stack in the
+foreground, `check` judges the file and shows the plan.  (`cli.remote` holds the commands that
+ask a running supervisor instead.)"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from supervisor import config
+from supervisor.cli.planview import describe_plan, plan_json
+from supervisor.shared.exits import EXIT_ALREADY_RUNNING, EXIT_CONFIG_INVALID, EXIT_OK
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only", action="append", metavar="SERVICE", help="run only this service (repeatable)"
+    )
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument(
+        "--import",
+        dest="import_classes",
+        action="store_true",
+        help="also import each manager class, in a throwaway child per class",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    # Here, not at the top: `check` needs nothing of the daemon.
+    from supervisor.daemon.arbiter import Supervisor
+    from supervisor.daemon.statelock import AlreadyRunning
+
+    def load() -> config.Plan:
+        plan = config.load(args.config)
+        return plan.only(args.only) if args.only else plan
+
+    try:
+        plan = load()
+    except config.ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG_INVALID
+    try:
+        status = Supervisor(plan, load_plan=load).run()
+    except AlreadyRunning as error:
+        print(f"supervisor: {error}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    # Every file is closed and every child is gone: skip the interpreter's teardown, which
+    # would add tens of milliseconds to every stop of the stack.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def check(args: argparse.Namespace) -> int:
+    try:
+        plan = config.load(args.config)
+    except config.ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG_INVALID
+    print(plan_json(plan) if args.json else describe_plan(plan))
+    return _import_classes(plan) if args.import_classes else EXIT_OK
+
+
+def _import_classes(plan: config.Plan) -> int:
+    """`check --import`: one line per manager class on stderr; exit 2 if any cannot be
+    imported, as for any other error in the file."""
+    from supervisor.cli.importcheck import import_managers
+
+    results = import_managers(plan)
+    for result in results:
+        print(result.render(), file=sys.stderr)
+    return EXIT_CONFIG_INVALID if any(result.error for result in results) else EXIT_OK

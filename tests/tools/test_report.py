@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,23 +14,12 @@ from supervisor import config
 from supervisor.cli.main import main
 from supervisor.daemon.events import EVENTS_FILE
 from supervisor.testing.harness import RunStack, WriteConfig
+from supervisor.testing.stack import Stack
 from supervisor.tools.crashschedule import parse_schedule
 from supervisor.tools.report.html import render_html
 from supervisor.tools.report.text import render_text
 from supervisor.tools.report.timeline import build_timeline, load_timeline
 from supervisor.tools.simulate import Simulation
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 @pytest.fixture
@@ -253,6 +241,55 @@ def test_simulated_events_draw_the_same_way(write_config: WriteConfig):
     assert [m.kind for m in timeline.rows[0].markers] == ["restart"] * 5 + ["fatal"]
 
 
+# -- an operator's actions -----------------------------------------------------------------------
+
+
+def test_an_operators_stop_start_and_restart_of_a_real_run(
+    write_config: WriteConfig, stack: Callable[..., Stack]
+):
+    s = stack(write_config('[services.steady]\ncommand = ["sleep", "1000"]\nstart_seconds = 0\n'))
+    s.wait_ready()
+    assert s.control("stop", names=["steady"])["ok"]
+    s.wait_state("steady", "stopped", timeout=10)
+    assert s.control("start", names=["steady"])["ok"]
+    s.wait_ready("steady", timeout=10)
+    assert s.control("restart", names=["steady"])["ok"]
+    s.wait_event(event="state", unit="steady", to="starting", cause="restarted by operator")
+    s.wait_ready("steady", timeout=10)
+    assert s.stop() == 0
+    timeline = load_timeline(s.state_dir / EVENTS_FILE)
+    operator = [(m.describe(), m.cause) for m in timeline.markers if m.kind == "operator"]
+    assert operator == [
+        ("operator stop", "running → stopping"),
+        ("operator start", "stopped → starting"),
+        ("operator restart", "running → stopping"),  # its start after the exit is the same act
+    ]
+    assert "steady  operator restart: running → stopping" in render_text(timeline)
+    page = Elements.of(render_html(timeline))
+    assert len(page.with_class("operator")) == 3  # the table's rows
+    drawn = page.with_class("marker operator") + page.with_class("marker operator cluster")
+    assert sum(int(mark.get("data-count", 1)) for mark in drawn) == 3  # close ones joined
+
+
+def test_an_operators_restart_of_a_process_not_running_is_one_action(tmp_path: Path):
+    log = write_events(
+        tmp_path / EVENTS_FILE,
+        START,
+        state(0.0, "job", "stopped", "starting", "supervisor started"),
+        state(1.0, "job", "starting", "backoff", "exit status 1", exit_status=1, delay=5),
+        state(2.0, "job", "backoff", "starting", "restarted by operator"),
+        state(3.0, "job", "starting", "backoff", "exit status 1", exit_status=1, delay=5),
+        state(4.0, "job", "backoff", "stopped", "stopped by operator"),
+        state(5.0, "job", "stopped", "starting", "restarted by operator"),
+    )
+    markers = load_timeline(log).rows[0].markers
+    assert [(m.time, m.describe()) for m in markers if m.kind == "operator"] == [
+        (2.0, "operator restart"),
+        (4.0, "operator stop"),
+        (5.0, "operator restart"),
+    ]
+
+
 # -- the command ---------------------------------------------------------------------------------
 
 
@@ -275,36 +312,6 @@ def test_the_command_finds_the_log_through_the_services_file(
     assert Elements.of(page.read_text()).with_class("row")[0]["data-process"] == "web"
     assert report("--events", str(tmp_path / "state" / EVENTS_FILE), "--run", "2") == 1
     assert "holds 1 runs; there is no run 2" in capsys.readouterr().err
-
-
-# -- in a real browser ---------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (Debian package 'chromium')")
-def test_the_page_renders_in_a_browser(crashing_stack_log: Path, tmp_path: Path):
-    page = tmp_path / "timeline.html"
-    page.write_text(render_html(load_timeline(crashing_stack_log)))
-    dom = browser(tmp_path, "--dump-dom", page.as_uri()).stdout
-    parsed = Elements.of(dom)
-    assert_rows_and_markers_of_the_crashing_run(parsed)
-    assert parsed.by_id("group-status")["class"] == "status failed"
-    screenshot = tmp_path / "timeline.png"
-    browser(tmp_path, f"--screenshot={screenshot}", "--window-size=1400,900", page.as_uri())
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert screenshot.stat().st_size > 20_000  # a blank page compresses to a few kB
-
-
-def browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    profile = tmp_path / "chromium-profile"
-    return subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        cwd=tmp_path,
-    )
 
 
 class Elements(HTMLParser):

@@ -30,8 +30,9 @@ class RotatingLog:
         self._fd = -1
         self._size = 0
 
-    def write(self, lines: bytes) -> None:
-        """Append whole lines, rotating first whenever the next line would not fit.
+    def write(self, *pieces: bytes | memoryview) -> None:
+        """Append whole lines, given in pieces that join into them, rotating first whenever the
+        next line would not fit.
 
         A single line longer than `max_bytes` gets a file of its own rather than being cut.
         The file is opened on first use and again after a failure, so a log directory that was
@@ -42,6 +43,11 @@ class RotatingLog:
             self.close()
         if self._fd < 0:
             self._open()
+        size = sum(map(len, pieces))
+        if self._size + size <= self.max_bytes:
+            self._append(*pieces)  # the usual case: no need to join the pieces to cut them
+            return
+        lines = b"".join(pieces)
         while self._size + len(lines) > self.max_bytes:
             room = max(0, self.max_bytes - self._size)
             cut = lines.rfind(b"\n", 0, room) + 1
@@ -61,12 +67,15 @@ class RotatingLog:
         self._fd = os.open(self.path, _FLAGS, 0o644)
         self._size = os.fstat(self._fd).st_size  # a restart appends to what is there
 
-    def _append(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            self._size += written
-            view = view[written:]
+    def _append(self, *pieces: bytes | memoryview) -> None:
+        written = os.writev(self._fd, pieces)
+        self._size += written
+        if written < sum(map(len, pieces)):  # a short write: a full disk, a signal
+            view = memoryview(b"".join(pieces))[written:]
+            while view:
+                written = os.write(self._fd, view)
+                self._size += written
+                view = view[written:]
 
     def _rotate(self) -> None:
         for index in range(self.backups - 1, 0, -1):

@@ -162,17 +162,14 @@ def _marker(mark: Placed[Marker], cy: float) -> str:
     tip = "\n".join(
         f"{m.unit} at {format_offset(m.time)}: {m.describe()}\n  {m.cause}" for m in mark.items
     )
-    count = _count(mark.items)
-    label = (
-        f'<text class="count" x="{mark.x + COUNT_OFFSET:.2f}" y="{cy + 3.5}">{count}</text>'
-        if count
-        else ""
-    )
-    several = f' cluster" data-count="{len(mark.items)}' if count else ""
-    return (
-        f'<g class="marker {kind}{several}">{marker_shape(kind, mark.x, cy)}{label}'
-        f"<title>{escape(tip)}</title></g>"
-    )
+    opening, label = f'<g class="marker {kind}">', ""
+    if len(mark.items) > 1:
+        opening = f'<g class="marker {kind} cluster" data-count="{len(mark.items)}">'
+        label = (
+            f'<text class="count" x="{mark.x + COUNT_OFFSET:.2f}" y="{cy + 3.5}">'
+            f"{_count(mark.items)}</text>"
+        )
+    return f"{opening}{marker_shape(kind, mark.x, cy)}{label}<title>{escape(tip)}</title></g>"
 
 
 def marker_shape(kind: str, cx: float, cy: float) -> str:

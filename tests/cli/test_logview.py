@@ -14,7 +14,8 @@ from supervisor.cli.logfollow import follow, tail_lines
 from supervisor.daemon.logfile import RotatingLog
 from supervisor.daemon.output import OutputPump
 from supervisor.shared.logstamp import STAMP_BYTES
-from tests.daemon.test_output import TIMEOUT, eventually, python, run_to_end
+from tests.support.outputpump import TIMEOUT, python, run_to_end
+from tests.support.waiting import wait_until
 
 POLL = 0.01
 
@@ -123,7 +124,7 @@ def test_follow_waits_for_the_file_and_reads_it_from_its_start(
     reader.start()
     try:
         path.write_bytes(b"first\nsecond\n")
-        eventually(lambda: found == ["first", "second"], "both lines")
+        wait_until(lambda: found == ["first", "second"], "both lines", TIMEOUT)
     finally:
         stop.set()
         reader.join(TIMEOUT)
@@ -156,7 +157,7 @@ def test_follow_sees_every_line_across_a_rotation_and_a_restart(
             code = f"for i in range(100): print(f'run {run} line {{i:03d}} ' + 'x' * 14)"
             assert run_to_end(pump, "web", python(code)) == 0
         expected = [f"run {run} line {i:03d} " + "x" * 14 for run in (1, 2) for i in range(100)]
-        eventually(lambda: len(found) >= len(expected), "every line")
+        wait_until(lambda: len(found) >= len(expected), "every line", TIMEOUT)
         assert [line[STAMP_BYTES:] for line in found] == expected
         assert (tmp_path / "logs" / "web.log.1").exists()
     finally:

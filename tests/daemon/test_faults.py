@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import psutil
-from test_control import cli, ready_stack
 
-from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from supervisor.testing.harness import RunningStack
+from tests.support.stackcli import ReadyStack, cli
 
 PLAIN = """
 [services.plain]
@@ -15,10 +15,8 @@ restart = { backoff = { initial = 0.0 } }
 """
 
 
-def test_kill_fails_the_process_and_the_policy_restarts_it(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, PLAIN)
+def test_kill_fails_the_process_and_the_policy_restarts_it(ready_stack: ReadyStack):
+    stack = ready_stack(PLAIN)
     before = stack.wait_event(event="state", unit="plain", to="running")["pid"]
     result = cli(stack.config, "fault", "plain", "kill", "--signal", "TERM")
     assert result.returncode == 0, result.stderr
@@ -31,10 +29,8 @@ def test_kill_fails_the_process_and_the_policy_restarts_it(
     assert again["pid"] != before
 
 
-def test_stop_hangs_the_whole_group_and_cont_resumes_it(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, PLAIN)
+def test_stop_hangs_the_whole_group_and_cont_resumes_it(ready_stack: ReadyStack):
+    stack = ready_stack(PLAIN)
     process = psutil.Process(stack.wait_event(event="state", unit="plain", to="running")["pid"])
     assert cli(stack.config, "fault", "plain", "stop").returncode == 0
     stack.wait_until(lambda: process.status() == psutil.STATUS_STOPPED, 10, "SIGSTOP")
@@ -45,10 +41,8 @@ def test_stop_hangs_the_whole_group_and_cont_resumes_it(
     assert stack.stop() == 0
 
 
-def test_service_faults_are_refused_for_a_plain_command(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, PLAIN)
+def test_service_faults_are_refused_for_a_plain_command(ready_stack: ReadyStack):
+    stack = ready_stack(PLAIN)
     for kind in (["exit", "3"], ["crash-on-start", "2"], ["not-working"]):
         result = cli(stack.config, "fault", "plain", *kind)
         assert result.returncode == 1
@@ -69,8 +63,8 @@ restart = { backoff = { initial = 0.0 }, start_limit = { burst = 10 } }
 """
 
 
-def run_manager(write_config: WriteConfig, run_stack: RunStack) -> RunningStack:
-    return ready_stack(write_config, run_stack, MANAGER)
+def run_manager(ready_stack: ReadyStack) -> RunningStack:
+    return ready_stack(MANAGER)
 
 
 def crash_after(stack: RunningStack, *fault: str) -> dict:
@@ -79,10 +73,8 @@ def crash_after(stack: RunningStack, *fault: str) -> dict:
     return stack.wait_event(event="state", unit="cinder-volume@lvm-1", to="backoff")
 
 
-def test_exit_and_raise_end_the_service_with_their_status(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = run_manager(write_config, run_stack)
+def test_exit_and_raise_end_the_service_with_their_status(ready_stack: ReadyStack):
+    stack = run_manager(ready_stack)
     assert crash_after(stack, "exit", "7")["exit_status"] == 7
     stack.wait_event(event="state", unit="cinder-volume@lvm-1", to="running", cause="READY=1")
     assert cli(stack.config, "wait", "--ready", "--timeout", "20").returncode == 0
@@ -100,11 +92,9 @@ def test_exit_and_raise_end_the_service_with_their_status(
     assert "injected fault: an exception in the service loop" in stack.console()
 
 
-def test_not_working_and_a_hung_workload_stop_the_keepalives(
-    write_config: WriteConfig, run_stack: RunStack
-):
+def test_not_working_and_a_hung_workload_stop_the_keepalives(ready_stack: ReadyStack):
     config_text = MANAGER.replace("backends", "watchdog = 1.0\nbackends")
-    stack = ready_stack(write_config, run_stack, config_text)
+    stack = ready_stack(config_text)
     for number, kind in enumerate(("not-working", "hang-heartbeat"), start=1):
         assert cli(stack.config, "wait", "--ready", "--timeout", "20").returncode == 0
         assert cli(stack.config, "fault", "cinder-volume@lvm-1", kind).returncode == 0
@@ -117,8 +107,8 @@ def test_not_working_and_a_hung_workload_stop_the_keepalives(
         assert kill["cause"] == "watchdog: no keep-alive (WATCHDOG=1) for 1s"
 
 
-def test_start_faults_apply_to_the_next_starts(write_config: WriteConfig, run_stack: RunStack):
-    stack = run_manager(write_config, run_stack)
+def test_start_faults_apply_to_the_next_starts(ready_stack: ReadyStack):
+    stack = run_manager(ready_stack)
     assert cli(stack.config, "fault", "cinder-volume", "crash-on-start", "2").returncode == 0
     assert cli(stack.config, "fault", "cinder-volume", "kill").returncode == 0
     stack.wait_until(

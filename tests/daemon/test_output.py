@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,53 +19,15 @@ import pytest
 from supervisor.daemon.console import Console
 from supervisor.daemon.output import MAX_LINE_BYTES, READ_BYTES, OutputPump
 from supervisor.shared.logstamp import STAMP_BYTES
+from tests.support.outputpump import TIMEOUT, python, run_to_end, started
+from tests.support.waiting import wait_until
 
-TIMEOUT = 20.0
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d ")
 MakePump = Callable[..., OutputPump]
 
 
-def eventually(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
-
-
-@contextlib.contextmanager
-def started(
-    pump: OutputPump, name: str, argv: list[str], **limits: int
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `argv` with its output through the pump; its whole process group dies on the way out."""
-    with pump.attach(name, **limits) as pipes:
-        process = subprocess.Popen(
-            argv,
-            stdout=pipes.stdout,
-            stderr=pipes.stderr,
-            stdin=subprocess.DEVNULL,
-            process_group=0,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def run_to_end(pump: OutputPump, name: str, argv: list[str], **limits: int) -> int:
-    with started(pump, name, argv, **limits) as process:
-        return process.wait(TIMEOUT)
-
-
 def writer_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "console-writer"]
-
-
-def python(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
 
 
 def lines_of(path: Path) -> list[str]:
@@ -209,10 +169,14 @@ def test_a_restart_appends_to_the_same_file(make_pump: MakePump, tmp_path: Path)
 def test_a_quiet_process_is_heard_while_another_floods(make_pump: MakePump, tmp_path: Path):
     pump = make_pump(max_bytes=1 << 20, backups=1)
     with started(pump, "flood", ["yes", "a line of a service that never stops talking"]):
-        eventually(lambda: (tmp_path / "logs" / "flood.log.1").exists(), "the flood to rotate")
+        wait_until(
+            lambda: (tmp_path / "logs" / "flood.log.1").exists(), "the flood to rotate", TIMEOUT
+        )
         run_to_end(pump, "quiet", ["echo", "still here"])
         quiet = tmp_path / "logs" / "quiet.log"
-        eventually(lambda: quiet.exists() and lines_of(quiet) == ["still here"], "quiet.log")
+        wait_until(
+            lambda: quiet.exists() and lines_of(quiet) == ["still here"], "quiet.log", TIMEOUT
+        )
 
 
 def test_a_console_nobody_reads_never_holds_up_the_log_files(make_pump: MakePump, tmp_path: Path):
@@ -224,7 +188,9 @@ def test_a_console_nobody_reads_never_holds_up_the_log_files(make_pump: MakePump
         with started(pump, "chatty", python(code)):
             log = tmp_path / "logs" / "chatty.log"
             last = f"{count - 1:08d}" + "w" * 31 + "\n"
-            eventually(lambda: log.exists() and log.read_text().endswith(last), "the last line")
+            wait_until(
+                lambda: log.exists() and log.read_text().endswith(last), "the last line", TIMEOUT
+            )
 
         began = time.monotonic()
         pump.close(timeout=0.5)
@@ -240,10 +206,10 @@ def test_a_console_nobody_reads_never_holds_up_the_log_files(make_pump: MakePump
                 shown.extend(os.read(console_read, 1 << 20))
             return b"bytes of output dropped" in shown or time.monotonic() > deadline
 
-        eventually(read_console, "the drop marker")
+        wait_until(read_console, "the drop marker", TIMEOUT)
         assert b"bytes of output dropped" in shown
         # The writer must be done with the pipe before the test closes it.
-        eventually(lambda: not writer_threads(), "the console writer to finish")
+        wait_until(lambda: not writer_threads(), "the console writer to finish", TIMEOUT)
     finally:
         os.close(console_read)
         os.close(console_write)
@@ -289,7 +255,7 @@ def test_prefixes_are_coloured_on_a_terminal(make_pump: MakePump, tmp_path: Path
                 shown.extend(os.read(controller, 4096))
             return b"hello" in shown
 
-        eventually(read_terminal, "the line on the terminal")
+        wait_until(read_terminal, "the line on the terminal", TIMEOUT)
         assert shown.startswith(b"\x1b[36mweb |\x1b[0m hello")
     finally:
         os.close(controller)

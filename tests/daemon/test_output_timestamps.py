@@ -14,7 +14,7 @@ import pytest
 
 from supervisor.daemon.output import OutputPump
 from supervisor.shared.logstamp import STAMP_BYTES, Stamper, stamp_time
-from tests.daemon.test_output import python, run_to_end
+from tests.support.outputpump import python, run_to_end
 
 STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d) ")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_control import cli, status_of
-
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from tests.support.stackcli import cli, status_of
 
 
 def probed_stack(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from test_control import cli
-
 from supervisor.testing.harness import RunStack, WriteConfig
+from tests.support.stackcli import cli
 
 # Ready at once, then PINGS keep-alives 50 ms apart, then FINALE: either silence or a trigger.
 PINGER = (

@@ -28,6 +28,7 @@ from supervisor.control.protocol import (
     Wait,
 )
 from supervisor.control.server import Connection
+from supervisor.policy.names import UnknownName, resolve_names
 from supervisor.policy.states import FINAL_STATES, State
 
 
@@ -80,17 +81,14 @@ class CommandHandler:
         units = self._daemon.units
         if everything or not names:
             return list(units.values())
-        chosen: dict[str, UnitView] = {}
-        for name in names:
-            matching = [u for u in units.values() if name in (u.name, u.service)]
-            if not matching:
-                services = ", ".join(dict.fromkeys(u.service for u in units.values()))
-                processes = ", ".join(units)
-                raise Refused(
-                    f"unknown name {name!r}; services: {services}; processes: {processes}"
-                )
-            chosen.update((unit.name, unit) for unit in matching)
-        return list(chosen.values())
+        try:
+            return resolve_names(units.values(), names)
+        except UnknownName as unknown:
+            services = ", ".join(dict.fromkeys(u.service for u in units.values()))
+            processes = ", ".join(units)
+            raise Refused(
+                f"unknown name {unknown.name!r}; services: {services}; processes: {processes}"
+            ) from None
 
     def _targets(self, request: Act) -> list[UnitView]:
         if not request.names and not request.all:

@@ -36,6 +36,7 @@ from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.statedir import StateDirHealer
 from supervisor.daemon.statelock import StateLock
 from supervisor.daemon.unit import Unit, UnitContext
+from supervisor.policy import group
 from supervisor.policy.states import State
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -251,12 +252,13 @@ class Supervisor:
     # -- events from units, signals and children -----------------------------------------------
 
     def _on_change(self, unit: Unit | None) -> None:
-        if unit is not None and unit.is_final and unit.failure_status is not None:
+        if unit is not None and group.failed_for_good(unit):
             if self._first_failure is None:
                 self._first_failure = unit
             self._check_backends(unit)
-            if unit.plan.settings.critical:
-                self.begin_stop(f"critical unit {unit.name} failed for good")
+            cause = group.critical_failure(unit, critical=unit.plan.settings.critical)
+            if cause is not None:
+                self.begin_stop(cause)
         # Transitions started from here report back here; settle them in a loop, not nested.
         self._unsettled = True
         if self._settling:
@@ -354,24 +356,12 @@ class Supervisor:
     # -- ending the group ----------------------------------------------------------------------
 
     def _has_ended(self) -> bool:
-        units = self.units.values()
-        if self.stopping:
-            return all(unit.is_final for unit in units)
-        # A unit an operator stopped waits for the operator, so the group waits too.
-        return all(unit.is_final and unit.state is not State.STOPPED for unit in units)
+        return group.has_ended(self.units.values(), stopping=self.stopping)
 
     def _advance_stop(self) -> None:
         """Stop services in reverse start order, each only once the later ones are down."""
-        for unit in self.units.values():
-            if unit.state is State.WAITING:
-                unit.stop(self._stop_cause)
-        for service in reversed(self.plan.services):
-            running = [u for u in self.service_units(service) if not u.is_final]
-            if running:
-                for unit in running:
-                    if unit.state is not State.STOPPING:
-                        unit.stop(self._stop_cause)
-                return
+        for unit in group.to_stop(self.plan.services, self.units.values()):
+            unit.stop(self._stop_cause)
 
     def _force(self, signum: int) -> None:
         self._forced_by = signum
@@ -379,19 +369,10 @@ class Supervisor:
             unit.kill(f"second {signal.Signals(signum).name}: killing everything at once")
 
     def _exit_status(self) -> int:
-        if self._forced_by is not None:
-            return 128 + self._forced_by
-        if self._first_failure is not None:
-            assert self._first_failure.failure_status is not None
-            return self._first_failure.failure_status
-        return 0
+        return group.exit_status(self._first_failure, self._forced_by)
 
     def _end_cause(self) -> str:
-        if self._forced_by is not None:
-            return f"killed on a second {signal.Signals(self._forced_by).name}"
-        if self._first_failure is not None:
-            return f"{self._first_failure.name} failed: {self._first_failure.cause}"
-        return self._stop_cause or "every unit ended"
+        return group.end_cause(self._first_failure, self._forced_by, self._stop_cause)
 
 
 def _raise_open_file_limit() -> int:

@@ -1,0 +1,102 @@
+"""The group's judgement: when the stack must stop, in which order it goes down, when it has
+ended, and with which exit status and cause (README "The group and its exit status").
+
+Pure: it reads what the members say of themselves and nothing else, no clock, no process.  The
+supervisor (`daemon.arbiter`) and the policy simulator (`tools.simulate`) both ask it, so a
+simulated group stops and ends exactly as a real one does.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
+
+from supervisor.policy.states import FINAL_STATES, State
+
+
+class Member(Protocol):
+    """One process of the group, as the judgement sees it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def cause(self) -> str: ...
+
+    @property
+    def failure_status(self) -> int | None:
+        """Set once the process failed for good: the status the group exits with if first."""
+
+
+M = TypeVar("M", bound=Member)
+
+
+def failed_for_good(member: Member) -> bool:
+    return member.state in FINAL_STATES and member.failure_status is not None
+
+
+def critical_failure(member: Member, *, critical: bool) -> str | None:
+    """Why the group must stop now that `member` changed: a critical process that failed for
+    good takes the group down; None when the group goes on."""
+    if critical and failed_for_good(member):
+        return f"critical unit {member.name} failed for good"
+    return None
+
+
+def to_stop(services: Sequence[str], members: Iterable[M]) -> list[M]:
+    """Whom a stopping group stops now: every member waiting for its dependencies, and the
+    members still up of the last service (in start order) that has any, so services go down
+    in reverse start order, each once the later ones are down.  Members already stopping are
+    not stopped again."""
+    members = list(members)
+    chosen = [member for member in members if member.state is State.WAITING]
+    for service in reversed(services):
+        up = [
+            member
+            for member in members
+            if member.service == service
+            and member.state not in FINAL_STATES
+            and member.state is not State.WAITING
+        ]
+        if up:
+            chosen += [member for member in up if member.state is not State.STOPPING]
+            break
+    return chosen
+
+
+def has_ended(members: Iterable[Member], *, stopping: bool) -> bool:
+    """Every member is final; unless the group is stopping, a member an operator stopped waits
+    for the operator, so the group waits too."""
+    if stopping:
+        return all(member.state in FINAL_STATES for member in members)
+    return all(
+        member.state in FINAL_STATES and member.state is not State.STOPPED for member in members
+    )
+
+
+def exit_status(first_failure: Member | None, forced_by: int | None = None) -> int:
+    """128 + the signal that forced the end; else the status of the first member that failed
+    for good; else 0."""
+    if forced_by is not None:
+        return 128 + forced_by
+    if first_failure is not None:
+        assert first_failure.failure_status is not None
+        return first_failure.failure_status
+    return 0
+
+
+def end_cause(
+    first_failure: Member | None, forced_by: int | None = None, stop_cause: str = ""
+) -> str:
+    if forced_by is not None:
+        return f"killed on a second {signal.Signals(forced_by).name}"
+    if first_failure is not None:
+        return f"{first_failure.name} failed: {first_failure.cause}"
+    return stop_cause or "every unit ended"

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from supervisor.testing.harness import WaitTimeout
-from supervisor.testing.ports import PortsHeld, refuse_held_ports
-from supervisor.testing.stack import Stack, write_test_config
+from supervisor.tools.stackdriver.ports import PortsHeld, refuse_held_ports
+from supervisor.tools.stackdriver.running import WaitTimeout
+from supervisor.tools.stackdriver.stack import Stack, write_test_config
 
 
 def _find(config: str | Path, request: pytest.FixtureRequest) -> Path:

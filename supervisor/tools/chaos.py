@@ -30,15 +30,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from supervisor.config import ConfigError, ProcessPlan, load
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from supervisor.testing.harness import WaitTimeout
-
-if TYPE_CHECKING:
-    from supervisor.testing.harness import Event
-    from supervisor.testing.stack import Stack
+from supervisor.tools.stackdriver.ports import PortsHeld, refuse_held_ports
+from supervisor.tools.stackdriver.running import Event, WaitTimeout
+from supervisor.tools.stackdriver.stack import Stack, write_test_config
 
 RESTART_SLACK = 0.05
 STATUS_TIMEOUT = 1.0
@@ -162,11 +160,6 @@ def run_chaos(
     restart_slack: float = RESTART_SLACK,
     status_timeout: float = STATUS_TIMEOUT,
 ) -> int:
-    # Here, not at the top: the CLI imports this module, and `supervisor run` must not carry
-    # psutil in its memory for a command it is not running.
-    from supervisor.testing.ports import PortsHeld, refuse_held_ports
-    from supervisor.testing.stack import Stack, write_test_config
-
     # Kept afterwards, so `supervisor report` can draw the run: the verdict says where.
     scratch = Path(tempfile.mkdtemp(prefix="supervisor-chaos-"))
     state_dir = scratch / "state"

@@ -239,6 +239,91 @@ def test_a_non_critical_failure_leaves_the_group_running(write_config: WriteConf
     assert result.steady == ("web",)
 
 
+def test_the_group_stops_each_service_once_the_later_ones_are_down(write_config: WriteConfig):
+    path = write_config(
+        """
+        [services.db]
+        command = ["true"]
+        critical = true
+        restart = { start_limit = { burst = 0 } }
+        [services.api]
+        command = ["true"]
+        workers = 2
+        [services.web]
+        command = ["true"]
+        """
+    )
+    result = simulate(path, ["db"], "every 3s exit 2")
+    stopping = [
+        (e["unit"], e["to"], e.get("exit_status"))
+        for e in result.events
+        if e["event"] == "state" and e["to"] in ("stopping", "exited")
+    ]
+    # As the supervisor does it: both api processes are asked to stop only once web is down.
+    assert stopping == [
+        ("web", "stopping", None),
+        ("web", "exited", 143),
+        ("api#1", "stopping", None),
+        ("api#2", "stopping", None),
+        ("api#1", "exited", 143),
+        ("api#2", "exited", 143),
+    ]
+
+
+def test_a_notify_service_slower_than_its_start_timeout_is_killed(write_config: WriteConfig):
+    path = write_config(
+        """
+        [services.slow]
+        command = ["true"]
+        notify = true
+        start_timeout = 2
+        restart = { start_limit = { burst = 0 } }
+        """
+    )
+    plan = config.load(path)
+    result = Simulation(
+        plan, ["slow"], parse_schedule("1h:0"), uniform=no_jitter, duration=60.0, ready_after=5.0
+    ).run()
+    assert transitions(result.events, "slow") == [("stopped", "starting"), ("starting", "fatal")]
+    assert result.of("slow")[-1]["time"] == 2.0
+    assert result.of("slow")[-1]["cause"] == (
+        "start timeout: no READY=1 within 2s; killed by SIGABRT; start limit hit:"
+        " 0 restarts within 60s"
+    )
+
+
+def test_a_oneshot_job_and_a_probed_service_start_as_the_supervisor_says(
+    write_config: WriteConfig,
+):
+    path = write_config(
+        """
+        [services.migrate]
+        command = ["true"]
+        oneshot = true
+        [services.broker]
+        command = ["true"]
+        readiness = { exec = ["probe"] }
+        """
+    )
+    plan = config.load(path)
+    result = Simulation(
+        plan,
+        ["migrate", "broker"],
+        parse_schedule("4:0"),
+        uniform=no_jitter,
+        duration=60.0,
+        ready_after=1.5,
+    ).run()
+    assert [(e["time"], e["to"], e["cause"]) for e in result.of("migrate")] == [
+        (0.0, "starting", "supervisor started"),
+        (4.0, "exited", "exit status 0; restart policy 'on-failure'"),
+    ]
+    assert [(e["time"], e["to"]) for e in result.of("broker")][:2] == [
+        (0.0, "starting"),
+        (1.5, "running"),
+    ]
+
+
 def test_each_process_of_a_service_or_one_by_name():
     plan = config.load(REPO_SERVICES)
     assert processes_named(plan, ["cinder-volume"]) == [

@@ -133,7 +133,12 @@ def describe_simulation(
 
 def _settings_summary(process: config.ProcessPlan, ready_after: float) -> str:
     settings = process.settings
-    if settings.notify:
+    if settings.oneshot:
+        ready = "a one-shot job: starting until it exits"
+    elif settings.readiness is not None:
+        also = " and READY=1" if settings.notify else ""
+        ready = f"on a passing readiness probe{also}, assumed {ready_after:g}s after the start"
+    elif settings.notify:
         ready = f"on READY=1, assumed {ready_after:g}s after the start"
     else:
         ready = f"after {settings.start_seconds:g}s up"

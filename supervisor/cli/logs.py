@@ -27,14 +27,17 @@ from pathlib import Path
 from supervisor.cli import logfollow
 from supervisor.cli.logtime import time_argument
 from supervisor.control.client import ControlClient, NotRunning
-from supervisor.daemon.console import Prefixes, wants_colour
-from supervisor.daemon.output import LOG_SUFFIX, LOGS_DIR, STDERR_LOG_SUFFIX
+from supervisor.shared.exits import EXIT_FAILED, EXIT_OK
+from supervisor.shared.logfiles import (
+    LOG_SUFFIX,
+    LOGS_DIR,
+    STDERR_LOG_SUFFIX,
+    Prefixes,
+    colour_wanted,
+)
 from supervisor.shared.logstamp import STAMP_BYTES, stamp_time
 
 DEFAULT_LINES = 10
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_NOT_RUNNING = 3
 
 # <process>.log, <process>.err.log, and their backups <...>.log.N
 _LOG_FILE = re.compile(r"(?P<process>.+?)(?P<stderr>\.err)?\.log(?:\.(?P<backup>[1-9][0-9]*))?")
@@ -243,7 +246,8 @@ def _prefixer(processes: list[str]) -> Callable[[str], str]:
     """The console's `name | ` prefix, when there is more than one process to tell apart."""
     if len(processes) < 2:
         return lambda process: ""
-    prefixes = Prefixes(processes, colour=wants_colour(sys.stdout))
+    colour = sys.stdout.isatty() and colour_wanted(sys.stdout.fileno())
+    prefixes = Prefixes(processes, colour=colour)
     return lambda process: prefixes(process).decode()
 
 

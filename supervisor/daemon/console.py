@@ -16,44 +16,14 @@ import io
 import os
 import select
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import BinaryIO, TextIO
+
+from supervisor.shared.logfiles import colour_wanted
 
 # A file descriptor, or a stream: one without a descriptor must be a text stream.
 Console = TextIO | BinaryIO | int
 DEFAULT_BUFFER_BYTES = 1024 * 1024
-
-# ANSI foreground colours that read well on dark and light backgrounds; red is kept for errors.
-_PALETTE = (36, 33, 32, 35, 34, 96, 93, 92, 95, 94)
-
-
-class Prefixes:
-    """`name | ` prefixes padded to a common width, coloured per process when asked to."""
-
-    def __init__(self, names: Iterable[str] = (), *, colour: bool = False) -> None:
-        self.colour = colour
-        self._order: dict[str, int] = {}
-        self._width = 0
-        self._cache: dict[str, bytes] = {}
-        for name in names:
-            self.add(name)
-
-    def add(self, name: str) -> None:
-        self._order.setdefault(name, len(self._order))
-        if len(name) > self._width:
-            self._width = len(name)
-            self._cache.clear()  # every prefix made so far is now too narrow
-
-    def __call__(self, name: str) -> bytes:
-        prefix = self._cache.get(name)
-        if prefix is None:
-            self.add(name)
-            text = f"{name:<{self._width}} |"
-            if self.colour:
-                code = _PALETTE[self._order[name] % len(_PALETTE)]
-                text = f"\x1b[{code}m{text}\x1b[0m"
-            prefix = self._cache[name] = (text + " ").encode()
-        return prefix
 
 
 def prefixed(prefix: bytes, lines: bytes) -> tuple[bytes, memoryview]:
@@ -65,10 +35,8 @@ def prefixed(prefix: bytes, lines: bytes) -> tuple[bytes, memoryview]:
 
 
 def wants_colour(console: Console) -> bool:
-    if "NO_COLOR" in os.environ:
-        return False
     try:
-        return os.isatty(_fileno(console))
+        return colour_wanted(_fileno(console))
     except (OSError, ValueError):
         return False
 

@@ -34,23 +34,15 @@ from pathlib import Path
 from types import TracebackType
 
 from supervisor.config import DEFAULT_LOG_BACKUPS, DEFAULT_LOG_MAX_BYTES
-from supervisor.daemon.console import (
-    Console,
-    ConsoleWriter,
-    LineStream,
-    Prefixes,
-    prefixed,
-    wants_colour,
-)
+from supervisor.daemon.console import Console, ConsoleWriter, LineStream, prefixed, wants_colour
 from supervisor.daemon.logfile import RotatingLog, check_rotation
+from supervisor.shared.logfiles import LOG_SUFFIX, STDERR_LOG_SUFFIX, Prefixes
+from supervisor.shared.logfiles import LOGS_DIR as LOGS_DIR  # where the supervisor keeps them
 from supervisor.shared.logstamp import Stamper
 
 READ_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 * 1024
 DEFAULT_CLOSE_TIMEOUT = 5.0
-LOGS_DIR = "logs"  # under the state directory
-LOG_SUFFIX = ".log"
-STDERR_LOG_SUFFIX = ".err.log"  # with separate_stderr
 
 
 class ChildPipes:

@@ -1,5 +1,6 @@
 """What every binary shares: serve the spec the supervisor passed in the environment or, when
-started by hand, read services.toml the way Cinder's binaries read cinder.conf.
+started by hand, have services.toml read the way Cinder's binaries read cinder.conf (by the
+supervisor's side, `cli.byhand`, which execs this module again with the spec).
 
 How binaries differ is decided by the subtopic, as Cinder's `cmd/volume.py` and `cmd/backup.py`
 differ: a volume process serves one backend, a backup process is one numbered worker.
@@ -12,14 +13,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from supervisor.runtime.launch import run_service
 from supervisor.shared.servicespec import ServiceSpec
 from supervisor.shared.topic import subtopic_of
 
 DEFAULT_CONFIG_FILE = "services.toml"
-EXIT_USAGE = 2
+# Where a binary started by hand reads its configuration (a module of the supervisor's side,
+# named, never imported: see README "Running a binary by hand").
+BY_HAND_MODULE = "supervisor.cli.byhand"
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,11 @@ def main(kind: Binary, argv: Sequence[str] | None = None, *, binary: str | None 
     args = _parser(binary, kind).parse_args(sys.argv[1:] if argv is None else argv)
     spec = ServiceSpec.from_env()
     if spec is not None:
+        # Here, not at the top: a binary started by hand hands over before it needs any of it.
+        from supervisor.runtime.launch import run_service
+
         return run_service(spec, binary, kind.manager_kwargs(spec))
-    return _run_by_hand(kind, binary, args)
+    _hand_over_to_the_supervisor_side(kind, binary, args)
 
 
 def _parser(binary: str, kind: Binary) -> argparse.ArgumentParser:
@@ -112,34 +117,15 @@ def _parser(binary: str, kind: Binary) -> argparse.ArgumentParser:
     return parser
 
 
-def _run_by_hand(kind: Binary, binary: str, args: argparse.Namespace) -> int:
-    from supervisor import config  # imported here: tomlkit stays out of the spawned path
-
-    path = args.config_file
-    try:
-        plan = config.load(path)
-    except config.ConfigError as error:
-        print(error, file=sys.stderr)
-        return EXIT_USAGE
-    specs = [p.spec for p in plan.processes if p.service == binary and p.spec is not None]
-    if not specs:
-        print(f"{binary}: {path} defines no manager service [services.{binary}]", file=sys.stderr)
-        return EXIT_USAGE
+def _hand_over_to_the_supervisor_side(
+    kind: Binary, binary: str, args: argparse.Namespace
+) -> NoReturn:
+    """Started by hand: reading services.toml is the supervisor's side (`cli.byhand`), which
+    picks the process and execs this module again with its spec, in this same process."""
+    argv = [sys.executable, "-m", BY_HAND_MODULE, binary, args.config_file]
     selector = kind.selector
-    wanted = None if selector is None else getattr(args, selector.attribute)
-    if selector is not None and wanted is not None:
-        known = [getattr(spec, selector.attribute) for spec in specs]
-        specs = [spec for spec in specs if getattr(spec, selector.attribute) == wanted]
-        if not specs:
-            choices = ", ".join(str(value) for value in known)
-            print(
-                f"{binary}: no {selector.flag} {wanted} in {path}; known: {choices}",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-    if len(specs) == 1:
-        return run_service(specs[0], binary, kind.manager_kwargs(specs[0]))
-    # Cinder forks a child per backend or worker here; that is the supervisor's job.
-    from supervisor.cli.main import main as supervisor_main
-
-    return supervisor_main(["run", "-c", path, "--only", binary])
+    if selector is not None and (wanted := getattr(args, selector.attribute)) is not None:
+        argv.append(f"--picked={selector.attribute}={wanted}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)

@@ -13,10 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from supervisor.control.address import SOCKET_NAME, owner_alive, reachable
 from supervisor.control.protocol import Message
-from supervisor.control.socketpath import SOCKET_NAME, reachable
-from supervisor.daemon.failures import error_text
-from supervisor.daemon.statelock import owner_alive
 
 # How often a patient client retries while the supervisor creates its socket.
 _CONNECT_RETRY = 0.02
@@ -77,7 +75,8 @@ class ControlClient:
             self._sock.sendall(json.dumps({"command": command, **fields}).encode() + b"\n")
             line = self._lines.readline()
         except ConnectionError as error:
-            raise LostSupervisor(f"the connection broke: {error_text(error)}") from None
+            broke = f"{type(error).__name__}: {error}"
+            raise LostSupervisor(f"the connection broke: {broke}") from None
         if not line.endswith(b"\n"):
             raise LostSupervisor(
                 "the supervisor closed the connection"

@@ -26,8 +26,8 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+from supervisor.control.address import SOCKET_NAME, reachable
 from supervisor.control.protocol import BadRequest, Message, Request, parse
-from supervisor.control.socketpath import SOCKET_NAME, reachable
 from supervisor.daemon.failures import error_fields, error_text
 from supervisor.daemon.loop import Loop, Timer
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from supervisor.control.address import SOCKET_NAME
 from supervisor.control.server import ControlServer
-from supervisor.control.socketpath import SOCKET_NAME
 from supervisor.daemon.events import EventLog
 from supervisor.daemon.loop import Loop, Timer
 from supervisor.daemon.output import LOGS_DIR

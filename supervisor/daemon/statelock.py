@@ -3,7 +3,8 @@
 The lock is taken before anything starts and held for the supervisor's life; the kernel drops
 it the moment its holder dies, however it died, so a killed supervisor never blocks the next
 one and two started at the same instant cannot both win.  The file holds the owner's pid, for
-people and for clients deciding whether a missing socket is about to come back.
+people and for clients deciding whether a missing socket is about to come back
+(`control.address`, where the file's name lives).
 
 The sentinel must be forked before the lock is taken: a forked child shares the lock, and would
 keep it for the moment it spends cleaning up after a killed supervisor.
@@ -16,7 +17,7 @@ import fcntl
 import os
 from pathlib import Path
 
-LOCK_NAME = "supervisor.lock"
+from supervisor.control.address import LOCK_NAME
 
 
 class AlreadyRunning(RuntimeError):
@@ -25,31 +26,6 @@ class AlreadyRunning(RuntimeError):
 
 def _identity(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
-
-
-def owner_pid(state_dir: Path) -> int | None:
-    """The pid written in the lock file, whether or not that process still lives."""
-    try:
-        text = (state_dir / LOCK_NAME).read_text()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return int(text) if text.strip().isdigit() else None
-
-
-def owner_alive(state_dir: Path) -> bool:
-    """Whether the pid in the lock file is a live process: a supervisor that may be re-creating
-    its socket.  Only a hint (the pid may have been reused); it never takes the lock, so asking
-    cannot make a starting supervisor believe another one runs."""
-    pid = owner_pid(state_dir)
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class StateLock:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_config import at
 
-from supervisor.control.socketpath import SOCKET_NAME
+from supervisor.control.address import SOCKET_NAME
 from supervisor.shared.logstamp import STAMP_BYTES
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 

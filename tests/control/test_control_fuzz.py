@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from test_control import cli, ready_stack, status_of
 from test_control_hostile import read_to_end
 
+from supervisor.control.address import SOCKET_NAME
 from supervisor.control.protocol import COMMANDS
-from supervisor.control.socketpath import SOCKET_NAME
 from supervisor.shared.faults import KINDS
 from supervisor.testing.harness import RunStack, WriteConfig
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from test_control import SLEEPERS, cli, ready_stack, status_of, supervisor_status
 
+from supervisor.control.address import SOCKET_NAME
 from supervisor.control.server import MAX_REQUEST
-from supervisor.control.socketpath import SOCKET_NAME
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 
 

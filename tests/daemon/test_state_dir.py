@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 from test_control import SLEEPERS, cli, ready_stack, status_of
 
-from supervisor.control.socketpath import SOCKET_NAME
+from supervisor.control.address import SOCKET_NAME
 from supervisor.daemon.events import EVENTS_FILE
 from supervisor.daemon.statelock import LOCK_NAME
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig

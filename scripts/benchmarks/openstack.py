@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Real Cinder under the supervisor, against DevStack's way of running the same binaries.
 
 Both ways run the repository's example stack (RabbitMQ, `cinder-manage db sync`, cinder-api,
@@ -26,6 +25,7 @@ Measured, each over `--runs` fresh stacks:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -41,11 +41,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# Run from a checkout without installing it.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import tomlkit
 
+from supervisor.testing.harness import RunningStack, WaitTimeout
 from supervisor.testing.openstack import copy_example
 
 BIN_DIR = Path(sys.executable).parent
@@ -84,7 +82,7 @@ class Stack:
         if way == "devstack":
             self._as_devstack()
         self.env = {**os.environ, "PATH": f"{BIN_DIR}:{os.environ.get('PATH', '')}"}
-        self.process: subprocess.Popen[bytes] | None = None
+        self.run: RunningStack | None = None
 
     @property
     def config(self) -> Path:
@@ -103,13 +101,11 @@ class Stack:
 
     def start(self) -> float:
         started = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "supervisor", "run", "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=self.env,
-        )
+        self.run = RunningStack(self.config, self.state, environment=self.env)
         return started
+
+    def ended(self) -> bool:
+        return self.run is not None and self.run.process.poll() is not None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -144,13 +140,13 @@ class Stack:
         return self.state / "logs" / f"{name}.log"
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(120)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.run is None:
+            return
+        if not self.ended():
+            self.run.signal(signal.SIGTERM)
+            with contextlib.suppress(WaitTimeout):
+                self.run.wait_exit(120)
+        self.run.close()
 
 
 def _parse(stamp: str) -> datetime:
@@ -166,8 +162,11 @@ def wait_for(
 ) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := condition()):
-        if stack is not None and stack.process is not None and stack.process.poll() is not None:
-            raise RuntimeError(f"the supervisor of {stack.config} ended before {what}")
+        if stack is not None and stack.run is not None and stack.ended():
+            raise RuntimeError(
+                f"the supervisor of {stack.config} ended before {what}; its console:\n"
+                + stack.run.console()[-4000:]
+            )
         if time.monotonic() > deadline:
             raise TimeoutError(what)
         time.sleep(0.05)
@@ -243,11 +242,13 @@ def summarize(runs: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench openstack", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     results: dict[str, list[dict[str, float]]] = {"ours": [], "devstack": []}
     with tempfile.TemporaryDirectory(prefix="bench-openstack-") as workdir:
         for run in range(args.runs):
@@ -272,7 +273,3 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "summary": summary}, indent=2))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What a heartbeat costs: N processes beating every interval into one SQLite file.
 
 Each worker is a separate process running the service's own heartbeat code (registration, then
@@ -12,9 +11,8 @@ the others are still importing and registering on the same CPUs.  The first beat
 Prints the wall-clock latency of one heartbeat (p50, p90, p99, max), the CPU time one heartbeat
 costs its process, and every error the heartbeats logged ("database is locked" among them).
 
-    .venv/bin/python scripts/bench_heartbeat.py [--processes 100] [--interval 1] [--duration 20]
-                                                [--spread] [--during-startup]
-                                                [--database-url URL]
+    scripts/bench heartbeat [--processes 100] [--interval 1] [--duration 20] [--spread]
+                            [--during-startup] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -30,12 +28,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-# Run from a checkout without installing it.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Each worker runs through the package's entry point, as `heartbeat --worker N`.
+PACKAGE = Path(__file__).resolve().parent
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench heartbeat", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--processes", type=int, default=100)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between beats")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of beating")
@@ -45,7 +45,7 @@ def main() -> int:
     )
     parser.add_argument("--database-url", help="default: an SQLite file in a temporary directory")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.worker is not None:
         return run_worker(args)
     with tempfile.TemporaryDirectory() as directory:
@@ -56,7 +56,8 @@ def main() -> int:
 
 
 def run_workers(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
-    command = [sys.executable, __file__, "--database-url", url, "--processes", str(args.processes)]
+    command = [sys.executable, str(PACKAGE), "heartbeat", "--database-url", url]
+    command += ["--processes", str(args.processes)]
     command += ["--interval", str(args.interval), "--duration", str(args.duration)]
     command += ["--spread"] * args.spread + ["--during-startup"] * args.during_startup
     workers = [
@@ -166,7 +167,3 @@ def _sleep_until(moment: float) -> None:
     delay = moment - time.time()
     if delay > 0:
         time.sleep(delay)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What putting each child in its unit's cgroup costs a spawn, against the ways not taken.
 
 Each round starts `/bin/true` once per way, in turn, so a busy machine slows every way alike:
@@ -12,7 +11,7 @@ Each round starts `/bin/true` once per way, in turn, so a busy machine slows eve
 
 Two figures per way: the time the supervisor's loop is held by the spawn, and the time until
 the child has run and exited (where the trampoline's extra exec shows).  Needs a writable cgroup
-v2.  Usage: python scripts/bench_spawn.py [--rounds 500]
+v2.  Usage: scripts/bench spawn [--rounds 500]
 """
 
 from __future__ import annotations
@@ -69,13 +68,15 @@ WAYS: dict[str, Callable[[UnitCgroup], subprocess.Popen[bytes]]] = {
 }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench spawn", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rounds", type=int, default=500)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     stack = CgroupStack.create(f"supervisor-bench-{os.getpid()}")
     if stack is None:
-        print("bench_spawn: cgroup v2 is not writable here", file=sys.stderr)
+        print("bench spawn: cgroup v2 is not writable here", file=sys.stderr)
         return 1
     held: dict[str, list[float]] = {way: [] for way in WAYS}
     done: dict[str, list[float]] = {way: [] for way in WAYS}
@@ -105,7 +106,3 @@ def main() -> int:
 def _quantiles(values: list[float]) -> tuple[float, float]:
     deciles = statistics.quantiles(values, n=10)
     return statistics.median(values), deciles[8]
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,6 +7,7 @@ Used by `supervisor check --import`; nothing else of the service runs.
 import argparse
 import sys
 
+from supervisor.shared.exits import EXIT_FAILED
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME, STACK_RUNTIME
 
 parser = argparse.ArgumentParser(prog="python -m supervisor.cmd.importclass")
@@ -28,4 +29,4 @@ try:
     import_manager_class(args.manager)
 except ManagerLoadError as error:
     print(error, file=sys.stderr)
-    raise SystemExit(1) from None
+    raise SystemExit(EXIT_FAILED) from None

@@ -14,7 +14,7 @@ from supervisor.config import limits, rules
 from supervisor.config.schema import TableReader
 from supervisor.daemon.probe import DEFAULT_PERIOD, DEFAULT_TIMEOUT, Readiness
 from supervisor.policy.restart import POLICIES, Backoff, RestartPolicy, StartLimit
-from supervisor.shared.servicespec import EXIT_CONFIG
+from supervisor.shared.exits import EXIT_CONFIG
 
 STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
 STDERR_CHOICES = ("merged", "separate")

@@ -4,7 +4,7 @@ The exit status is what the supervisor's restart policy reads:
   0  stopped cleanly on SIGTERM or SIGINT;
   1  start() raised (init_host failed, for one): worth a restart;
   2  any other unhandled exception;
-  78 (servicespec.EXIT_CONFIG) the manager cannot be found, its constructor raised (Cinder skips
+  78 (exits.EXIT_CONFIG) the manager cannot be found, its constructor raised (Cinder skips
      such a backend and never retries it), or an option is invalid: no restart can heal that.
 """
 
@@ -31,12 +31,9 @@ from supervisor.runtime.logs import configure_logging
 from supervisor.runtime.sdnotify import Notifier
 from supervisor.runtime.service import ManagerConstructionError, Service
 from supervisor.runtime.signals import SignalQueue
-from supervisor.shared.servicespec import EXIT_CONFIG, ServiceSpec
+from supervisor.shared.exits import EXIT_CONFIG, EXIT_OK, EXIT_START_FAILED, EXIT_UNHANDLED
+from supervisor.shared.servicespec import ServiceSpec
 from supervisor.shared.topic import MissingManagerOption
-
-EXIT_OK = 0
-EXIT_START_FAILED = 1
-EXIT_UNHANDLED = 2
 
 log = structlog.get_logger()
 

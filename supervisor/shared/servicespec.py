@@ -17,10 +17,6 @@ ENV_VAR = "SUPERVISOR_SERVICE"
 STACK_RUNTIME = "stack"
 OPENSTACK_RUNTIME = "openstack"
 
-# A child exits with this status when no restart can heal it (its manager class cannot be
-# imported, or its manager option is missing).  The value is sysexits' EX_CONFIG.
-EXIT_CONFIG = 78
-
 
 @dataclass(frozen=True)
 class ServiceSpec:

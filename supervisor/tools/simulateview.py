@@ -10,7 +10,7 @@ from typing import Any
 
 from supervisor import config
 from supervisor.cli.planview import restart_summary
-from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_USAGE
+from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_OK, EXIT_USAGE
 from supervisor.tools.crashschedule import Schedule, ScheduleError, parse_duration, parse_schedule
 from supervisor.tools.simulate import Simulation, SimulationResult, processes_named
 
@@ -77,7 +77,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         print(json.dumps(result_as_json(result, schedule, args.seed), indent=2))
     else:
         print(describe_simulation(plan, result, schedule, args.seed, ready_after))
-    return 0
+    return EXIT_OK
 
 
 def result_as_json(result: SimulationResult, schedule: Schedule, seed: int) -> dict[str, Any]:

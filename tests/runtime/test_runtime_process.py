@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from supervisor.shared.servicespec import EXIT_CONFIG, ServiceSpec
+from supervisor.shared.exits import EXIT_CONFIG
+from supervisor.shared.servicespec import ServiceSpec
 from tests.support.datagrams import Inbox
 from tests.support.serviceprocesses import Child, Children, binary_argv, volume_spec
 

@@ -35,11 +35,9 @@ from setproctitle import setproctitle
 from supervisor.runtime.openstack.semaphore import SharedSemaphore
 from supervisor.runtime.sdnotify import Notifier
 from supervisor.runtime.signals import SignalQueue
-from supervisor.shared.servicespec import EXIT_CONFIG, ServiceSpec
+from supervisor.shared.exits import EXIT_CONFIG, EXIT_OK, EXIT_START_FAILED
+from supervisor.shared.servicespec import ServiceSpec
 from supervisor.shared.topic import MissingManagerOption, resolve
-
-EXIT_OK = 0
-EXIT_START_FAILED = 1
 
 # What each of Cinder's binaries adds to the bare bootstrap (`cinder/cmd/<subtopic>.py`).
 _USES_STORAGE = frozenset({"volume", "backup"})  # privsep and os-brick

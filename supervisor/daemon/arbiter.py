@@ -38,10 +38,11 @@ from supervisor.daemon.statelock import StateLock
 from supervisor.daemon.unit import Unit, UnitContext
 from supervisor.policy import group
 from supervisor.policy.states import State
-from supervisor.shared.exits import EXIT_INTERNAL_ERROR
+from supervisor.shared.logfiles import LOG_SUFFIX
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: the supervisor's own invariants broke
 
 
 class Supervisor:
@@ -227,7 +228,7 @@ class Supervisor:
         return self.plan.path
 
     def log_path(self, process: str) -> Path:
-        return self.plan.state_dir / LOGS_DIR / f"{process}.log"
+        return self.plan.state_dir / LOGS_DIR / f"{process}{LOG_SUFFIX}"
 
     def start_process(self, process: str, cause: str) -> None:
         self.start_unit(self.units[process], cause)

@@ -38,11 +38,11 @@ from supervisor.daemon.statelock import StateLock
 from supervisor.daemon.unit import Unit, UnitContext
 from supervisor.policy import group
 from supervisor.policy.states import State
+from supervisor.shared.exits import EXIT_INTERNAL_ERROR
 from supervisor.shared.logfiles import LOG_SUFFIX
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
-EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: the supervisor's own invariants broke
 
 
 class Supervisor:

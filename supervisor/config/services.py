@@ -12,12 +12,23 @@ from pathlib import Path
 
 from supervisor.config import limits, rules
 from supervisor.config.schema import TableReader
-from supervisor.daemon.probe import DEFAULT_PERIOD, DEFAULT_TIMEOUT, Readiness
 from supervisor.policy.restart import POLICIES, Backoff, RestartPolicy, StartLimit
 from supervisor.shared.exits import EXIT_CONFIG
 
 STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
 STDERR_CHOICES = ("merged", "separate")
+DEFAULT_PROBE_PERIOD = 1.0
+DEFAULT_PROBE_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """`[services.NAME.readiness]`: how to tell that a started service answers (the daemon's
+    probe runs it)."""
+
+    exec: tuple[str, ...]
+    period: float = DEFAULT_PROBE_PERIOD
+    timeout: float = DEFAULT_PROBE_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -93,8 +104,8 @@ def _readiness(service: TableReader) -> Readiness | None:
     reader = service.table("readiness")
     reader.allow("exec", "period", "timeout")
     argv = reader.command("exec")
-    period = reader.seconds("period", DEFAULT_PERIOD, minimum=0.01)
-    timeout = reader.seconds("timeout", DEFAULT_TIMEOUT, minimum=0.01)
+    period = reader.seconds("period", DEFAULT_PROBE_PERIOD, minimum=0.01)
+    timeout = reader.seconds("timeout", DEFAULT_PROBE_TIMEOUT, minimum=0.01)
     return Readiness(argv, period, timeout) if argv else None
 
 

@@ -17,22 +17,10 @@ import os
 import signal
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from supervisor.config.services import Readiness
 from supervisor.daemon.loop import Loop, Timer
 from supervisor.daemon.spawn import signal_group, spawn
-
-DEFAULT_PERIOD = 1.0
-DEFAULT_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """`[services.NAME.readiness]`: how to tell that a started service answers."""
-
-    exec: tuple[str, ...]
-    period: float = DEFAULT_PERIOD
-    timeout: float = DEFAULT_TIMEOUT
 
 
 class ExecProbe:

@@ -6,14 +6,15 @@ import os
 import signal
 
 import psutil
-from runtime_support import TESTS_DIR, Inbox
-from test_config import OPTIONS as STACK_OPTIONS
 
 from supervisor.testing.harness import RunStack, WriteConfig
+from tests.support.configtext import OPTIONS as STACK_OPTIONS
+from tests.support.datagrams import Inbox
+from tests.support.serviceprocesses import FIXTURE_MANAGERS_PATH
 
 OPTIONS = STACK_OPTIONS + "periodic_interval = 0\n"
 # Lets a service import the test managers, as a user's own module on PYTHONPATH.
-TEST_MANAGERS_ENV = f'env = {{ PYTHONPATH = "{TESTS_DIR}" }}'
+TEST_MANAGERS_ENV = f'env = {{ PYTHONPATH = "{FIXTURE_MANAGERS_PATH}" }}'
 
 
 def test_one_process_per_backend_and_per_backup_worker(

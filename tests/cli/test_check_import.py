@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_control import cli
-
 from supervisor.testing.harness import WriteConfig
+from tests.support.stackcli import cli
 
 
 def test_each_class_is_imported_once_and_a_failure_is_one_line_and_exit_2(

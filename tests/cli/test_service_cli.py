@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from db_support import row_of
-from runtime_support import Child, Children, Inbox, binary_argv
 
 from supervisor import config
 from supervisor.cli.commands import parser_for
 from supervisor.cli.services import COLUMNS, run_service_command
 from supervisor.db.services import ServiceFacts, ServiceKey, ServicesTable
 from supervisor.testing.harness import WriteConfig
+from tests.support.databases import row_of
+from tests.support.datagrams import Inbox
+from tests.support.serviceprocesses import Child, Children, binary_argv
 
 T0 = datetime(2026, 11, 24, 23, 0, 0)
 STACK = """

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_control import ready_stack
 
-from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from supervisor.testing.harness import RunningStack
 from supervisor.tools.chaos import Verdict
+from tests.support.stackcli import ReadyStack
 
 pytest_plugins = ["pytester"]
 
@@ -32,11 +32,9 @@ def listening(port: int) -> bool:
     return False
 
 
-def serving_stack(write_config: WriteConfig, run_stack: RunStack) -> tuple[RunningStack, int]:
+def serving_stack(ready_stack: ReadyStack) -> tuple[RunningStack, int]:
     port = free_port()
     stack = ready_stack(
-        write_config,
-        run_stack,
         f"""
         [services.db]
         command = ["sleep", "1000"]
@@ -52,9 +50,9 @@ def serving_stack(write_config: WriteConfig, run_stack: RunStack) -> tuple[Runni
 
 
 def test_chaos_refuses_a_copy_that_would_take_the_running_stacks_port(
-    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
+    ready_stack: ReadyStack, tmp_path: Path
 ):
-    stack, port = serving_stack(write_config, run_stack)
+    stack, port = serving_stack(ready_stack)
     result = subprocess.run(
         [sys.executable, "-m", "supervisor", "chaos", "-c", str(stack.config), "--duration", "1"],
         capture_output=True,
@@ -87,9 +85,9 @@ def test_web_on_another_command(stack):
 
 
 def test_the_plugin_refuses_the_same_copy_and_allows_an_overridden_one(
-    write_config: WriteConfig, run_stack: RunStack, pytester: pytest.Pytester
+    ready_stack: ReadyStack, pytester: pytest.Pytester
 ):
-    stack, port = serving_stack(write_config, run_stack)
+    stack, port = serving_stack(ready_stack)
     pytester.makepyfile(PLUGIN_TESTS.format(config=str(stack.config)))
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=1)

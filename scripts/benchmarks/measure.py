@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+
 from benchmarks.peers import Peer
 from benchmarks.peerstack import Stack
 from benchmarks.processes import cpu_ns, is_alive, reap_exited, wait_readable
@@ -77,11 +78,11 @@ def measure_restarts(
     samples: list[float],
     notes: list[str],
     *,
-    kills: int,
     budget: float,
     what: str,
 ) -> None:
-    """SIGKILL the longest-running child and time until its successor's line arrives.
+    """SIGKILL the longest-running child, `settings.kills` times, and time until its successor's
+    line arrives (`budget`: seconds after which to stop, once a few kills are in).
 
     A child is killed only once it is min_age old, and then after a random extra pause, so the
     kills fall at random moments of any periodic work of the peer (circus polls for dead
@@ -92,7 +93,7 @@ def measure_restarts(
     jitter = max(settings.kill_jitter, stack.peer.poll_period)
     budget_end = time.monotonic() + budget
     running = dict(stack.listener.started)
-    for number in range(kills):
+    for number in range(settings.kills):
         if number >= MIN_KILLS_BEFORE_BUDGET and time.monotonic() > budget_end:
             notes.append(f"{what} stopped after {number} kills, at its {budget:g} s budget")
             return
@@ -141,7 +142,6 @@ def measure_flood(stack: Stack, settings: Settings, result: FloodResult) -> None
         settings,
         result.flood_ms,
         result.notes,
-        kills=settings.kills,
         budget=settings.flood_budget,
         what="flood run",
     )
@@ -247,7 +247,6 @@ def run_peer(peer: Peer, settings: Settings, work: Path, run_id: str) -> PeerRes
                             settings,
                             result.restart_ms,
                             result.notes,
-                            kills=settings.kills,
                             budget=settings.restart_budget,
                             what="restart test",
                         )
@@ -309,7 +308,6 @@ def run_flood(peer: Peer, settings: Settings, work: Path, run_id: str) -> FloodR
                         settings,
                         result.quiet_ms,
                         result.notes,
-                        kills=settings.kills,
                         budget=settings.flood_budget,
                         what="quiet run",
                     )

@@ -12,12 +12,12 @@ import threading
 from pathlib import Path
 
 import psutil
-from test_control import SLEEPERS, cli, ready_stack, status_of
 
 from supervisor.control.address import SOCKET_NAME
 from supervisor.daemon.events import EVENTS_FILE
 from supervisor.daemon.statelock import LOCK_NAME
-from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from supervisor.testing.harness import RunningStack, WriteConfig
+from tests.support.stackcli import SLEEPERS, ReadyStack, cli, status_of
 
 DEADLINE = 20.0
 TALKER = """
@@ -84,10 +84,8 @@ def test_two_supervisors_started_at_once_run_one_stack(write_config: WriteConfig
     assert not (tmp_path / "state" / LOCK_NAME).exists(), "an orderly exit removes the lock"
 
 
-def test_a_removed_event_log_is_recreated_and_says_so(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_a_removed_event_log_is_recreated_and_says_so(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     log = stack.config.parent / "state" / EVENTS_FILE
     log.unlink()
     # The periodic check puts it back even when nothing else happens.
@@ -98,8 +96,8 @@ def test_a_removed_event_log_is_recreated_and_says_so(
     assert wait_for_event(stack, log, event="state", unit="db", cause="restarted by operator")
 
 
-def test_a_removed_socket_is_recreated(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_a_removed_socket_is_recreated(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     before = pids(stack.config)
     (stack.config.parent / "state" / SOCKET_NAME).unlink()
     # The client waits for the socket of a supervisor whose lock names a live process.
@@ -108,10 +106,8 @@ def test_a_removed_socket_is_recreated(write_config: WriteConfig, run_stack: Run
     assert wait_for_event(stack, log, event="state_dir", action="recreated", file=SOCKET_NAME)
 
 
-def test_a_removed_state_dir_is_rebuilt_and_still_guarded(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS + TALKER)
+def test_a_removed_state_dir_is_rebuilt_and_still_guarded(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS + TALKER)
     before = pids(stack.config)
     state = stack.config.parent / "state"
     shutil.rmtree(state)

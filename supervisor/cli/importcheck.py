@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from supervisor.config import Plan
+from supervisor.shared.exits import EXIT_OK
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -74,7 +75,7 @@ def _outcome(child: subprocess.Popen[str], timeout: float) -> str | None:
         os.killpg(child.pid, 9)
         child.wait()
         return f"no answer within {timeout:g}s"
-    if child.returncode == 0:
+    if child.returncode == EXIT_OK:
         return None
     lines = [line for line in stderr.splitlines() if line.strip()]
     return lines[-1] if lines else f"exit status {child.returncode}"

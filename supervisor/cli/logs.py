@@ -106,14 +106,9 @@ def _select(args: argparse.Namespace, state_dir: Path) -> list[_Family]:
         )
         processes = _resolve(args.names, known)
     suffixes = [STDERR_LOG_SUFFIX] if args.stderr else [LOG_SUFFIX, STDERR_LOG_SUFFIX]
-    families = [
-        _family(logs_dir, process, suffix)
-        for process in processes
-        for suffix in suffixes
-        # stdout always (it may be written later); stderr where it is kept apart
-        if suffix == LOG_SUFFIX or _exists(logs_dir, process + suffix)
-    ]
-    if args.stderr and not families:
+    # A file that is not there has no lines yet, and a follower waits for it to appear.
+    families = [_family(logs_dir, process, suffix) for process in processes for suffix in suffixes]
+    if args.stderr and not any(_exists(logs_dir, p + STDERR_LOG_SUFFIX) for p in processes):
         raise LogsFailed(
             f"no stderr log for {', '.join(processes)}: "
             'their stderr is in <process>.log unless the service sets stderr = "separate"'

@@ -12,52 +12,14 @@ import stat
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from test_config import at
 
 from supervisor.control.address import SOCKET_NAME
 from supervisor.shared.logstamp import STAMP_BYTES
-from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
-
-SLEEPERS = """
-[services.db]
-command = ["sleep", "1000"]
-start_seconds = 0
-
-[services.api]
-command = ["sleep", "1000"]
-start_seconds = 0
-workers = 2
-depends_on = ["db"]
-"""
-
-
-def cli(config: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "supervisor", *args, "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def ready_stack(write_config: WriteConfig, run_stack: RunStack, text: str) -> RunningStack:
-    stack = run_stack(write_config(text))
-    result = cli(stack.config, "wait", "--ready", "--timeout", "20")
-    assert result.returncode == 0, result.stderr + stack.console()
-    return stack
-
-
-def status_of(config: Path, *names: str) -> dict[str, dict]:
-    result = cli(config, "status", "--json", *names)
-    assert result.returncode == 0, result.stderr
-    return {process["name"]: process for process in json.loads(result.stdout)["processes"]}
-
-
-def supervisor_status(config: Path) -> dict:
-    return json.loads(cli(config, "status", "--json").stdout)["supervisor"]
+from supervisor.testing.harness import RunStack, WriteConfig
+from tests.support.configtext import at
+from tests.support.stackcli import SLEEPERS, ReadyStack, cli, status_of, supervisor_status
 
 
 def test_every_command_says_so_when_no_supervisor_runs(write_config: WriteConfig):
@@ -68,8 +30,8 @@ def test_every_command_says_so_when_no_supervisor_runs(write_config: WriteConfig
         assert "no supervisor is running" in result.stderr
 
 
-def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_status_json_schema_and_table(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     document = json.loads(cli(stack.config, "status", "--json").stdout)
     assert set(document) == {"containment", "supervisor", "processes"}
     assert set(document["supervisor"]) == {"pid", "config", "uptime", "stopping", "waiting_clients"}
@@ -115,17 +77,15 @@ def test_status_json_schema_and_table(write_config: WriteConfig, run_stack: RunS
     assert "\x1b[" not in "\n".join(table), "no colour when stdout is not a terminal"
 
 
-def test_unknown_names_list_the_known_ones(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_unknown_names_list_the_known_ones(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     result = cli(stack.config, "stop", "nope")
     assert result.returncode == 1
     assert "unknown name 'nope'; services: db, api; processes: db, api#1, api#2" in result.stderr
 
 
-def test_stop_start_restart_by_service_and_by_process(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_stop_start_restart_by_service_and_by_process(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     before = status_of(stack.config)
 
     assert cli(stack.config, "stop", "api").returncode == 0
@@ -192,12 +152,8 @@ def test_wait_conditions_timeout_and_early_failure(write_config: WriteConfig, ru
     assert stack.wait_exit() == 4
 
 
-def test_dependencies_start_after_ready_and_stop_before(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(
-        write_config, run_stack, SLEEPERS.replace("start_seconds = 0", "start_seconds = 0.2", 1)
-    )
+def test_dependencies_start_after_ready_and_stop_before(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS.replace("start_seconds = 0", "start_seconds = 0.2", 1))
     events = [(e["unit"], e["to"]) for e in stack.select(event="state")]
     assert events.index(("db", "running")) < events.index(("api#1", "starting"))
     assert stack.select(event="state", unit="api#1")[0]["to"] == "waiting"
@@ -251,11 +207,9 @@ def test_check_rejects_cycles_and_unknown_dependencies(write_config: WriteConfig
 
 
 def test_reload_adds_removes_changes_and_keeps_untouched_pids(
-    write_config: WriteConfig, run_stack: RunStack
+    write_config: WriteConfig, ready_stack: ReadyStack
 ):
-    stack = ready_stack(
-        write_config, run_stack, SLEEPERS + '[services.old]\ncommand = "sleep 999"\n'
-    )
+    stack = ready_stack(SLEEPERS + '[services.old]\ncommand = "sleep 999"\n')
     before = status_of(stack.config)
     write_config(
         SLEEPERS.replace("workers = 2", 'workers = 2\nenv = { CHANGED = "1" }')
@@ -277,8 +231,8 @@ def test_reload_adds_removes_changes_and_keeps_untouched_pids(
     assert stack.wait_event(event="state", unit="old", to="exited")
 
 
-def test_a_broken_reload_changes_nothing(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_a_broken_reload_changes_nothing(write_config: WriteConfig, ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     before = status_of(stack.config)
     write_config(SLEEPERS.replace("start_seconds = 0", 'start_seconds = "soon"', 1))
     result = cli(stack.config, "reload")
@@ -291,8 +245,8 @@ def test_a_broken_reload_changes_nothing(write_config: WriteConfig, run_stack: R
     assert {p["state"] for p in after.values()} == {"running"}
 
 
-def test_the_socket_is_private_to_its_user(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_the_socket_is_private_to_its_user(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     path = stack.config.parent / "state" / SOCKET_NAME
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     if os.getuid() != 0:
@@ -353,10 +307,8 @@ def unstamped(lines: list[str]) -> list[str]:
     return [line[STAMP_BYTES:] for line in lines]
 
 
-def test_logs_are_rotated_tailed_and_followed_across_restarts(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, TALKER)
+def test_logs_are_rotated_tailed_and_followed_across_restarts(ready_stack: ReadyStack):
+    stack = ready_stack(TALKER)
     logs = stack.config.parent / "state" / "logs"
     stack.wait_until(lambda: "line 30" in (logs / "talker.log").read_text(), 20, "line 30")
     assert sorted(p.name for p in logs.iterdir()) == ["talker.log", "talker.log.1"]
@@ -386,10 +338,8 @@ def test_logs_are_rotated_tailed_and_followed_across_restarts(
     ]
 
 
-def test_a_second_supervisor_on_the_same_state_refuses_to_start(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_a_second_supervisor_on_the_same_state_refuses_to_start(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     before = status_of(stack.config)
     second = subprocess.run(
         [sys.executable, "-m", "supervisor", "run", "-c", str(stack.config)],
@@ -405,13 +355,11 @@ def test_a_second_supervisor_on_the_same_state_refuses_to_start(
     }
 
 
-def test_a_socket_left_by_a_killed_supervisor_is_taken_over(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    first = ready_stack(write_config, run_stack, SLEEPERS)
+def test_a_socket_left_by_a_killed_supervisor_is_taken_over(ready_stack: ReadyStack):
+    first = ready_stack(SLEEPERS)
     first.signal(signal.SIGKILL)
     first.wait_exit()
     assert (first.config.parent / "state" / SOCKET_NAME).exists()
-    second = ready_stack(write_config, run_stack, SLEEPERS)
+    second = ready_stack(SLEEPERS)
     assert supervisor_status(second.config)["pid"] == second.process.pid
     assert second.stop() == 0

@@ -15,13 +15,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_control import cli, ready_stack, status_of
-from test_control_hostile import read_to_end
 
 from supervisor.control.address import SOCKET_NAME
 from supervisor.control.protocol import COMMANDS
 from supervisor.shared.faults import KINDS
-from supervisor.testing.harness import RunStack, WriteConfig
+from tests.support.controlserver import read_to_end
+from tests.support.stackcli import ReadyStack, cli, status_of
 
 SERVICE = "fuzz-target"
 STACK = f"""
@@ -93,8 +92,8 @@ def send(state_socket: str, payload: bytes) -> list[dict]:
     return replies
 
 
-def test_no_request_harms_the_supervisor(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, STACK)
+def test_no_request_harms_the_supervisor(ready_stack: ReadyStack):
+    stack = ready_stack(STACK)
     path = str(stack.config.parent / "state" / SOCKET_NAME)
     before = status_of(stack.config)
     fuzz = settings(

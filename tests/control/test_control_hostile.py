@@ -15,11 +15,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_control import SLEEPERS, cli, ready_stack, status_of, supervisor_status
 
 from supervisor.control.address import SOCKET_NAME
 from supervisor.control.server import MAX_REQUEST
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
+from tests.support.controlserver import read_to_end
+from tests.support.stackcli import SLEEPERS, ReadyStack, cli, status_of, supervisor_status
 
 
 def control_socket(stack: RunningStack) -> Path:
@@ -31,19 +32,6 @@ def connect(stack: RunningStack, timeout: float = 20.0) -> socket.socket:
     sock.settimeout(timeout)
     sock.connect(str(control_socket(stack)))
     return sock
-
-
-def read_to_end(sock: socket.socket, reset_is_end: bool = False) -> bytes:
-    """Everything the supervisor sends until it closes the connection.  A connection closed
-    on data it never read ends with a reset, after what was sent (`reset_is_end`)."""
-    received = bytearray()
-    try:
-        while chunk := sock.recv(65536):
-            received += chunk
-    except ConnectionResetError:
-        if not reset_is_end:
-            raise
-    return bytes(received)
 
 
 def exchange(stack: RunningStack, payload: bytes) -> list[dict]:
@@ -106,10 +94,8 @@ HOSTILE_REQUESTS = [
 ]
 
 
-def test_every_malformed_field_is_answered_and_the_supervisor_goes_on(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_every_malformed_field_is_answered_and_the_supervisor_goes_on(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     before = status_of(stack.config)
     for request, expected in HOSTILE_REQUESTS:
         reply = ask(stack, request)
@@ -129,10 +115,8 @@ def test_every_malformed_field_is_answered_and_the_supervisor_goes_on(
     assert not stack.select(event="error"), "a checked request never reaches a handler's bug"
 
 
-def test_well_formed_requests_still_work_with_every_field(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_well_formed_requests_still_work_with_every_field(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     assert ask(stack, {"command": "status", "names": ["api"]})["ok"] is True
     assert ask(stack, {"command": "wait", "condition": "ready", "names": []}) == {
         "ok": True,
@@ -146,10 +130,8 @@ def test_well_formed_requests_still_work_with_every_field(
     assert unknown["error"].startswith("unknown name 'nope'")
 
 
-def test_an_over_long_line_is_refused_and_its_connection_closed(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_an_over_long_line_is_refused_and_its_connection_closed(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     with connect(stack) as sock:
         # No newline ever comes: the supervisor must not buffer without end.
         chunk = b"x" * 65536
@@ -164,10 +146,8 @@ def test_an_over_long_line_is_refused_and_its_connection_closed(
     assert supervisor_status(stack.config)["pid"] == stack.process.pid
 
 
-def test_a_client_that_sends_requests_without_reading_is_only_slowed(
-    write_config: WriteConfig, run_stack: RunStack
-):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_a_client_that_sends_requests_without_reading_is_only_slowed(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     count = 2000  # status replies of about 1 KB each: more than the socket buffers hold
     with connect(stack) as sock:
         sender = threading.Thread(
@@ -183,9 +163,9 @@ def test_a_client_that_sends_requests_without_reading_is_only_slowed(
 
 
 def test_descriptor_exhaustion_pauses_accepting_instead_of_ending_the_supervisor(
-    write_config: WriteConfig, run_stack: RunStack
+    ready_stack: ReadyStack,
 ):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+    stack = ready_stack(SLEEPERS)
     pid = stack.process.pid
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     assert soft == hard, "the supervisor raised its own soft limit to the hard one"
@@ -269,8 +249,8 @@ def test_output_into_a_closed_pipe_ends_quietly(write_config: WriteConfig, comma
     assert (result.returncode, result.stderr) == (141, "")
 
 
-def test_status_into_a_closed_pipe_ends_quietly(write_config: WriteConfig, run_stack: RunStack):
-    stack = ready_stack(write_config, run_stack, SLEEPERS)
+def test_status_into_a_closed_pipe_ends_quietly(ready_stack: ReadyStack):
+    stack = ready_stack(SLEEPERS)
     for command in (["status", "--json"], ["status"]):
         result = into_a_closed_pipe(stack.config, *command)
         assert (result.returncode, result.stderr) == (141, "")
@@ -312,12 +292,8 @@ COLLIDING_NOTIFY = (
 )
 
 
-def test_a_notify_datagram_cannot_forge_event_fields(
-    write_config: WriteConfig, run_stack: RunStack
-):
+def test_a_notify_datagram_cannot_forge_event_fields(ready_stack: ReadyStack):
     stack = ready_stack(
-        write_config,
-        run_stack,
         f"""
         [services.forger]
         command = {json.dumps([sys.executable, "-c", COLLIDING_NOTIFY])}

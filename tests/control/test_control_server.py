@@ -4,8 +4,7 @@ any socket buffer, handlers that raise, callbacks that raise."""
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,54 +12,10 @@ import pytest
 
 from supervisor.control.client import ControlClient
 from supervisor.control.protocol import Request, Status
-from supervisor.control.server import ControlServer
 from supervisor.daemon.loop import Loop
+from tests.support.controlserver import Serve
 
-Handle = Callable[[Any, Request], None]
-Serve = Callable[[Handle], "Served"]
 BIG = 8 * 1024 * 1024  # far beyond the few hundred KB a UNIX socket buffers
-
-
-class Served:
-    """A ControlServer on its own loop in a background thread, stopped at teardown."""
-
-    def __init__(self, state_dir: Path, handle: Handle) -> None:
-        self.loop = Loop()
-        self.reports: list[tuple[str, dict[str, Any]]] = []
-        self.server = ControlServer(state_dir, handle, self.loop, self._report)
-        self._stop_read, self._stop_write = socket.socketpair()
-        self._stopped = False
-        self.loop.add_reader(self._stop_read.fileno(), self._on_stop)
-        self._thread = threading.Thread(target=self.loop.run, args=(lambda: self._stopped,))
-        self._thread.start()
-
-    def _report(self, event: str, **fields: Any) -> None:
-        self.reports.append((event, fields))
-
-    def _on_stop(self) -> None:
-        self._stopped = True
-
-    def close(self) -> None:
-        self._stop_write.send(b"x")
-        self._thread.join(timeout=20)
-        self.server.close()
-        self.loop.close()
-        self._stop_read.close()
-        self._stop_write.close()
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
-    started: list[Served] = []
-
-    def start(handle: Handle) -> Served:
-        served = Served(tmp_path, handle)
-        started.append(served)
-        return served
-
-    yield start
-    for served in started:
-        served.close()
 
 
 def test_a_reply_larger_than_the_socket_buffer_arrives_whole(serve: Serve, tmp_path: Path):

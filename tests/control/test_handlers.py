@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_control_server import Served
 
 from supervisor.config.diff import PlanDiff, ReloadRejected
 from supervisor.control.client import ControlClient
@@ -19,6 +18,7 @@ from supervisor.control.handlers import CommandHandler
 from supervisor.control.protocol import Request, Shutdown, Wait
 from supervisor.control.server import Connection
 from supervisor.policy.states import State
+from tests.support.controlserver import Served
 
 REPLY_DEADLINE = 10.0
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from supervisor.config.services import ServiceSettings
-from supervisor.daemon.probe import Readiness
+from supervisor.config.services import Readiness, ServiceSettings
 
 
 class Cancellable(Protocol):

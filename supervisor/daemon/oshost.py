@@ -12,11 +12,11 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping
 
-from supervisor.config.services import ServiceSettings
+from supervisor.config.services import Readiness, ServiceSettings
 from supervisor.daemon.cgroup import UnitCgroup
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.output import OutputPump
-from supervisor.daemon.probe import ExecProbe, Readiness
+from supervisor.daemon.probe import ExecProbe
 from supervisor.daemon.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
 from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.spawn import signal_group, spawn

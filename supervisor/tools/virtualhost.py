@@ -22,8 +22,7 @@ import signal
 from collections.abc import Callable, Mapping
 from enum import IntEnum
 
-from supervisor.config.services import ServiceSettings
-from supervisor.daemon.probe import Readiness
+from supervisor.config.services import Readiness, ServiceSettings
 from supervisor.policy.restart import ExitStatus
 
 # Signals whose default action leaves a process running; SIGHUP is the managers' reset().

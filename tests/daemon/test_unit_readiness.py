@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING
 
-from supervisor.daemon.probe import Readiness
+from supervisor.config.services import Readiness
 from supervisor.policy.states import State
 
 if TYPE_CHECKING:

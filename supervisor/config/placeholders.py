@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from supervisor.config.interpolate import (
     MASK,
@@ -32,20 +32,37 @@ from supervisor.config.interpolate import (
 )
 from supervisor.config.schema import TableReader
 from supervisor.config.services import ServiceSettings
-
-if TYPE_CHECKING:
-    from supervisor.config import ProcessPlan
+from supervisor.shared.servicespec import ServiceSpec
 
 MAX_PORT = 65_535
 ALWAYS = ("name", "service", "process_number")
 
 
+class Process(Protocol):
+    """The part of a config.ProcessPlan read here: typed by its shape, so that this module and
+    the loader that calls it do not import each other."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def argv(self) -> tuple[str, ...]: ...
+    @property
+    def spec(self) -> ServiceSpec | None: ...
+
+
+P = TypeVar("P", bound=Process)
+
+
 def expand(
     reader: TableReader,
     settings: ServiceSettings,
-    processes: Sequence[ProcessPlan],
+    processes: Sequence[P],
     variables: Variables,
-) -> list[ProcessPlan]:
+) -> list[P]:
     """The service's processes with their own argv, environment and probe, each with the
     env files' variables in its environment (the service's `env` wins over them)."""
     port = reader.integer("port", None, 1, MAX_PORT)

@@ -43,6 +43,7 @@ from typing import Any
 
 import tomlkit
 
+from supervisor.shared.logstamp import STAMP_BYTES, stamp_time
 from supervisor.testing.harness import RunningStack, WaitTimeout
 from supervisor.testing.openstack import copy_example
 
@@ -173,6 +174,11 @@ def wait_for(
     return value
 
 
+def as_written(line: str) -> str:
+    """A line of a log file as the process wrote it, without the supervisor's timestamp."""
+    return line[STAMP_BYTES:] if stamp_time(line) is not None else line
+
+
 def serving_pids(log: Path) -> dict[int, int]:
     """pid -> how many times it logged that its driver serves."""
     counts: dict[int, int] = {}
@@ -180,7 +186,7 @@ def serving_pids(log: Path) -> dict[int, int]:
         return counts
     for line in log.read_text(errors="replace").splitlines():
         if SERVING in line:
-            fields = line.split()
+            fields = as_written(line).split()
             if len(fields) > 2 and fields[2].isdigit():
                 pid = int(fields[2])
                 counts[pid] = counts.get(pid, 0) + 1
@@ -191,7 +197,7 @@ def backend_child(stack: Stack, host: str) -> int:
     """DevStack's way: the forked child of cinder-volume that serves `host` (it logs it)."""
     pattern = re.compile(rf"^\S+ \S+ (\d+) .*for host {re.escape(host)}\.")
     for line in stack.volume_log().read_text(errors="replace").splitlines():
-        if match := pattern.match(line):
+        if match := pattern.match(as_written(line)):
             return int(match.group(1))
     raise LookupError(host)
 

@@ -21,4 +21,5 @@ MAX_FACTOR = 10.0  # backoff growth per restart; x10 reaches a day from 0.1 s in
 MAX_BURST = 1_000
 MAX_LOG_BYTES = 1 << 40  # 1 TiB per log file
 MAX_LOG_BACKUPS = 1_000
+MAX_PROBE_FAILURES = 1_000  # failed probe runs in a row before the verdict
 MAX_OPTION_DEPTH = 32  # [options] values are handed to every manager as JSON

@@ -6,9 +6,13 @@ take, a working directory that exists), so whatever is read here `run` can use.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import shlex
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from supervisor.config import limits, rules
 from supervisor.config.schema import TableReader
@@ -19,16 +23,42 @@ STOP_SIGNALS = ("TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2")
 STDERR_CHOICES = ("merged", "separate")
 DEFAULT_PROBE_PERIOD = 1.0
 DEFAULT_PROBE_TIMEOUT = 5.0
+DEFAULT_LIVENESS_FAILURES = 3  # as Kubernetes: one slow answer is not a dead service
+PROBE_KINDS = ("exec", "http", "tcp", "log")
 
 
 @dataclass(frozen=True)
-class Readiness:
-    """`[services.NAME.readiness]`: how to tell that a started service answers (the daemon's
-    probe runs it)."""
+class Probe:
+    """`[services.NAME.readiness]` or `[services.NAME.liveness]`: one health check, of one kind
+    (the daemon's `probes` package runs it).  Exactly one of `exec`, `http`, `tcp`, `log` is set.
 
-    exec: tuple[str, ...]
+    `failure_threshold` is how many failed runs in a row count: for liveness, the verdict that
+    fails the process; for readiness, the end of its start (0: keep trying until start_timeout).
+    """
+
+    exec: tuple[str, ...] = ()
+    http: str | None = None  # "http://HOST:PORT/PATH": healthy on a 2xx or 3xx status
+    tcp: str | None = None  # "HOST:PORT": healthy when a connection is accepted
+    log: str | None = None  # a regular expression: ready once a line of output matches
     period: float = DEFAULT_PROBE_PERIOD
     timeout: float = DEFAULT_PROBE_TIMEOUT
+    failure_threshold: int = 0
+    initial_delay: float = 0.0
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in PROBE_KINDS if getattr(self, kind))
+
+    @property
+    def target(self) -> str:
+        """What the probe checks, as events show it."""
+        if self.exec:
+            return shlex.join(self.exec)
+        return str(getattr(self, self.kind))
+
+
+Readiness = Probe  # the names the two tables' readers and their users speak
+Liveness = Probe
 
 
 @dataclass(frozen=True)
@@ -50,6 +80,7 @@ class ServiceSettings:
     depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     readiness: Readiness | None = None  # a probe that must pass before the service is running
+    liveness: Liveness | None = None  # a probe whose failures, once running, fail the process
     # Runs once (a migration, a schema sync): `starting` while it runs, then ready to its
     # dependants only when it has ended in success, as systemd's Type=oneshot.
     oneshot: bool = False
@@ -71,7 +102,8 @@ def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -
         stderr=reader.choice("stderr", "merged", STDERR_CHOICES),
         depends_on=tuple(reader.string_list("depends_on")),
         restart=_restart(reader.table("restart"), is_manager),
-        readiness=_readiness(reader),
+        readiness=_probe(reader, "readiness"),
+        liveness=_probe(reader, "liveness"),
         oneshot=_oneshot(reader),
     )
 
@@ -98,15 +130,95 @@ def _directory(reader: TableReader, config_path: Path) -> str | None:
     return str(path)
 
 
-def _readiness(service: TableReader) -> Readiness | None:
-    if "readiness" not in service.data:
+def _probe(service: TableReader, role: str) -> Probe | None:
+    """One probe table, every problem reported at its key with what is allowed."""
+    if role not in service.data:
         return None
-    reader = service.table("readiness")
-    reader.allow("exec", "period", "timeout")
-    argv = reader.command("exec")
-    period = reader.seconds("period", DEFAULT_PROBE_PERIOD, minimum=0.01)
-    timeout = reader.seconds("timeout", DEFAULT_PROBE_TIMEOUT, minimum=0.01)
-    return Readiness(argv, period, timeout) if argv else None
+    reader = service.table(role)
+    kinds = [kind for kind in PROBE_KINDS if kind in reader.data]
+    if not kinds:
+        reader.problem((), reader.data, "expected one of the keys exec, http, tcp or log")
+        return None
+    for extra in kinds[1:]:
+        reader.problem(
+            (extra,), reader.data[extra], f"only one of exec, http, tcp, log: {kinds[0]} is set"
+        )
+    kind = kinds[0]
+    if kind == "log":
+        return _log_probe(reader, role)
+    reader.allow(kind, "period", "timeout", "failure_threshold", "initial_delay")
+    default_failures = DEFAULT_LIVENESS_FAILURES if role == "liveness" else 0
+    lowest_failures = 1 if role == "liveness" else 0
+    timing = {
+        "period": reader.seconds("period", DEFAULT_PROBE_PERIOD, minimum=0.01),
+        "timeout": reader.seconds("timeout", DEFAULT_PROBE_TIMEOUT, minimum=0.01),
+        "failure_threshold": reader.integer(
+            "failure_threshold", default_failures, lowest_failures, limits.MAX_PROBE_FAILURES
+        ),
+        "initial_delay": reader.seconds("initial_delay", 0.0),
+    }
+    if kind == "exec":
+        argv = reader.command("exec")
+        return Probe(exec=argv, **timing) if argv else None
+    text = reader.string(kind, None)
+    if text is None:
+        return None
+    problem = _http_problem(text) if kind == "http" else _tcp_problem(text)
+    if problem is not None:
+        reader.problem((kind,), text, problem)
+        return None
+    return Probe(**{kind: text}, **timing)
+
+
+def _log_probe(reader: TableReader, role: str) -> Probe | None:
+    reader.allow("log")
+    pattern = reader.string("log", None)
+    if role != "readiness":
+        # A line seen once says a service got somewhere, never that it is still alive.
+        reader.problem(("log",), pattern, "a log probe is for readiness only")
+        return None
+    if not pattern:
+        reader.problem(("log",), pattern, "expected a non-empty regular expression")
+        return None
+    try:
+        re.compile(pattern.encode())
+    except re.error as error:
+        reader.problem(("log",), pattern, f"not a regular expression: {error}")
+        return None
+    return Probe(log=pattern)
+
+
+_NO_LOOKUP = "an IP address or localhost (a name lookup would block the supervisor)"
+
+
+def _http_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return f"not a URL: {error}"
+    if parts.scheme != "http":
+        return 'expected "http://HOST:PORT/PATH" (https is not probed)'
+    if not parts.hostname:
+        return "expected a host"
+    return _host_problem(parts.hostname) if port is None or port > 0 else "expected a port > 0"
+
+
+def _tcp_problem(address: str) -> str | None:
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        return 'expected "HOST:PORT" with a port from 1 to 65535'
+    return _host_problem(host.strip("[]"))
+
+
+def _host_problem(host: str) -> str | None:
+    if host == "localhost":
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return f"expected {_NO_LOOKUP}"
+    return None
 
 
 def _restart(reader: TableReader, is_manager: bool) -> RestartPolicy:

@@ -1,7 +1,7 @@
 """The seam between a unit's state machine and the world: processes, signals, probes, timers.
 
 `Unit` never forks, signals or reads a clock by itself.  It asks its `ProcessHost` to start a
-process (and gets back a `ChildProcess` to signal, kill and reap), to run a readiness probe,
+process (and gets back a `ChildProcess` to signal, kill and reap), to run a health probe,
 and to release what a unit holds once it has ended; it asks its `Timers` for the time and for
 callbacks later.  `oshost.OsHost` is the real host: today's spawn, process-group signals, pidfd exit
 watching, output pump, orphan guard and cgroups, in the same order and at the same cost as when
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from supervisor.config.services import Readiness, ServiceSettings
+from supervisor.config.services import Probe, ServiceSettings
 
 
 class Cancellable(Protocol):
@@ -72,13 +72,14 @@ class ProcessHost(Protocol):
     def start_probe(
         self,
         unit: str,
-        readiness: Readiness,
+        probe: Probe,
         env: dict[str, str],
         directory: str | None,
         on_pass: Callable[[], None],
         on_failure: Callable[[str], None],
     ) -> Cancellable:
-        """Run `readiness` until it passes once (see `probe.ExecProbe`)."""
+        """Run `probe` for the current run of `unit` until cancelled, reporting every run's
+        result (see `probes.runner.ProbeRunner`); a log probe reports its match, once."""
 
     def unit_ended(self, unit: str) -> None:
         """The unit reached a final state: release what it holds between runs."""

@@ -12,11 +12,14 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping
 
-from supervisor.config.services import Readiness, ServiceSettings
+from supervisor.config.services import Probe, ServiceSettings
 from supervisor.daemon.cgroup import UnitCgroup
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.output import OutputPump
-from supervisor.daemon.probe import ExecProbe
+from supervisor.daemon.probes.execcheck import ExecCheck
+from supervisor.daemon.probes.logmatch import LogMatch, LogProbe
+from supervisor.daemon.probes.netcheck import HttpCheck, TcpCheck
+from supervisor.daemon.probes.runner import Check, ProbeRunner
 from supervisor.daemon.sentinel import MARKER_VARIABLE as SENTINEL_MARKER
 from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.spawn import signal_group, spawn
@@ -77,6 +80,9 @@ class OsHost:
         self._output = output
         self._sentinel = sentinel
         self._cgroups: dict[str, UnitCgroup | None] = {}  # None: process groups only
+        # The current run's log-probe matcher, fed from its first line on, until the probe
+        # takes it: started with the pipes, so no line can come before it listens.
+        self._log_matches: dict[str, LogMatch] = {}
 
     def _cgroup(self, unit: str) -> UnitCgroup | None:
         try:
@@ -97,11 +103,17 @@ class OsHost:
         on_exit: Callable[[], None],
     ) -> OsChild:
         cgroup = self._cgroup(unit)
+        self._drop_log_match(unit)
+        readiness = settings.readiness
+        match = None
+        if readiness is not None and readiness.log:
+            match = self._log_matches[unit] = LogMatch(readiness.log)
         with self._output.attach(
             unit,
             max_bytes=settings.log_max_bytes,
             backups=settings.log_backups,
             separate_stderr=settings.stderr == "separate",
+            on_lines=None if match is None else match.feed,
         ) as pipes:
             process, pidfd = spawn(
                 argv, env, settings.directory, pipes.stdout, pipes.stderr, cgroup
@@ -113,26 +125,44 @@ class OsHost:
     def start_probe(
         self,
         unit: str,
-        readiness: Readiness,
+        probe: Probe,
         env: dict[str, str],
         directory: str | None,
         on_pass: Callable[[], None],
         on_failure: Callable[[str], None],
-    ) -> ExecProbe:
-        probe = ExecProbe(
+    ) -> ProbeRunner | LogProbe:
+        if probe.log:
+            match = self._log_matches.pop(unit, None) or LogMatch(probe.log)
+            log_probe = LogProbe(self._loop, match, on_pass)
+            log_probe.start()
+            return log_probe
+        runner = ProbeRunner(
+            self._loop, probe, self._check(probe, env, directory), on_pass, on_failure
+        )
+        runner.start()
+        return runner
+
+    def _check(self, probe: Probe, env: dict[str, str], directory: str | None) -> Check:
+        if probe.http:
+            return HttpCheck(self._loop, probe.http)
+        if probe.tcp:
+            return TcpCheck(self._loop, probe.tcp)
+        return ExecCheck(
             self._loop,
-            readiness,
+            probe.exec,
             env=env,
             directory=directory,
-            on_pass=on_pass,
-            on_failure=on_failure,
             watch=self._sentinel.watch,
             forget=self._sentinel.forget,
         )
-        probe.start()
-        return probe
+
+    def _drop_log_match(self, unit: str) -> None:
+        match = self._log_matches.pop(unit, None)
+        if match is not None:
+            match.close()
 
     def unit_ended(self, unit: str) -> None:
+        self._drop_log_match(unit)
         cgroup = self._cgroup(unit)
         if cgroup is not None:
             cgroup.remove()

@@ -43,6 +43,8 @@ from supervisor.shared.logstamp import Stamper
 READ_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 * 1024
 DEFAULT_CLOSE_TIMEOUT = 5.0
+# Hears every chunk of whole lines a run writes, on the pump's thread (a log probe's matcher).
+LineHook = Callable[[bytes], None]
 
 
 class ChildPipes:
@@ -86,6 +88,7 @@ class _Attach:
     max_bytes: int
     backups: int
     separate_stderr: bool
+    on_lines: LineHook | None
 
 
 @dataclass
@@ -99,6 +102,7 @@ class _Stream:
     name: str
     log: RotatingLog
     partial: bytes = b""
+    on_lines: LineHook | None = None
 
 
 class OutputPump:
@@ -150,11 +154,14 @@ class OutputPump:
         max_bytes: int | None = None,
         backups: int | None = None,
         separate_stderr: bool = False,
+        on_lines: LineHook | None = None,
     ) -> ChildPipes:
         """Fresh pipes for one run of process `name`; its output is appended to `<name>.log`,
         and its stderr to `<name>.err.log` instead when `separate_stderr` is set.
 
         `max_bytes` and `backups` override the pump's rotation settings for this process.
+        `on_lines` is handed each chunk of this run's lines, on the pump's thread; it must be
+        quick and must not raise.
         """
         if self._closing:
             raise RuntimeError("the output pump is closed")
@@ -167,7 +174,9 @@ class OutputPump:
         err_read, err_write = os.pipe2(os.O_CLOEXEC)
         for fd in (out_read, err_read):
             os.set_blocking(fd, False)  # only the pump's end: the child's end stays blocking
-        self._request(_Attach(name, (out_read, err_read), max_bytes, backups, separate_stderr))
+        self._request(
+            _Attach(name, (out_read, err_read), max_bytes, backups, separate_stderr, on_lines)
+        )
         return ChildPipes(out_write, err_write)
 
     def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
@@ -230,7 +239,7 @@ class OutputPump:
             err_suffix = STDERR_LOG_SUFFIX if request.separate_stderr else LOG_SUFFIX
             for fd, suffix in zip(request.read_fds, (LOG_SUFFIX, err_suffix), strict=True):
                 log = self._log(request.name + suffix, request)
-                self._streams[fd] = _Stream(fd, request.name, log)
+                self._streams[fd] = _Stream(fd, request.name, log, on_lines=request.on_lines)
                 self._selector.register(fd, selectors.EVENT_READ)
 
     def _log(self, file_name: str, request: _Attach) -> RotatingLog:
@@ -269,6 +278,8 @@ class OutputPump:
         del self._streams[stream.fd]
 
     def _emit(self, stream: _Stream, lines: bytes) -> None:
+        if stream.on_lines is not None:
+            stream.on_lines(lines)
         path = stream.log.path
         try:
             stream.log.write(*prefixed(self._stamper.stamp(), lines))

@@ -4,8 +4,9 @@ A plain command is running at once, or once it has been up `start_seconds`.  A `
 is running on READY=1; one with a readiness probe once the probe passes (and READY=1 came, when
 it is both); a `oneshot` never is: its exit ends the start.  Those three wait at most
 `start_timeout` (0: forever).  READY=1 from any service that has no probe still running opens
-the gate at once.  The gate only says so: the unit decides what an opened gate or an expired
-start timeout means for its state.
+the gate at once.  A probe with a `failure_threshold` ends the start as a failure after that
+many failed runs in a row, as an expired start timeout does.  The gate only says so: the unit
+decides what an opened gate or an expired start timeout means for its state.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ class StartGate:
         self._timer: Cancellable | None = None
         self._probe: Cancellable | None = None  # the readiness probe while starting
         self._notified_ready = False  # READY=1 came (what a notify service must send)
+        self._probe_failures = 0  # failed readiness runs in a row
 
     def begin(self, settings: ServiceSettings, env: dict[str, str]) -> None:
         """A run has started: watch for what makes it running, by its settings."""
         self.close()
         self._settings = settings
         self._notified_ready = False
+        self._probe_failures = 0
         if settings.readiness is not None:
             self._probe = self._host.start_probe(
                 self._unit,
@@ -50,7 +53,7 @@ class StartGate:
                 env,
                 settings.directory,
                 self._on_probe_passed,
-                self._on_probe_failed,
+                self._on_probe_run_failed,
             )
         if settings.oneshot or settings.notify or settings.readiness is not None:
             if settings.start_timeout:
@@ -91,7 +94,19 @@ class StartGate:
         )
         self._on_timeout(f"start timeout: no {waited_for} within {settings.start_timeout:g}s")
 
+    def _on_probe_run_failed(self, why: str) -> None:
+        self._on_probe_failed(why)
+        self._probe_failures += 1
+        probe = self._settings.readiness
+        assert probe is not None
+        if probe.failure_threshold and self._probe_failures >= probe.failure_threshold:
+            self.close()
+            in_a_row = f" ({self._probe_failures} failures in a row)"
+            self._on_timeout(f"readiness {probe.kind} {probe.target}: {why}{in_a_row}")
+
     def _on_probe_passed(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()  # ready once is enough: no further run
         self._probe = None
         if not self._settings.notify or self._notified_ready:
             self._on_open("readiness probe passed")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from supervisor.config import ProcessPlan
 from supervisor.daemon.faultinjector import StartFaults
 from supervisor.daemon.host import Cancellable, ChildProcess, EventSink, ProcessHost, Timers
+from supervisor.daemon.liveness import LivenessWatch
 from supervisor.daemon.startgate import StartGate
 from supervisor.daemon.watchdog import Watchdog
 from supervisor.policy.restart import Action, ExitStatus, History, decide, is_success
@@ -79,6 +80,7 @@ class Unit:
             on_probe_failed=self._on_probe_failed,
         )
         self.watchdog = Watchdog(context.loop, self._fail)
+        self.liveness = LivenessWatch(self.name, context.host, context.events, self._fail)
         self.start_faults = StartFaults()
         self.fault_address = fault_socket_address(context.notify_address, self.name)
         self._env = self._environment()
@@ -128,6 +130,8 @@ class Unit:
         )
         if previous is State.STARTING:
             self._gate.close()
+        if previous is State.RUNNING:
+            self.liveness.disarm()
         if state in FINAL_STATES:
             self._context.host.unit_ended(self.name)
         self._context.changed(self)
@@ -217,6 +221,9 @@ class Unit:
             self.has_run = True
             self.watchdog.arm(self.plan.settings.watchdog)
             self._transition(State.RUNNING, cause)
+            settings = self.plan.settings
+            if self.state is State.RUNNING:  # what heard the transition may have stopped it
+                self.liveness.arm(settings.liveness, self.pid, self._env, settings.directory)
 
     def on_notify(self, fields: dict[str, str]) -> None:
         if fields.get("WATCHDOG") == "1":
@@ -238,6 +245,7 @@ class Unit:
             return
         self._failed_by = cause
         self._gate.close()  # the start is over: no start timeout, no probe after this verdict
+        self.liveness.disarm()
         self._context.events.emit("kill", unit=self.name, pid=self.pid, cause=cause)
         self._process.signal(signal.SIGABRT)
         self._set_timer(self.plan.settings.stop_timeout, self._escalate_failure)
@@ -258,6 +266,7 @@ class Unit:
             return
         self._cancel_timer()
         self._gate.close()
+        self.liveness.disarm()
         self.watchdog.disarm()
         self._process = None
         self.ready = False

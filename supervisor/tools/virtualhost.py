@@ -11,6 +11,12 @@ answer), then timers; each kind in the order it was scheduled.
 way the unit hears of the exit through the loop at that same moment, as it would through a
 pidfd.  The policy simulator drives them from a crash schedule; the state-machine tests drive
 them by hand.
+
+`VirtualProbe` stands for a probe of any kind (exec, http, tcp, log), readiness or liveness:
+it answers only what its driver says (`succeed`, `fail`), with no period, timeout or initial
+delay of its own.  The simulator answers every probe with a pass `ready_after` the start, so
+readiness gates as it would with a service that answers then, and liveness never fails there
+(liveness is ignored by simulations); the state-machine tests fail liveness probes by hand.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import signal
 from collections.abc import Callable, Mapping
 from enum import IntEnum
 
-from supervisor.config.services import Readiness, ServiceSettings
+from supervisor.config.services import Probe, ServiceSettings
 from supervisor.policy.restart import ExitStatus
 
 # Signals whose default action leaves a process running; SIGHUP is the managers' reset().
@@ -179,19 +185,19 @@ class VirtualProcess:
 
 
 class VirtualProbe:
-    """A readiness probe whose answers its driver decides: `succeed` or `fail`."""
+    """A probe whose answers its driver decides: `succeed` or `fail`, as many as it likes."""
 
     def __init__(
         self,
         loop: VirtualLoop,
         unit: str,
-        readiness: Readiness,
+        probe: Probe,
         on_pass: Callable[[], None],
         on_failure: Callable[[str], None],
     ) -> None:
         self._loop = loop
         self.unit = unit
-        self.readiness = readiness
+        self.probe = probe
         self._on_pass = on_pass
         self._on_failure = on_failure
         self.cancelled = False
@@ -269,13 +275,13 @@ class VirtualHost:
     def start_probe(
         self,
         unit: str,
-        readiness: Readiness,
+        probe: Probe,
         env: dict[str, str],
         directory: str | None,
         on_pass: Callable[[], None],
         on_failure: Callable[[str], None],
     ) -> VirtualProbe:
-        probe = VirtualProbe(self.loop, unit, readiness, on_pass, on_failure)
+        probe = VirtualProbe(self.loop, unit, probe, on_pass, on_failure)
         self.probes.setdefault(unit, []).append(probe)
         if self._on_probe is not None:
             self._on_probe(probe)

@@ -72,7 +72,7 @@ def test_a_probe_keeps_the_unit_starting_until_it_passes(bench: UnitBench):
     unit = bench.unit(readiness=PROBE, start_timeout=30.0)
     unit.start("supervisor started")
     (probe,) = bench.host.probes["svc"]
-    assert probe.readiness == PROBE
+    assert probe.probe == PROBE
     probe.fail("exit status 69")
     bench.settle()
     assert (unit.state, unit.cause) == (State.STARTING, "readiness probe: exit status 69")

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-TIMEOUT = 10.0
+TIMEOUT = 30.0  # a deadline, not a wait: generous, so a loaded machine only takes longer
 POLL_INTERVAL = 0.01
 
 

@@ -95,7 +95,7 @@ class RunningStack:
             time.sleep(_POLL_INTERVAL)
         return value
 
-    def wait_event(self, timeout: float = 10.0, **fields: Any) -> Event:
+    def wait_event(self, timeout: float = 30.0, **fields: Any) -> Event:
         """The first event, seen so far or arriving before the deadline, with these fields."""
         found: list[Event] = []
 

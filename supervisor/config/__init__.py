@@ -208,7 +208,8 @@ def _service(
     the build of its processes, so each of the table's problems is reported."""
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
-    common += ("watchdog", "start_timeout", "readiness", "oneshot", "port", ENV_FILE, "stderr")
+    common += ("watchdog", "start_timeout", "readiness", "liveness", "oneshot", "port")
+    common += (ENV_FILE, "stderr")
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")

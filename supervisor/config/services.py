@@ -146,7 +146,7 @@ def _probe(service: TableReader, role: str) -> Probe | None:
     kind = kinds[0]
     if kind == "log":
         return _log_probe(reader, role)
-    reader.allow(kind, "period", "timeout", "failure_threshold", "initial_delay")
+    reader.allow(*kinds, "period", "timeout", "failure_threshold", "initial_delay")
     default_failures = DEFAULT_LIVENESS_FAILURES if role == "liveness" else 0
     lowest_failures = 1 if role == "liveness" else 0
     timing = {

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
-from tests.support.stackcli import cli, status_of
+from tests.support.stackcli import cli, status_of, wait_for_cause
 
 
 def probed_stack(
@@ -30,20 +29,6 @@ def probed_stack(
             """
         )
     )
-
-
-def wait_for_cause(stack: RunningStack, unit: str, fragment: str) -> dict:
-    found: dict = {}
-
-    def seen() -> bool:
-        result = cli(stack.config, "status", "--json", unit)
-        if result.returncode != 0:  # the supervisor is not answering yet
-            return False
-        found.update(json.loads(result.stdout)["processes"][0])
-        return fragment in found["cause"]
-
-    stack.wait_until(seen, 20, f"{unit}'s cause to mention {fragment!r}")
-    return found
 
 
 def test_a_service_is_starting_until_its_probe_passes_and_dependants_wait_for_it(

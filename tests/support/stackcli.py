@@ -44,3 +44,18 @@ def status_of(config: Path, *names: str) -> dict[str, dict]:
 
 def supervisor_status(config: Path) -> dict:
     return json.loads(cli(config, "status", "--json").stdout)["supervisor"]
+
+
+def wait_for_cause(stack: RunningStack, unit: str, fragment: str) -> dict:
+    """`status --json` of `unit` once its cause mentions `fragment` (a probe's latest answer)."""
+    found: dict = {}
+
+    def seen() -> bool:
+        result = cli(stack.config, "status", "--json", unit)
+        if result.returncode != 0:  # the supervisor is not answering yet
+            return False
+        found.update(json.loads(result.stdout)["processes"][0])
+        return fragment in found["cause"]
+
+    stack.wait_until(seen, 20, f"{unit}'s cause to mention {fragment!r}")
+    return found

@@ -93,3 +93,9 @@ def test_check_names_the_key_and_what_is_allowed(
     (line,) = errors_of(path)
     assert line.startswith(f"{at(path, snippet)}: services.web.{snippet}")
     assert error in line
+
+
+def test_the_repository_stack_waits_for_its_web_server_to_answer_http():
+    plan = config.load(Path(__file__).parents[2] / "services.toml")
+    (web,) = [process for process in plan.processes if process.name == "web"]
+    assert web.settings.readiness == Probe(http="http://127.0.0.1:8776/", period=0.2)

@@ -10,22 +10,48 @@ the names and the help texts written here.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
+import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 DEFAULT_CONFIG = "services.toml"
+CONFIG_VARIABLE = "SUPERVISOR_CONFIG"  # the default of -c/--config when set
+_CONFIG_OPTIONS = ("-c", "--config")
+_CONFIG_HELP = f"the services file (default: ${CONFIG_VARIABLE}, else ./{DEFAULT_CONFIG})"
+
+
+def default_config() -> str:
+    return os.environ.get(CONFIG_VARIABLE) or DEFAULT_CONFIG
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """-c/--config after the command.  Its default is left out of the namespace (SUPPRESS), so
+    a -c given before the command, or the default the top-level parser sets, is kept unless
+    this one is given: the later one wins, and neither clobbers the other."""
     parser.add_argument(
-        "-c",
-        "--config",
-        default=DEFAULT_CONFIG,
-        metavar="FILE",
-        help=f"the services file (default: ./{DEFAULT_CONFIG})",
+        *_CONFIG_OPTIONS, default=argparse.SUPPRESS, metavar="FILE", help=_CONFIG_HELP
     )
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are JSON on stdout when the command line asks for
+    JSON, as every other error of a `--json` command is (see `cli.errorjson`)."""
+
+    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            from supervisor.cli.errorjson import error_object
+            from supervisor.shared.exits import EXIT_USAGE
+
+            print(json.dumps(error_object(f"{self.prog}: {message}", EXIT_USAGE), indent=2))
+        super().error(message)  # usage and the message on stderr, exit 2
 
 
 def _resolve(reference: str) -> Callable[..., Any]:
@@ -145,12 +171,25 @@ BY_NAME = {command.name: command for command in COMMANDS}
 
 def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser of the whole command line, with the arguments of the command `argv` names
-    (none if it names none): the others are listed by name and help only."""
-    parser = argparse.ArgumentParser(
-        prog="supervisor", description="Run and supervise a Cinder-like service stack."
+    (none if it names none): the others are listed by name and help only.
+
+    The global options (-c/--config) go before the command or after it; a mistyped command
+    is told the closest one."""
+    make_parser = functools.partial(CommandParser, json_errors="--json" in argv)
+    parser = make_parser(
+        prog="supervisor",
+        description="Run and supervise a Cinder-like service stack.",
+        epilog=f"{CONFIG_VARIABLE}: the services file when no -c is given.  "
+        "NO_COLOR: no colour anywhere.",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    chosen = _command_named_in(argv)
+    parser.add_argument(
+        *_CONFIG_OPTIONS, default=default_config(), metavar="FILE", help=_CONFIG_HELP
+    )
+    parser.add_argument("--version", action=_PrintVersion)
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=make_parser
+    )
+    chosen = command_named_in(argv)
     for command in COMMANDS:
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
         if command.name == chosen:
@@ -158,7 +197,44 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
-def _command_named_in(argv: Sequence[str]) -> str | None:
-    # The top-level parser has no option that takes a value: its first positional argument
-    # is the command.
-    return next((arg for arg in argv if not arg.startswith("-")), None)
+def command_named_in(argv: Sequence[str]) -> str | None:
+    """The command `argv` names: its first positional argument that is not the value of a
+    global option."""
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument in _CONFIG_OPTIONS:
+            next(arguments, None)  # its value
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
+def unknown_command(name: str) -> str:
+    """The usage error for a command that is not one, with the closest ones if any are close."""
+    from supervisor.cli.suggest import did_you_mean
+
+    hint = did_you_mean(name, BY_NAME, count=1)  # the one command meant
+    if hint:
+        return f"argument COMMAND: invalid choice: {name!r} ({hint})"
+    choices = ", ".join(repr(command) for command in BY_NAME)
+    return f"argument COMMAND: invalid choice: {name!r} (choose from {choices})"
+
+
+class _PrintVersion(argparse.Action):
+    """--version: the installed distribution's version, looked up only when asked for (the
+    metadata machinery costs every other command's start-up otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("cinder-stack-supervisor")
+        except PackageNotFoundError:  # a checkout that was never installed
+            number = "unknown"
+        print(f"supervisor {number}")  # on stdout, as argparse's own version action
+        parser.exit()

@@ -9,6 +9,7 @@ import os
 import sys
 
 from supervisor import config
+from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.cli.planview import describe_plan, plan_json
 from supervisor.shared.exits import EXIT_ALREADY_RUNNING, EXIT_CONFIG_INVALID, EXIT_OK
 
@@ -59,8 +60,9 @@ def check(args: argparse.Namespace) -> int:
     try:
         plan = config.load(args.config)
     except config.ConfigError as error:
-        print(error, file=sys.stderr)
-        return EXIT_CONFIG_INVALID
+        return report_error(
+            str(error), EXIT_CONFIG_INVALID, as_json=args.json, problems=config_problems(error)
+        )
     print(plan_json(plan) if args.json else describe_plan(plan))
     return _import_classes(plan) if args.import_classes else EXIT_OK
 

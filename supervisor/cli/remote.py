@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from supervisor import config
+from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.cli.statusview import status_table
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
 from supervisor.control.protocol import Message
@@ -26,12 +27,18 @@ from supervisor.shared.exits import (
     EXIT_TIMEOUT,
 )
 from supervisor.shared.faults import KINDS
+from supervisor.shared.logfiles import colour_wanted
+
+# What supervisorctl users type for "every process"; here that is --all.
+_EVERY_PROCESS = "all"
+_ACTS = ("start", "stop", "restart")
 
 
 class CommandFailed(Exception):
-    def __init__(self, message: str, status: int = EXIT_FAILED) -> None:
+    def __init__(self, message: str, status: int = EXIT_FAILED, **details: Any) -> None:
         super().__init__(message)
         self.status = status
+        self.details = details
 
 
 def asks_the_supervisor(
@@ -42,30 +49,31 @@ def asks_the_supervisor(
 
     @functools.wraps(handler)
     def command(args: argparse.Namespace) -> int:
+        # Under --json, the error is a JSON object on stdout instead (`cli.errorjson`).
+        as_json = getattr(args, "json", False)
         try:
             # Only the running supervisor judges the whole file (a reload may be fixing it).
             state_dir = config.state_dir_of(args.config)
         except config.ConfigError as error:
-            print(error, file=sys.stderr)
-            return EXIT_CONFIG_INVALID
+            return report_error(
+                str(error), EXIT_CONFIG_INVALID, as_json=as_json, problems=config_problems(error)
+            )
         try:
             return handler(args, state_dir)
         except NotRunning as error:
-            print(f"supervisor: {error}", file=sys.stderr)
-            return EXIT_NOT_RUNNING
+            return report_error(f"supervisor: {error}", EXIT_NOT_RUNNING, as_json=as_json)
         except CommandFailed as error:
-            print(f"supervisor: {error}", file=sys.stderr)
-            return error.status
+            return report_error(
+                f"supervisor: {error}", error.status, as_json=as_json, **error.details
+            )
         except TimeoutError:
-            print("supervisor: timed out", file=sys.stderr)
-            return EXIT_TIMEOUT
+            return report_error("supervisor: timed out", EXIT_TIMEOUT, as_json=as_json)
         except LostSupervisor as error:
             # It went away mid-request: as far as we can tell, none runs now.
-            print(f"supervisor: lost the supervisor: {error}", file=sys.stderr)
-            return EXIT_NOT_RUNNING
+            message = f"supervisor: lost the supervisor: {error}"
+            return report_error(message, EXIT_NOT_RUNNING, as_json=as_json)
         except Unreachable as error:
-            print(f"supervisor: {error}", file=sys.stderr)
-            return EXIT_FAILED
+            return report_error(f"supervisor: {error}", EXIT_FAILED, as_json=as_json)
 
     return command
 
@@ -128,10 +136,49 @@ def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
 def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
     reply = client.request(command, **fields)
     if not reply.get("ok"):
+        error = str(reply.get("error", "the supervisor refused the request"))
+        if error.startswith("unknown name ") and fields.get("names"):
+            raise _unknown_names(client, command, fields["names"], error)
         # A rejected reload fails as `check` does on the same file.
         status = EXIT_CONFIG_INVALID if reply.get("invalid_config") else EXIT_FAILED
-        raise CommandFailed(str(reply.get("error", "the supervisor refused the request")), status)
+        raise CommandFailed(error, status)
     return reply
+
+
+def _unknown_names(
+    client: ControlClient, command: str, names: list[str], error: str
+) -> CommandFailed:
+    """The supervisor's "unknown name ..." refusal, with the closest known names, and for a
+    supervisorctl habit (`restart all`) the way to say it here."""
+    from supervisor.cli.suggest import closest  # difflib, for this error only
+
+    processes = client.request("status", names=[]).get("processes") or []
+    known = list(dict.fromkeys([p["service"] for p in processes] + [p["name"] for p in processes]))
+    unknown = [name for name in names if name not in known]
+    suggestions = {name: closest(name, known) for name in unknown}
+    hints = []
+    if _EVERY_PROCESS in unknown and command in _ACTS:
+        hints.append(f"to act on every process, use --all: supervisor {command} --all")
+    for name, matches in suggestions.items():
+        if matches and name != _EVERY_PROCESS:
+            hints.append(f"{name!r}: did you mean {' or '.join(map(repr, matches))}?")
+    # The daemon's first clause names the unknown name; the hint goes right after it.
+    first, separator, rest = error.partition("; ")
+    message = "; ".join([first, *hints]) + separator + rest
+    return CommandFailed(message, EXIT_FAILED, unknown=unknown, did_you_mean=suggestions)
+
+
+def _all_running(processes: list[dict[str, Any]]) -> bool:
+    """As `systemctl status UNIT` judges a unit: only `running` (ready) is up; starting,
+    stopping, backoff and every ended state are not (exit 3)."""
+    return all(process["state"] == "running" for process in processes)
+
+
+def _stdout_wants_colour() -> bool:
+    try:
+        return colour_wanted(sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout with no descriptor (captured): no terminal
+        return False
 
 
 @asks_the_supervisor
@@ -142,7 +189,9 @@ def status(args: argparse.Namespace, state_dir: Path) -> int:
         del reply["ok"]
         print(json.dumps(reply, indent=2))
     else:
-        print(status_table(reply["processes"], colour=sys.stdout.isatty()))
+        print(status_table(reply["processes"], colour=_stdout_wants_colour()))
+    if args.names and not _all_running(reply["processes"]):
+        return EXIT_NOT_RUNNING
     return EXIT_OK
 
 

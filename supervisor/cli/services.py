@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supervisor.cli.commands import add_config_option
+from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.db.settings import InvalidOption, Liveness, database_url, utc_now
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_FAILED, EXIT_OK
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME
@@ -76,11 +77,11 @@ def run_service_command(
         liveness = Liveness.from_options(plan.options)
         url = database_url(plan.options, plan.state_dir)
     except config.ConfigError as error:
-        print(error, file=sys.stderr)
-        return EXIT_CONFIG_INVALID
+        return report_error(
+            str(error), EXIT_CONFIG_INVALID, as_json=_json(args), problems=config_problems(error)
+        )
     except InvalidOption as error:
-        print(f"{args.config}: {error}", file=sys.stderr)
-        return EXIT_CONFIG_INVALID
+        return report_error(f"{args.config}: {error}", EXIT_CONFIG_INVALID, as_json=_json(args))
 
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -89,16 +90,21 @@ def run_service_command(
     try:
         table = ServicesTable(url)
     except ArgumentError as error:
-        print(f"{args.config}: option 'database_url': {error}", file=sys.stderr)
-        return EXIT_CONFIG_INVALID
+        message = f"{args.config}: option 'database_url': {error}"
+        return report_error(message, EXIT_CONFIG_INVALID, as_json=_json(args))
     with table:
         try:
             if args.service_command == "list":
                 return _list(table, liveness, utcnow(), as_json=args.json)
             return _change(table, args, utcnow())
         except SQLAlchemyError as error:
-            print(f"cannot use the services database: {error}", file=sys.stderr)
-            return EXIT_NO_SUCH_SERVICE
+            message = f"cannot use the services database: {error}"
+            return report_error(message, EXIT_NO_SUCH_SERVICE, as_json=_json(args))
+
+
+def _json(args: argparse.Namespace) -> bool:
+    """`service list --json`: its errors are JSON too (the other actions take no --json)."""
+    return bool(getattr(args, "json", False))
 
 
 def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) -> int:
@@ -114,19 +120,18 @@ def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) ->
         url = cinder_database_url(plan.openstack, _cinder_working_directory(plan))
         table = CinderServicesTable(url, _processes_of(plan))
     except (ValueError, ArgumentError) as error:
-        print(f"{args.config}: cinder.conf: {error}", file=sys.stderr)
-        return EXIT_CONFIG_INVALID
+        message = f"{args.config}: cinder.conf: {error}"
+        return report_error(message, EXIT_CONFIG_INVALID, as_json=_json(args))
     with table:
         try:
             if args.service_command == "list":
                 return _list(table, liveness, now, as_json=args.json)
             return _change(table, args, now)
         except ProcessFilterUnsupported as error:
-            print(error, file=sys.stderr)
-            return EXIT_CONFIG_INVALID
+            return report_error(str(error), EXIT_CONFIG_INVALID, as_json=_json(args))
         except SQLAlchemyError as error:
-            print(f"cannot use Cinder's database: {error}", file=sys.stderr)
-            return EXIT_NO_SUCH_SERVICE
+            message = f"cannot use Cinder's database: {error}"
+            return report_error(message, EXIT_NO_SUCH_SERVICE, as_json=_json(args))
 
 
 def _cinder_working_directory(plan: Plan) -> Path:

@@ -1,4 +1,7 @@
-"""`supervisor status` as a table people read at a glance."""
+"""`supervisor status` as a table people read at a glance.
+
+A STATUS column (what a process last sent as `STATUS=`) comes before CAUSE, and only when some
+process sent one: a stack without notify services keeps its narrower table."""
 
 from __future__ import annotations
 
@@ -58,8 +61,9 @@ def size(octets: int | None) -> str:
     return f"{value:.1f}{units[index]}" if index and value < 10 else f"{value:.0f}{units[index]}"
 
 
-def _row(process: dict[str, Any]) -> list[str]:
+def _row(process: dict[str, Any], *, with_status: bool) -> list[str]:
     last = process["last_exit"]
+    status_text = [process.get("status_text") or "-"] if with_status else []
     return [
         process["name"],
         process["state"],
@@ -73,13 +77,16 @@ def _row(process: dict[str, Any]) -> list[str]:
         # Only under cgroup containment; a supervisor from before it sends neither.
         duration(process.get("cpu")),
         size(process.get("memory")),
+        *status_text,
         process["cause"],
     ]
 
 
 def status_table(processes: list[dict[str, Any]], *, colour: bool = False) -> str:
-    rows = [list(_COLUMNS), *(_row(process) for process in processes)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
+    with_status = any(process.get("status_text") for process in processes)
+    columns = [*_COLUMNS[:-1], "STATUS", _COLUMNS[-1]] if with_status else list(_COLUMNS)
+    rows = [columns, *(_row(process, with_status=with_status) for process in processes)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns) - 1)]
     lines = []
     for index, row in enumerate(rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]

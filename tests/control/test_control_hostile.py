@@ -224,7 +224,7 @@ def test_a_supervisor_lost_mid_reply_is_one_line_and_exit_3(
     assert result.returncode == 3, result.stderr
     assert result.stderr.startswith("supervisor: lost the supervisor: "), result.stderr
     assert len(result.stderr.splitlines()) == 1
-    assert result.stdout == ""
+    assert json.loads(result.stdout)["exit_status"] == 3  # --json: the error as JSON too
 
 
 def into_a_closed_pipe(config: Path, *command: str) -> subprocess.CompletedProcess[str]:
@@ -260,7 +260,8 @@ def test_status_into_a_closed_pipe_ends_quietly(ready_stack: ReadyStack):
 def waiting_clients(stack: RunningStack) -> int | None:
     """How many clients wait, or None while the supervisor is not answering yet."""
     result = cli(stack.config, "status", "--json")
-    return json.loads(result.stdout)["supervisor"]["waiting_clients"] if result.stdout else None
+    answered = result.returncode == 0
+    return json.loads(result.stdout)["supervisor"]["waiting_clients"] if answered else None
 
 
 def test_ctrl_c_on_wait_is_one_line_and_exit_130(write_config: WriteConfig, run_stack: RunStack):

@@ -137,8 +137,9 @@ def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
     reply = client.request(command, **fields)
     if not reply.get("ok"):
         error = str(reply.get("error", "the supervisor refused the request"))
-        if error.startswith("unknown name ") and fields.get("names"):
-            raise _unknown_names(client, command, fields["names"], error)
+        named = fields.get("names") or ([fields["name"]] if "name" in fields else [])
+        if error.startswith("unknown name ") and named:
+            raise _unknown_names(client, command, named, error)
         # A rejected reload fails as `check` does on the same file.
         status = EXIT_CONFIG_INVALID if reply.get("invalid_config") else EXIT_FAILED
         raise CommandFailed(error, status)
@@ -150,7 +151,7 @@ def _unknown_names(
 ) -> CommandFailed:
     """The supervisor's "unknown name ..." refusal, with the closest known names, and for a
     supervisorctl habit (`restart all`) the way to say it here."""
-    from supervisor.cli.suggest import closest  # difflib, for this error only
+    from supervisor.cli.suggest import closest, did_you_mean  # difflib, for this error only
 
     processes = client.request("status", names=[]).get("processes") or []
     known = list(dict.fromkeys([p["service"] for p in processes] + [p["name"] for p in processes]))
@@ -159,9 +160,10 @@ def _unknown_names(
     hints = []
     if _EVERY_PROCESS in unknown and command in _ACTS:
         hints.append(f"to act on every process, use --all: supervisor {command} --all")
-    for name, matches in suggestions.items():
-        if matches and name != _EVERY_PROCESS:
-            hints.append(f"{name!r}: did you mean {' or '.join(map(repr, matches))}?")
+    for name in unknown:
+        hint = did_you_mean(name, known) if name != _EVERY_PROCESS else None
+        if hint:
+            hints.append(f"{name!r}: {hint}")
     # The daemon's first clause names the unknown name; the hint goes right after it.
     first, separator, rest = error.partition("; ")
     message = "; ".join([first, *hints]) + separator + rest

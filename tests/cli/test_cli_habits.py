@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.testing.harness import RunningStack, WriteConfig
+from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 from tests.support.stackcli import SLEEPERS, ReadyStack, cli
 
 # A notify service that says what it is doing, as sd_notify's STATUS= does, then sleeps.
@@ -93,6 +93,12 @@ def test_an_unknown_name_is_told_the_closest_names(sleepers: RunningStack):
     assert result.returncode == 1
     assert "unknown name 'apy#1'; 'apy#1': did you mean 'api#1'" in result.stderr
     assert "services: db, api" in result.stderr  # the daemon's list is still there
+
+
+def test_fault_on_an_unknown_process_is_told_the_closest_one(sleepers: RunningStack):
+    result = cli(sleepers.config, "fault", "api#3", "kill")
+    assert result.returncode == 1
+    assert "'api#3': did you mean 'api#2', 'api#1' or 'api'?" in result.stderr
 
 
 @pytest.mark.parametrize("verb", ["start", "stop", "restart"])
@@ -217,6 +223,22 @@ def test_no_color_takes_the_colour_out_of_the_console(write_config: WriteConfig,
     assert b"\x1b[" in coloured and b"hello" in coloured
     plain = _on_a_terminal(["run", "-c", str(config)], {**plain_env, "NO_COLOR": "1"})
     assert b"web | hello" in plain and b"\x1b" not in plain
+
+
+def test_no_color_takes_the_colour_out_of_the_log_prefixes(
+    write_config: WriteConfig, run_stack: RunStack
+):
+    """`logs` of several processes prefixes each line with its name, coloured on a terminal."""
+    config = write_config(
+        '[services.one]\ncommand = ["echo", "first"]\n'
+        '\n[services.two]\ncommand = ["echo", "second"]\n'
+    )
+    assert run_stack(config).wait_exit(30) == 0
+    plain_env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    coloured = _on_a_terminal(["logs", "-c", str(config)], plain_env)
+    assert b"\x1b[" in coloured and b"first" in coloured
+    plain = _on_a_terminal(["logs", "-c", str(config)], {**plain_env, "NO_COLOR": "1"})
+    assert b"one | " in plain and b"two | " in plain and b"\x1b" not in plain
 
 
 def _completions(line: str) -> list[str]:

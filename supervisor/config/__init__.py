@@ -2,360 +2,47 @@
 
 All problems in a file are collected and reported together; each names the file, the line, the
 key, the value given and what is allowed.  Nothing imports manager code here.
+
+The package's modules: `plan` (the frozen Plan), `loader` (file → Plan), `location` (where a
+file's supervisor lives: all a client command reads), `tomlfile` (parsing), `source` (lines of
+keys), `schema` (a typed reader that collects problems), `problems`, `limits` and `rules` (what
+is allowed), `services` (the keys of one service), `interpolate`, `envfile` and `placeholders`
+(`${VAR}`, env files, `{port}`), `dependencies` (start order), `diff` (what a reload changes),
+`openstack` and `cinderconf` (`[openstack]`: Cinder's own files).
+
+What callers use is re-exported here; `load` imports the reader only when called, so
+`from supervisor import config` costs a client command only the plan and the file parser.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import sys
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from supervisor.config import limits, rules
-from supervisor.config.dependencies import start_order
-from supervisor.config.interpolate import (
-    ENV_FILE,
-    EnvFiles,
-    Shown,
-    interpolate_document,
-    interpolated_string,
-    read_env_files,
+from supervisor.config.location import DEFAULT_STATE_DIR, state_dir_of
+from supervisor.config.plan import (
+    DEFAULT_LOG_BACKUPS,
+    DEFAULT_LOG_MAX_BYTES,
+    LogSettings,
+    Plan,
+    ProcessPlan,
 )
-from supervisor.config.placeholders import expand
-from supervisor.config.schema import Problem, TableReader
-from supervisor.config.services import ServiceSettings, read_settings
-from supervisor.config.source import SourceMap
-from supervisor.config.tomlfile import ConfigError, read
-from supervisor.shared import topic as topic_convention
-from supervisor.shared.servicespec import OPENSTACK_RUNTIME, ServiceSpec
+from supervisor.config.tomlfile import ConfigError
 
-if TYPE_CHECKING:
-    from supervisor.config.openstack import OpenStack
-
-DEFAULT_STATE_DIR = ".supervisor"
-# A process's log file is rotated at this size, and this many rotated files are kept.
-DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_LOG_BACKUPS = 5
-
-
-@dataclass(frozen=True)
-class ProcessPlan:
-    name: str  # unique in the stack: "cinder-volume@lvm-1", "cinder-backup#2", "web"
-    service: str  # the services.toml table name (the binary, for manager services)
-    argv: tuple[str, ...]
-    settings: ServiceSettings
-    host: str | None = None
-    spec: ServiceSpec | None = None  # None for plain commands
-    resolution: topic_convention.Resolution | None = None
-    # What `check` shows instead of argv and env when they hold values from env files.
-    shown: Shown | None = field(default=None, compare=False)
-
-    @property
-    def kind(self) -> str:
-        return "command" if self.spec is None else "manager"
-
-
-@dataclass(frozen=True)
-class LogSettings:
-    max_bytes: int = DEFAULT_LOG_MAX_BYTES
-    backups: int = DEFAULT_LOG_BACKUPS
-
-
-@dataclass(frozen=True)
-class Plan:
-    path: Path
-    state_dir: Path
-    options: dict[str, Any]
-    processes: tuple[ProcessPlan, ...]
-    logs: LogSettings = field(default_factory=LogSettings)
-    openstack: OpenStack | None = None  # `[openstack]`: the manager services are real Cinder
-
-    @property
-    def services(self) -> tuple[str, ...]:
-        """Service names in start order."""
-        return tuple(dict.fromkeys(process.service for process in self.processes))
-
-    def only(self, services: list[str]) -> Plan:
-        unknown = sorted(set(services) - set(self.services))
-        if unknown:
-            known = ", ".join(self.services)
-            raise ConfigError(
-                str(self.path),
-                [Problem(None, "services", unknown[0], f"no such service; known: {known}")],
-            )
-        kept = tuple(p for p in self.processes if p.service in services)
-        return Plan(self.path, self.state_dir, self.options, kept, self.logs)
-
-
-def state_dir_of(path: str | os.PathLike[str]) -> Path:
-    """Where the supervisor of this file keeps its socket, judging nothing else in the file."""
-    text, document = read(path)
-    main = document.get("supervisor", {})
-    state_dir = main.get("state_dir", DEFAULT_STATE_DIR) if isinstance(main, dict) else None
-    if isinstance(state_dir, str) and "$" in state_dir:
-        root = TableReader.root(document, SourceMap(text), [])
-        state_dir = interpolated_string(
-            state_dir, read_env_files(root, Path(path).parent).variables()
-        )
-    if not isinstance(state_dir, str):
-        state_dir = DEFAULT_STATE_DIR
-    return Path(path).resolve().parent / state_dir
+__all__ = [
+    "DEFAULT_LOG_BACKUPS",
+    "DEFAULT_LOG_MAX_BYTES",
+    "DEFAULT_STATE_DIR",
+    "ConfigError",
+    "LogSettings",
+    "Plan",
+    "ProcessPlan",
+    "load",
+    "state_dir_of",
+]
 
 
 def load(path: str | os.PathLike[str]) -> Plan:
-    display = str(path)
-    text, document = read(path)
-    problems: list[Problem] = []
-    source = SourceMap(text)
-    # Env files and the environment are read afresh by every load, so a reload sees their edits.
-    raw = TableReader.root(document, source, problems)
-    env_files = read_env_files(raw, Path(path).resolve().parent)
-    document = interpolate_document(raw, env_files)
-    plan = _build(
-        Path(path).resolve(), document, TableReader.root(document, source, problems), env_files
-    )
-    if problems:
-        raise ConfigError(display, sorted(problems, key=lambda problem: problem.line or 0))
-    return plan
+    """Read, check and build the plan of a services file; ConfigError lists every problem."""
+    from supervisor.config.loader import load as load_file
 
-
-def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: EnvFiles) -> Plan:
-    root.allow("supervisor", "options", "services", "openstack")
-    main = root.table("supervisor")
-    main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups", ENV_FILE)
-    state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
-    if (unusable := rules.state_dir_problem(state_dir)) is not None:
-        main.problem(("state_dir",), main.data.get("state_dir", DEFAULT_STATE_DIR), unusable)
-    prefix = main.name("topic_prefix", topic_convention.DEFAULT_PREFIX)
-    logs = LogSettings(
-        main.integer("log_max_bytes", LogSettings.max_bytes, 1, limits.MAX_LOG_BYTES),
-        main.integer("log_backups", LogSettings.backups, 0, limits.MAX_LOG_BACKUPS),
-    )
-    options = _options(root.table("options"))
-    openstack = None
-    if "openstack" in root.data:
-        # Imported only for an OpenStack stack: every other `run` and `check` goes without.
-        from supervisor.config.openstack import read_openstack
-
-        openstack = read_openstack(root.table("openstack"), path.parent, root.table("options"))
-    if openstack is not None:
-        options = openstack.options(options)
-    services = root.table("services")
-    readers: dict[str, TableReader] = {}
-    by_service: dict[str, list[ProcessPlan]] = {}
-    depends_on: dict[str, tuple[str, ...]] = {}
-    for name in services.data:
-        named = rules.check_name(services, (name,), name, "service")
-        reader = readers[name] = services.table(name)
-        settings, processes = _service(reader, name, options, prefix, state_dir, path, openstack)
-        variables = env_files.variables(name)
-        by_service[name] = expand(reader, settings, processes, variables)
-        depends_on[name] = settings.depends_on
-        if named:
-            rules.check_processes(reader, [process.name for process in by_service[name]])
-    order = _start_order(services, readers, depends_on)
-    processes = tuple(process for name in order for process in by_service[name])
-    return Plan(path, state_dir, options, processes, logs, openstack)
-
-
-def _start_order(
-    services: TableReader, readers: dict[str, TableReader], wants: dict[str, tuple[str, ...]]
-) -> list[str]:
-    depends_on: dict[str, tuple[str, ...]] = {}
-    for name, wanted in wants.items():
-        reader = readers[name]
-        for dependency in wanted:
-            if dependency not in services.data:
-                known = ", ".join(services.data)
-                reader.problem(("depends_on",), dependency, f"no such service; known: {known}")
-            elif dependency == name:
-                reader.problem(("depends_on",), dependency, "a service cannot depend on itself")
-        depends_on[name] = tuple(d for d in wanted if d in services.data and d != name)
-    order, cycle = start_order(list(wants), depends_on)
-    if cycle:
-        readers[cycle[0]].problem(("depends_on",), None, f"dependency cycle: {' -> '.join(cycle)}")
-        return list(wants)
-    return order
-
-
-def _options(reader: TableReader) -> dict[str, Any]:
-    """`[options]` is free-form, like cinder.conf's [DEFAULT]; only what we read is checked."""
-    options = dict(reader.data)
-    options["host"] = reader.name("host", socket.gethostname())
-    options["cluster"] = reader.string("cluster", "") or None
-    for key, value in reader.data.items():
-        if key.endswith("_manager"):
-            reader.class_path(key)
-        elif key not in ("host", "cluster") and (problem := rules.option_problem(value)):
-            # Every manager gets the options as JSON: what JSON cannot carry, run could not.
-            reader.problem((key,), value, problem)
-            options[key] = None
-    return options
-
-
-def _service(
-    reader: TableReader,
-    name: str,
-    options: dict[str, Any],
-    prefix: str,
-    state_dir: Path,
-    config_path: Path,
-    openstack: OpenStack | None = None,
-) -> tuple[ServiceSettings, list[ProcessPlan]]:
-    """The service's settings and its processes.  Every key is read before anything can stop
-    the build of its processes, so each of the table's problems is reported."""
-    common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
-    common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
-    common += ("watchdog", "start_timeout", "readiness", "liveness", "oneshot", "port")
-    common += (ENV_FILE, "stderr")
-    if "command" in reader.data:
-        reader.allow("command", *common)
-        argv = reader.command("command")
-        settings = read_settings(reader, config_path, is_manager=False)
-        workers = reader.integer("workers", 1, 1, limits.MAX_PROCESSES)
-        return settings, [
-            ProcessPlan(_instance_name(name, "#", n, workers), name, argv, settings)
-            for n in range(1, workers + 1)
-        ]
-
-    reader.allow("topic", "manager", "host", "backends", *common)
-    settings = read_settings(reader, config_path, is_manager=True)
-    host = reader.name("host", options["host"])
-    manager_override = reader.class_path("manager")
-    topic_override = reader.string("topic", None)
-    subtopic = topic_convention.subtopic_of(topic_override or name, prefix)
-    instances = _instances(reader, name, host, options["cluster"], openstack, subtopic)
-    if manager_override is None and "manager" in reader.data:
-        return settings, []  # already reported; the option lookup would only mislead
-    try:
-        resolution = topic_convention.resolve(
-            name, options, prefix=prefix, topic=topic_override, manager=manager_override
-        )
-    except topic_convention.MissingManagerOption as missing:
-        reader.problem(
-            (),
-            None,
-            f'{missing}: set [options] {missing.option} = "package.module.Class"'
-            ' or give the service manager = "package.module.Class"',
-        )
-        return settings, []
-    if openstack is not None:
-        source = (
-            "services.toml" if manager_override else openstack.source_of(resolution.manager_option)
-        )
-        resolution = replace(resolution, source=source)
-        from supervisor.config.openstack import check_manager
-
-        check_manager(reader, resolution.manager_option, resolution.manager, source)
-    base = ServiceSpec(
-        process=name,
-        service=name,
-        binary=name,
-        host=host,
-        options=options,
-        prefix=prefix,
-        topic=topic_override,
-        manager=manager_override,
-        cluster=options["cluster"],
-        state_dir=str(state_dir),
-    )
-    if openstack is not None:
-        # The child runs exactly the class `check` showed, and hands Cinder only the options
-        # services.toml sets (cinder.conf is Cinder's to read).
-        base = replace(
-            base,
-            options=dict(openstack.given),
-            manager=resolution.manager,
-            runtime=OPENSTACK_RUNTIME,
-            config_files=openstack.config_files,
-        )
-    argv = _manager_argv(name)
-    if openstack is not None:
-        for fields in instances:
-            backend = fields.get("backend")
-            if backend is not None and backend not in openstack.conf.sections:
-                message = f"backend {backend!r} has no [{backend}] section in cinder.conf"
-                reader.problem(("backends",), backend, message)
-    specs = [replace(base, **fields) for fields in instances]
-    return settings, [
-        ProcessPlan(spec.process, name, argv, settings, spec.host, spec, resolution)
-        for spec in specs
-    ]
-
-
-def _instances(
-    reader: TableReader,
-    name: str,
-    host: str,
-    cluster: str | None,
-    openstack: OpenStack | None = None,
-    subtopic: str = "",
-) -> list[dict[str, Any]]:
-    """What sets each process of a manager service apart: its backend, or its worker number.
-    Under `[openstack]`, cinder-volume's backends default to cinder.conf's enabled_backends
-    and cinder-backup's workers to its backup_workers, as Cinder's binaries read them."""
-    given_host = "host" in reader.data or (openstack is not None and "host" in openstack.given)
-    if openstack is not None and subtopic == "volume" and "backends" not in reader.data:
-        backends = openstack.conf.enabled_backends
-        if not backends:
-            reader.problem((), None, "cinder.conf sets no enabled_backends: no backend to serve")
-        return [
-            {
-                "process": f"{name}@{backend}",
-                "host": openstack.backend_host(host if given_host else None, backend),
-                "cluster": cluster and f"{cluster}@{backend}",
-                "backend": backend,
-            }
-            for backend in backends
-            if rules.check_name(reader, (), backend, "backend (from enabled_backends)")
-        ]
-    if "backends" not in reader.data:
-        default_workers = 1
-        if openstack is not None and subtopic == "backup":
-            default_workers = openstack.default_workers(reader, limits.MAX_PROCESSES)
-        workers = reader.integer("workers", default_workers, 1, limits.MAX_PROCESSES)
-        return [
-            {
-                "process": _instance_name(name, "#", n, workers),
-                "process_number": n,
-                "workers": workers,
-            }
-            for n in range(1, workers + 1)
-        ]
-    if "workers" in reader.data:
-        reader.problem(("workers",), reader.data["workers"], "not allowed with backends")
-    # Cinder skips empty entries of enabled_backends (",a,,b").
-    given = [b for b in reader.string_list("backends") if b.strip()]
-    if not given:
-        reader.problem(("backends",), reader.data["backends"], "expected at least one backend")
-    elif len(given) > limits.MAX_PROCESSES:
-        reader.problem(("backends",), len(given), f"expected 1 to {limits.MAX_PROCESSES} backends")
-        return []
-    backends: list[str] = []
-    for backend in given:
-        if backend in backends:
-            message = "listed twice; each backend runs one process, named after it"
-            reader.problem(("backends",), backend, message)
-        elif rules.check_name(reader, ("backends",), backend, "backend"):
-            backends.append(backend)
-    return [
-        {
-            "process": f"{name}@{backend}",
-            "host": f"{host}@{backend}",
-            "cluster": cluster and f"{cluster}@{backend}",
-            "backend": backend,
-        }
-        for backend in backends
-    ]
-
-
-def _instance_name(service: str, separator: str, number: int, count: int) -> str:
-    return service if count == 1 else f"{service}{separator}{number}"
-
-
-def _manager_argv(binary: str) -> tuple[str, ...]:
-    """Exec the package's own entry module, never a script in bin/ that shares the binary's name
-    (Cinder installs `cinder-volume` too, and pip lets the last one installed win)."""
-    return (sys.executable, "-m", "supervisor.cmd", "--binary", binary)
+    return load_file(path)

@@ -11,40 +11,14 @@ import math
 import re
 import shlex
 import sys
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from supervisor.config.limits import MAX_SECONDS
+from supervisor.config.problems import Problem
 from supervisor.config.source import SourceMap
 
 T = TypeVar("T")
 _CLASS_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
-_SHOWN = 120  # characters of a value an error message repeats
-
-
-def show(value: Any) -> str:
-    """A value as an error message repeats it: its repr, cut short (a value can be megabytes,
-    and an integer of thousands of digits has no repr at all)."""
-    try:
-        text = repr(value)
-    except ValueError:  # Python will not print an integer of more than 4300 digits
-        if isinstance(value, int):
-            return f"<an integer of about {value.bit_length() * 3 // 10} digits>"
-        return f"<a {type(value).__name__} holding an integer too long to print>"
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    key: str
-    value: Any  # None when the problem is about a missing key or a whole table
-    message: str
-
-    def render(self, file: str) -> str:
-        where = f"{file}:{self.line}" if self.line else file
-        what = self.key if self.value is None else f"{self.key} = {show(self.value)}"
-        return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
 
 
 def _number(value: float) -> str:

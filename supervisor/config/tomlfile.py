@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from supervisor.config.schema import Problem
+from supervisor.config.problems import Problem
 
 _AT_LINE = re.compile(r" \(at line (\d+), column \d+\)")
 _AT_END = " (at end of document)"

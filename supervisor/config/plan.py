@@ -1,0 +1,74 @@
+"""The frozen plan a services file becomes: every process to run, with its settings resolved.
+
+Built by `loader.load`; read by the daemon, `check`, the simulator and the tools.  Imports only
+what the dataclasses name, so a module that only handles a plan does not load the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from supervisor.config.problems import Problem
+from supervisor.config.tomlfile import ConfigError
+from supervisor.shared import topic as topic_convention
+from supervisor.shared.servicespec import ServiceSpec
+
+if TYPE_CHECKING:
+    from supervisor.config.interpolate import Shown
+    from supervisor.config.openstack import OpenStack
+    from supervisor.config.services import ServiceSettings
+
+# A process's log file is rotated at this size, and this many rotated files are kept.
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_LOG_BACKUPS = 5
+
+
+@dataclass(frozen=True)
+class ProcessPlan:
+    name: str  # unique in the stack: "cinder-volume@lvm-1", "cinder-backup#2", "web"
+    service: str  # the services.toml table name (the binary, for manager services)
+    argv: tuple[str, ...]
+    settings: ServiceSettings
+    host: str | None = None
+    spec: ServiceSpec | None = None  # None for plain commands
+    resolution: topic_convention.Resolution | None = None
+    # What `check` shows instead of argv and env when they hold values from env files.
+    shown: Shown | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "command" if self.spec is None else "manager"
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    backups: int = DEFAULT_LOG_BACKUPS
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    state_dir: Path
+    options: dict[str, Any]
+    processes: tuple[ProcessPlan, ...]
+    logs: LogSettings = field(default_factory=LogSettings)
+    openstack: OpenStack | None = None  # `[openstack]`: the manager services are real Cinder
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Service names in start order."""
+        return tuple(dict.fromkeys(process.service for process in self.processes))
+
+    def only(self, services: list[str]) -> Plan:
+        unknown = sorted(set(services) - set(self.services))
+        if unknown:
+            known = ", ".join(self.services)
+            raise ConfigError(
+                str(self.path),
+                [Problem(None, "services", unknown[0], f"no such service; known: {known}")],
+            )
+        kept = tuple(p for p in self.processes if p.service in services)
+        return Plan(self.path, self.state_dir, self.options, kept, self.logs)

@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# A process's stderr, kept apart, is written to `<name>.err.log`: a name ending in `.err` would
+# take another process's stderr file for its own log.
+RESERVED_SUFFIX = ".err"
 NAME_RULE = (
     "expected 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
-    " ('@' and '#' separate backends and workers)"
+    " and not ending in '.err' ('@' and '#' separate backends and workers)"
 )
 
 # Every duration in seconds: no timer of a supervisor needs more than a day, and a larger value

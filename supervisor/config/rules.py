@@ -28,6 +28,7 @@ from supervisor.config.limits import (
     MAX_OPTION_DEPTH,
     NAME,
     NAME_RULE,
+    RESERVED_SUFFIX,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def is_name(value: str) -> bool:
-    return NAME.fullmatch(value) is not None
+    return NAME.fullmatch(value) is not None and not value.endswith(RESERVED_SUFFIX)
 
 
 def check_name(reader: TableReader, key: tuple[str, ...], value: str, what: str) -> bool:

@@ -63,6 +63,7 @@ CASES = [
     name_case("hidden", ".x"),
     name_case("worker separator", "db#1"),
     name_case("too long", "x" * 65),
+    name_case("a stderr log's suffix", "web.err"),
     Case(
         "duplicate backend",
         '[services.cinder-volume]\nmanager = "a.B"\nbackends = ["x", "x"]\n',

@@ -57,10 +57,6 @@ class Probe:
         return str(getattr(self, self.kind))
 
 
-Readiness = Probe  # the names the two tables' readers and their users speak
-Liveness = Probe
-
-
 @dataclass(frozen=True)
 class ServiceSettings:
     """What every process of one `[services.NAME]` table shares."""
@@ -79,8 +75,8 @@ class ServiceSettings:
     stderr: str = "merged"  # "separate": stderr to <process>.err.log instead of <process>.log
     depends_on: tuple[str, ...] = ()  # services that must be ready before this one starts
     restart: RestartPolicy = field(default_factory=RestartPolicy)
-    readiness: Readiness | None = None  # a probe that must pass before the service is running
-    liveness: Liveness | None = None  # a probe whose failures, once running, fail the process
+    readiness: Probe | None = None  # a probe that must pass before the service is running
+    liveness: Probe | None = None  # a probe whose failures, once running, fail the process
     # Runs once (a migration, a schema sync): `starting` while it runs, then ready to its
     # dependants only when it has ended in success, as systemd's Type=oneshot.
     oneshot: bool = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from supervisor.config.services import Liveness
+from supervisor.config.services import Probe
 from supervisor.daemon.host import Cancellable, EventSink, ProcessHost
 
 
@@ -23,13 +23,13 @@ class LivenessWatch:
         self._host = host
         self._events = events
         self._on_verdict = on_verdict
-        self._probe: Liveness | None = None
+        self._probe: Probe | None = None
         self._running: Cancellable | None = None
         self._pid: int | None = None
         self.failures = 0  # failed runs in a row
 
     def arm(
-        self, probe: Liveness | None, pid: int | None, env: dict[str, str], directory: str | None
+        self, probe: Probe | None, pid: int | None, env: dict[str, str], directory: str | None
     ) -> None:
         self.disarm()
         if probe is None:

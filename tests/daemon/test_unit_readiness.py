@@ -6,13 +6,13 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING
 
-from supervisor.config.services import Readiness
+from supervisor.config.services import Probe
 from supervisor.policy.states import State
 
 if TYPE_CHECKING:
     from tests.daemon.conftest import UnitBench
 
-PROBE = Readiness(exec=("probe",), period=1.0, timeout=5.0)
+PROBE = Probe(exec=("probe",), period=1.0, timeout=5.0)
 
 # -- sd_notify -------------------------------------------------------------------------------------
 

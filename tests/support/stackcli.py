@@ -51,10 +51,12 @@ def wait_for_cause(stack: RunningStack, unit: str, fragment: str) -> dict:
     found: dict = {}
 
     def seen() -> bool:
+        # `status NAME` exits 3 while the process is not running: its JSON is still there.
         result = cli(stack.config, "status", "--json", unit)
-        if result.returncode != 0:  # the supervisor is not answering yet
-            return False
-        found.update(json.loads(result.stdout)["processes"][0])
+        try:
+            found.update(json.loads(result.stdout)["processes"][0])
+        except (ValueError, KeyError, IndexError):
+            return False  # the supervisor is not answering yet
         return fragment in found["cause"]
 
     stack.wait_until(seen, 20, f"{unit}'s cause to mention {fragment!r}")

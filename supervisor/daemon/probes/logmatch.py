@@ -2,7 +2,8 @@
 
 The output pump's thread hands every chunk of whole lines it reads from the run's pipes to
 `LogMatch.feed` (see `output.OutputPump.attach`): one regex search per chunk, only for runs
-whose unit has a log probe; after the first match, feeding costs one attribute read.  The match
+whose unit has a log probe; after the first match, or once the probe is cancelled, feeding
+costs one attribute read.  The match
 reaches the supervisor's loop through a pipe the loop watches, written once.  `close` may race
 a late chunk on the pump's thread: the lock keeps a write from reaching a closed descriptor.
 """
@@ -24,19 +25,20 @@ class LogMatch:
         self._regex = re.compile(pattern.encode(), re.MULTILINE)
         self.fileno, self._wake = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._lock = threading.Lock()
-        self._matched = False
+        self._finished = False  # matched, or closed: nothing more to search for
         self._closed = False
 
     def feed(self, lines: bytes) -> None:
-        if self._matched or not self._regex.search(lines):
+        if self._finished or not self._regex.search(lines):
             return
         with self._lock:
-            if not self._closed and not self._matched:
+            if not self._closed and not self._finished:
                 os.write(self._wake, b"!")
-            self._matched = True
+            self._finished = True
 
     def close(self) -> None:
         with self._lock:
+            self._finished = True
             if not self._closed:
                 self._closed = True
                 os.close(self.fileno)

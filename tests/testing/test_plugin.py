@@ -93,6 +93,7 @@ def test_volume_gives_up(stack):
     s = stack("services.toml", overrides={
         "cinder-volume.restart.start_limit": {"burst": 3, "interval": 60},
         "web.command": ["sleep", "1000"],  # keep the example off a real port
+        "web.readiness": {"exec": ["true"]},  # and its HTTP probe with it
     })
     s.wait_ready(timeout=30)
     for _ in range(4):

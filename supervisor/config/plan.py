@@ -7,6 +7,7 @@ what the dataclasses name, so a module that only handles a plan does not load th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,15 @@ class Plan:
     def services(self) -> tuple[str, ...]:
         """Service names in start order."""
         return tuple(dict.fromkeys(process.service for process in self.processes))
+
+    @cached_property
+    def dependants(self) -> dict[str, frozenset[str]]:
+        """For each service, the services whose `depends_on` names it."""
+        found: dict[str, set[str]] = {service: set() for service in self.services}
+        for process in self.processes:
+            for dependency in process.settings.depends_on:
+                found.setdefault(dependency, set()).add(process.service)
+        return {service: frozenset(names) for service, names in found.items()}
 
     def only(self, services: list[str]) -> Plan:
         unknown = sorted(set(services) - set(self.services))

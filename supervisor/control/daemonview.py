@@ -101,6 +101,6 @@ class DaemonView(Protocol):
         """Apply the configuration file as it is now; ReloadRejected leaves everything as it was."""
 
     def begin_stop(self, cause: str) -> None:
-        """Stop the whole group, in reverse start order; the supervisor exits once it is down."""
+        """Stop the whole group, dependants first; the supervisor exits once it is down."""
 
     def subscribe(self, subscriber: DaemonSubscriber) -> None: ...

@@ -360,8 +360,8 @@ class Supervisor:
         return group.has_ended(self.units.values(), stopping=self.stopping)
 
     def _advance_stop(self) -> None:
-        """Stop services in reverse start order, each only once the later ones are down."""
-        for unit in group.to_stop(self.plan.services, self.units.values()):
+        """Stop in dependency layers: dependants first, everything unrelated at once."""
+        for unit in group.to_stop(self.plan.dependants, self.units.values()):
             unit.stop(self._stop_cause)
 
     def _force(self, signum: int) -> None:

@@ -1,4 +1,4 @@
-"""The group's judgement: when the stack must stop, in which order it goes down, when it has
+"""The group's judgement: when the stack must stop, in which layers it goes down, when it has
 ended, and with which exit status and cause (README "The group and its exit status").
 
 Pure: it reads what the members say of themselves and nothing else, no clock, no process.  The
@@ -9,7 +9,7 @@ simulated group stops and ends exactly as a real one does.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol, TypeVar
 
 from supervisor.policy.states import FINAL_STATES, State
@@ -50,24 +50,22 @@ def critical_failure(member: Member, *, critical: bool) -> str | None:
     return None
 
 
-def to_stop(services: Sequence[str], members: Iterable[M]) -> list[M]:
-    """Whom a stopping group stops now: every member waiting for its dependencies, and the
-    members still up of the last service (in start order) that has any, so services go down
-    in reverse start order, each once the later ones are down.  Members already stopping are
-    not stopped again."""
+def to_stop(dependants: Mapping[str, Collection[str]], members: Iterable[M]) -> list[M]:
+    """Whom a stopping group stops now: every member waiting for its dependencies, and every
+    member still up none of whose dependants (the services whose `depends_on` names its
+    service) is still up.  So a stop goes in dependency layers, as systemd's does: services
+    with no dependency relation go down at once, dependants before their dependencies.
+    Members already stopping are not stopped again."""
     members = list(members)
+    up = [m for m in members if m.state not in FINAL_STATES and m.state is not State.WAITING]
+    services_up = {member.service for member in up}
     chosen = [member for member in members if member.state is State.WAITING]
-    for service in reversed(services):
-        up = [
-            member
-            for member in members
-            if member.service == service
-            and member.state not in FINAL_STATES
-            and member.state is not State.WAITING
-        ]
-        if up:
-            chosen += [member for member in up if member.state is not State.STOPPING]
-            break
+    chosen += [
+        member
+        for member in up
+        if member.state is not State.STOPPING
+        and services_up.isdisjoint(dependants.get(member.service, ()))
+    ]
     return chosen
 
 

@@ -209,7 +209,7 @@ class Simulation:
             while self._unsettled:
                 self._unsettled = False
                 if self._stopping:
-                    for member in group.to_stop(self._plan.services, self._units.values()):
+                    for member in group.to_stop(self._plan.dependants, self._units.values()):
                         member.stop(self._stop_cause)
         finally:
             self._settling = False

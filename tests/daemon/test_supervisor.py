@@ -179,7 +179,7 @@ def test_a_critical_unit_that_fails_for_good_stops_the_group(
     assert states(stack, "sleeper")[-2:] == ["stopping", "exited"]
 
 
-def test_a_requested_stop_is_clean_and_goes_in_reverse_start_order(
+def test_a_requested_stop_is_clean_and_goes_in_dependency_layers(
     write_config: WriteConfig, run_stack: RunStack
 ):
     config = write_config(
@@ -191,13 +191,18 @@ def test_a_requested_stop_is_clean_and_goes_in_reverse_start_order(
         command = ["sleep", "1000"]
         start_seconds = 0
         workers = 2
+        depends_on = ["first"]
         [services.third]
+        command = ["sleep", "1000"]
+        start_seconds = 0
+        depends_on = ["second"]
+        [services.unrelated]
         command = ["sleep", "1000"]
         start_seconds = 0
         """
     )
     stack = run_stack(config)
-    for unit in ("first", "second#1", "second#2", "third"):
+    for unit in ("first", "second#1", "second#2", "third", "unrelated"):
         stack.wait_event(event="state", unit=unit, to="running")
     stack.signal(signal.SIGTERM)
     assert stack.wait_exit() == 0
@@ -210,7 +215,25 @@ def test_a_requested_stop_is_clean_and_goes_in_reverse_start_order(
     second_gone = max(order.index((f"second#{n}", "exited")) for n in (1, 2))
     assert third_gone < order.index(("second#1", "stopping"))
     assert second_gone < order.index(("first", "stopping"))
+    # Nothing depends on `unrelated`, and it depends on nothing: it goes with the first layer.
+    assert order.index(("unrelated", "stopping")) < third_gone
     assert stack.wait_event(event="group", action="exit")["status"] == 0
+
+
+def test_services_without_dependencies_stop_at_once(write_config: WriteConfig, run_stack: RunStack):
+    config = write_config(
+        "".join(
+            f'[services.s{n}]\ncommand = ["sleep", "1000"]\nstart_seconds = 0\n' for n in range(4)
+        )
+    )
+    stack = run_stack(config)
+    for n in range(4):
+        stack.wait_event(event="state", unit=f"s{n}", to="running")
+    stack.signal(signal.SIGTERM)
+    assert stack.wait_exit() == 0
+    order = [e["to"] for e in stack.select(event="state") if e["to"] in ("stopping", "exited")]
+    # Every stop is asked in one pass of the loop, before any exit is heard.
+    assert order[:4] == ["stopping"] * 4
 
 
 def test_stop_escalates_to_sigkill_for_the_whole_process_group(

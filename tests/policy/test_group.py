@@ -34,20 +34,33 @@ def test_a_critical_failure_stops_the_group():
     assert group.critical_failure(Member("db", "db"), critical=True) is None
 
 
-def test_services_stop_in_reverse_start_order_each_once_the_later_ones_are_down():
-    db, api1, api2, web = (
+def test_a_stop_goes_in_dependency_layers_dependants_first():
+    db, api1, api2, web, cron = (
         Member("db", "db"),
         Member("api#1", "api"),
         Member("api#2", "api", State.STOPPING),
-        Member("web", "web", State.EXITED),
+        Member("web", "web"),
+        Member("cron", "cron"),
     )
     waiting = Member("job", "job", State.WAITING)
-    members = [db, api1, api2, web, waiting]
-    # web is down; api is the last service still up; api#2 already stops; job only waited.
-    assert group.to_stop(["db", "api", "web", "job"], members) == [waiting, api1]
-    api1.state = api2.state = State.EXITED
+    members = [db, api1, api2, web, cron, waiting]
+    # web depends on api, api on db; cron and job on nothing that is up.
+    dependants = {"db": {"api"}, "api": {"web"}, "web": set(), "cron": set(), "job": set()}
+    # The waiting job, and everything no one up depends on: web and cron at once.
+    assert group.to_stop(dependants, members) == [waiting, web, cron]
+    web.state = cron.state = State.EXITED
     waiting.state = State.STOPPED
-    assert group.to_stop(["db", "api", "web", "job"], members) == [db]
+    # api#2 already stops; db waits while any process of api is up.
+    assert group.to_stop(dependants, members) == [api1]
+    api1.state = State.STOPPING
+    assert group.to_stop(dependants, members) == []
+    api1.state = api2.state = State.EXITED
+    assert group.to_stop(dependants, members) == [db]
+
+
+def test_without_dependencies_every_member_stops_at_once():
+    members = [Member(f"s{n}", f"s{n}") for n in range(5)]
+    assert group.to_stop({}, members) == members
 
 
 def test_the_group_ends_when_every_member_is_final_and_none_is_held_stopped():

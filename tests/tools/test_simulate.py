@@ -198,7 +198,7 @@ def test_an_exit_due_with_readiness_wins(write_config: WriteConfig):
     assert transitions(result.events, "slow") == [("stopped", "starting"), ("starting", "fatal")]
 
 
-def test_a_critical_process_failing_stops_the_rest_in_reverse_order(write_config: WriteConfig):
+def test_a_critical_process_failing_stops_the_rest_dependants_first(write_config: WriteConfig):
     path = write_config(
         """
         [services.db]
@@ -210,6 +210,7 @@ def test_a_critical_process_failing_stops_the_rest_in_reverse_order(write_config
         workers = 2
         [services.web]
         command = ["true"]
+        depends_on = ["api"]
         """
     )
     result = simulate(path, ["db"], "every 3s exit 2")
@@ -251,6 +252,7 @@ def test_the_group_stops_each_service_once_the_later_ones_are_down(write_config:
         workers = 2
         [services.web]
         command = ["true"]
+        depends_on = ["api"]
         """
     )
     result = simulate(path, ["db"], "every 3s exit 2")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from supervisor.config.services import Probe
-from supervisor.daemon.loop import Loop, Timer
+from supervisor.daemon.host import Cancellable, Timers
 
 Done = Callable[[str | None], None]  # None: healthy; else why the run failed
 
@@ -31,7 +31,7 @@ class Check(Protocol):
 class ProbeRunner:
     def __init__(
         self,
-        loop: Loop,
+        loop: Timers,
         probe: Probe,
         check: Check,
         on_pass: Callable[[], None],
@@ -42,7 +42,7 @@ class ProbeRunner:
         self._check = check
         self._on_pass = on_pass
         self._on_failure = on_failure
-        self._timer: Timer | None = None  # the next run, or the running one's timeout
+        self._timer: Cancellable | None = None  # the next run, or the running one's timeout
         self._running = False
         self.runs = 0
 

@@ -65,3 +65,14 @@ def test_a_cancel_aborts_the_run_in_progress_and_stops_the_pace():
     runner.cancel()
     loop.advance(10.0)
     assert check.began == [3.0] and check.aborted == [3.1] and results == []
+
+
+def test_no_result_comes_before_start_has_returned_even_without_a_delay():
+    loop = VirtualLoop()
+    check = ScriptedCheck(loop, takes=0.0, answer="connection refused")
+    results: list[str] = []
+    runner = ProbeRunner(loop, Probe(tcp="127.0.0.1:1"), check, lambda: None, results.append)
+    runner.start()
+    assert results == [] and check.began == []
+    loop.advance(0.0)
+    assert results == ["connection refused"]

@@ -47,10 +47,9 @@ class ProbeRunner:
         self.runs = 0
 
     def start(self) -> None:
-        if self._probe.initial_delay:
-            self._timer = self._loop.call_later(self._probe.initial_delay, self._run)
-        else:
-            self._run()
+        # Even with no delay, the first run is the loop's next step: no result may reach the
+        # owner before `start_probe` has handed it the runner (a refused connect is at once).
+        self._timer = self._loop.call_later(self._probe.initial_delay, self._run)
 
     def cancel(self) -> None:
         """No further run; the one in progress is aborted."""

@@ -14,27 +14,16 @@ from pathlib import Path
 from typing import Protocol
 
 from supervisor.config.diff import PlanDiff
-from supervisor.policy.states import State
+from supervisor.policy.group import Member
 
 
 class Refused(Exception):
     """The request cannot be carried out; the message says why."""
 
 
-class UnitView(Protocol):
-    """One process of the stack, read-only: what `status` shows and what a `wait` decides on."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def service(self) -> str: ...
-
-    @property
-    def state(self) -> State: ...
-
-    @property
-    def cause(self) -> str: ...
+class UnitView(Member, Protocol):
+    """One process of the stack, read-only: what `status` shows and what a `wait` decides on
+    (its name, service, state, cause and failure status as the group's judgement sees them)."""
 
     @property
     def ready(self) -> bool: ...
@@ -42,10 +31,6 @@ class UnitView(Protocol):
     @property
     def completed(self) -> bool:
         """Ended by itself in success (a one-shot job): as good as ready."""
-
-    @property
-    def failure_status(self) -> int | None:
-        """Set once the process failed for good."""
 
     @property
     def pid(self) -> int | None: ...

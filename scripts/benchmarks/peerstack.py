@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import psutil
+
 from benchmarks.peers import Peer
 from benchmarks.processes import (
     MARKER_ENV,

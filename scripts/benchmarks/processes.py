@@ -12,6 +12,7 @@ import signal
 import time
 
 import psutil
+
 from benchmarks.settings import BenchError
 
 # Every process a run starts carries it, so a last sweep finds what escaped the subreaper.

@@ -4,7 +4,7 @@ the per-process placeholders (`{port}`, ...) that `placeholders.py` fills in.
 Every string value is a template: `$$` is a `$`, `${NAME}` the variable's value, and
 `${NAME:-default}` the default when NAME is unset or empty.  Any other `$` is itself, so
 `$HOME` and `$(date)` reach a shell untouched.  Where placeholders are on (a process's
-command, environment and readiness probe), `{{` is `{`, `}}` is `}` and `{word}` a placeholder;
+command, environment and probes), `{{` is `{`, `}}` is `}` and `{word}` a placeholder;
 any other brace is itself.  `$${word}` is the text `${word}` everywhere.
 
 Variables come from the env files (`env_file`: a service's own, then `[supervisor]`'s) and
@@ -29,7 +29,11 @@ from supervisor.config.schema import TableReader
 MASK = "***"
 ENV_FILE = "env_file"
 # The keys rendered per process, with the placeholders: everything else is rendered once.
-PER_PROCESS = (("command",), ("env",), ("readiness", "exec"))
+PER_PROCESS = (
+    ("command",),
+    ("env",),
+    *((role, key) for role in ("readiness", "liveness") for key in ("exec", "http", "tcp")),
+)
 
 _VARIABLE = r"\$\{(?P<variable>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
 # `$$` is a `$`, and so `$${HOME}` the text `${HOME}`, braces included, in every key.

@@ -1,7 +1,8 @@
 """Per-process placeholders: each process of a service gets its own command, environment and
-readiness probe, so that two workers of `web` can listen on two ports.
+probes, so that two workers of `web` can listen, and be probed, on two ports.
 
-In a service's `command`, `env` values and `readiness.exec` (and nowhere else):
+In a service's `command`, `env` values, and the `exec`, `http` and `tcp` of its `readiness` and
+`liveness` probes (and nowhere else):
 
     {name}            the process name: web, web#2, cinder-volume@lvm-1
     {service}         the service (the table's name)
@@ -16,7 +17,7 @@ process; every value is known by then, so rendering cannot fail.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -31,7 +32,7 @@ from supervisor.config.interpolate import (
     unset_message,
 )
 from supervisor.config.schema import TableReader
-from supervisor.config.services import ServiceSettings
+from supervisor.config.services import Probe, ServiceSettings, address_problem
 from supervisor.shared.servicespec import ServiceSpec
 
 MAX_PORT = 65_535
@@ -78,8 +79,7 @@ def expand(
     is_command = bool(processes) and processes[0].spec is None
     command = [judged(("command",), arg) for arg in processes[0].argv] if is_command else None
     env = {name: judged(("env", name), value) for name, value in settings.env}
-    probe = settings.readiness
-    probe_exec = [judged(("readiness", "exec"), arg) for arg in probe.exec] if probe else []
+    probes = {role: _probe_templates(judged, role, getattr(settings, role)) for role in PROBES}
 
     expanded = []
     for number, process in enumerate(processes, start=1):
@@ -91,11 +91,11 @@ def expand(
             values["port"] = str(port + number - 1)
         argv, shown_argv = _argv(reader, ("command",), command, variables, values)
         environment, shown_env = _environment(env, variables, values)
-        readiness = probe
-        if probe is not None:
-            probe_argv, _ = _argv(reader, ("readiness", "exec"), probe_exec, variables, values)
-            readiness = replace(probe, exec=probe_argv)
-        own = replace(settings, env=tuple(environment.items()), readiness=readiness)
+        own_probes = {
+            role: _probe(reader, role, getattr(settings, role), templates, variables, values)
+            for role, templates in probes.items()
+        }
+        own = replace(settings, env=tuple(environment.items()), **own_probes)
         shown = Shown(shown_argv or process.argv, tuple(shown_env.items()))
         expanded.append(
             replace(
@@ -106,6 +106,49 @@ def expand(
             )
         )
     return expanded
+
+
+PROBES = ("readiness", "liveness")
+_PROBE_TEXTS = ("http", "tcp")  # the probe keys that are one string
+
+
+def _probe_templates(
+    judged: Callable[[tuple[str, ...], str], Template], role: str, probe: Probe | None
+) -> dict[str, list[Template]]:
+    """The templates of a probe's exec, http and tcp, judged once per service."""
+    if probe is None:
+        return {}
+    templates = {"exec": [judged((role, "exec"), arg) for arg in probe.exec]}
+    for key in _PROBE_TEXTS:
+        if (text := getattr(probe, key)) is not None:
+            templates[key] = [judged((role, key), text)]
+    return templates
+
+
+def _probe(
+    reader: TableReader,
+    role: str,
+    probe: Probe | None,
+    templates: dict[str, list[Template]],
+    variables: Variables,
+    values: Mapping[str, str],
+) -> Probe | None:
+    """One process's own probe: its exec, http and tcp with the process's placeholders."""
+    if probe is None:
+        return None
+    argv, _ = _argv(reader, (role, "exec"), templates["exec"], variables, values)
+    texts = {
+        key: render(template[0], variables, values).value
+        for key, template in templates.items()
+        if key in _PROBE_TEXTS
+    }
+    for key, text in texts.items():
+        # Judged once rendered; reported once per service, as every process's comes from
+        # the same template.
+        problem = address_problem(key, text)
+        if problem is not None and values["process_number"] == "1":
+            reader.problem((role, key), text, problem)
+    return replace(probe, exec=argv, **texts)
 
 
 def _judged(

@@ -159,7 +159,9 @@ def _probe(service: TableReader, role: str) -> Probe | None:
     text = reader.string(kind, None)
     if text is None:
         return None
-    problem = _http_problem(text) if kind == "http" else _tcp_problem(text)
+    # With a variable or a placeholder in it, the address is judged once rendered, per process
+    # (config/placeholders.py).
+    problem = None if _TEMPLATED.search(text) else address_problem(kind, text)
     if problem is not None:
         reader.problem((kind,), text, problem)
         return None
@@ -184,7 +186,13 @@ def _log_probe(reader: TableReader, role: str) -> Probe | None:
     return Probe(log=pattern)
 
 
+_TEMPLATED = re.compile(r"[${]")
 _NO_LOOKUP = "an IP address or localhost (a name lookup would block the supervisor)"
+
+
+def address_problem(kind: str, text: str) -> str | None:
+    """What is wrong with an http probe's URL or a tcp probe's HOST:PORT, or None."""
+    return _http_problem(text) if kind == "http" else _tcp_problem(text)
 
 
 def _http_problem(url: str) -> str | None:

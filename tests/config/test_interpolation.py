@@ -359,3 +359,48 @@ def test_two_workers_serve_on_two_ports(ready_stack: ReadyStack):
     started = {event["unit"] for event in stack.select(event="state", to="running")}
     assert started == {"web#1", "web#2"}
     assert stack.stop() == 0
+
+
+def test_each_worker_is_probed_on_its_own_port(
+    write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PROBE_HOST", "127.0.0.1")
+    plan = config.load(
+        write_config(
+            """
+            [services.web]
+            command = ["python3", "-m", "http.server", "{port}"]
+            workers = 2
+            port = 8100
+            [services.web.readiness]
+            http = "http://${PROBE_HOST}:{port}/"
+            [services.web.liveness]
+            tcp = "${PROBE_HOST}:{port}"
+            """
+        )
+    )
+    probes = [
+        (p.settings.readiness.http, p.settings.liveness.tcp)
+        for p in plan.processes
+        if p.settings.readiness and p.settings.liveness
+    ]
+    assert probes == [
+        ("http://127.0.0.1:8100/", "127.0.0.1:8100"),
+        ("http://127.0.0.1:8101/", "127.0.0.1:8101"),
+    ]
+
+
+def test_a_probe_address_is_judged_once_rendered(write_config: WriteConfig):
+    path = write_config(
+        """
+        [services.web]
+        command = ["sleep", "1000"]
+        workers = 2
+        [services.web.liveness]
+        tcp = "{name}:80"
+        """
+    )
+    assert errors_of(path) == [
+        f"{at(path, 'tcp =')}: services.web.liveness.tcp = 'web#1:80':"
+        " expected an IP address or localhost (a name lookup would block the supervisor)"
+    ]

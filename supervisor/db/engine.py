@@ -10,6 +10,8 @@ keep every other one waiting.  The table's operations are written to need no mor
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +74,23 @@ def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
         # Losing the last heartbeats to a power cut is harmless; an fsync per heartbeat is not.
         cursor.execute("PRAGMA synchronous = NORMAL")
-        # WAL is a property of the file: switch it once, not on every connect (the switch
-        # needs an exclusive lock).
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor, busy_timeout)
         cursor.close()
+
+
+def _use_wal(cursor: Any, busy_timeout: float) -> None:
+    """Switch the file to WAL, once: it is a property of the file, and the switch needs an
+    exclusive lock.  Processes that connect to a new file at once each read the mode (a shared
+    lock) and then ask for the switch: SQLite fails all but one at once, its busy handler
+    unable to break that deadlock, so a refused switch waits and looks again (another process
+    has most likely made it) until the busy timeout is spent."""
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.01
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)

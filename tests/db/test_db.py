@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from supervisor.db import engine
 from supervisor.db.schema import SERVICE_OBJECT_VERSION
 from supervisor.db.services import ServiceFacts, ServiceKey, ServicesTable
 
@@ -162,6 +166,36 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path):
         with table._engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 250
+
+
+def test_a_refused_wal_switch_waits_and_looks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Processes that open a new file at once each hold a shared lock and ask for the WAL
+    switch: SQLite refuses all but one at once.  A refused switch must wait and try again, not
+    fail the service's start (a refusal is forced here: a reader holds the file, and the
+    switcher's own busy handler is off)."""
+    path = tmp_path / "cinder.sqlite"
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("CREATE TABLE t (x)")
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM t").fetchall()
+    switcher = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    switcher.execute("PRAGMA busy_timeout = 0")
+    refused = threading.Event()
+    pause = time.sleep
+    monkeypatch.setattr(
+        engine.time, "sleep", lambda seconds: (refused.set(), pause(min(seconds, 0.01)))
+    )
+    switching = threading.Thread(target=engine._use_wal, args=(switcher.cursor(), 30.0))
+    switching.start()
+    assert refused.wait(30), "the switch was never refused"
+    reader.execute("COMMIT")
+    switching.join(30)
+    assert not switching.is_alive()
+    assert switcher.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reader.close()
+    switcher.close()
 
 
 def test_a_removed_rows_id_is_never_handed_to_another_process(table: ServicesTable):

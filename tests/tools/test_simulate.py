@@ -240,7 +240,7 @@ def test_a_non_critical_failure_leaves_the_group_running(write_config: WriteConf
     assert result.steady == ("web",)
 
 
-def test_the_group_stops_each_service_once_the_later_ones_are_down(write_config: WriteConfig):
+def test_the_group_stops_a_service_once_its_dependants_are_down(write_config: WriteConfig):
     path = write_config(
         """
         [services.db]

@@ -165,6 +165,26 @@ COMMANDS = (
         "supervisor.cli.services:add_service_arguments",
         config_option=False,
     ),
+    Command(
+        "import",
+        "translate a supervisord.conf, Procfile or docker-compose.yml into a services.toml",
+        "supervisor.tools.importers.command:run_import",
+        "supervisor.tools.importers.command:add_import_arguments",
+        config_option=False,
+    ),
+    Command(
+        "export",
+        "write the stack as systemd units or Kubernetes manifests",
+        "supervisor.tools.exporters.command:run_export",
+        "supervisor.tools.exporters.command:add_export_arguments",
+    ),
+    Command(
+        "probe",
+        "exit 0 if a process's row in the services table is up and fresh (a health check)",
+        "supervisor.cli.probe:run_probe",
+        "supervisor.cli.probe:add_probe_arguments",
+        config_option=False,
+    ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 

@@ -1,0 +1,1 @@
+"""`supervisor export`: the stack written for another process manager (systemd, Kubernetes)."""

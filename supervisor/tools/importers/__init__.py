@@ -1,0 +1,1 @@
+"""`supervisor import`: another tool's stack description translated into a services.toml."""

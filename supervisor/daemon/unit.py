@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from supervisor.config import ProcessPlan
+from supervisor.config.spawnenv import spawn_environment
 from supervisor.daemon.faultinjector import StartFaults
 from supervisor.daemon.host import Cancellable, ChildProcess, EventSink, ProcessHost, Timers
 from supervisor.daemon.liveness import LivenessWatch
@@ -23,7 +24,6 @@ from supervisor.daemon.watchdog import Watchdog
 from supervisor.policy.restart import Action, ExitStatus, History, decide, is_success
 from supervisor.policy.states import FINAL_STATES, State
 from supervisor.shared.faults import FAULT_SOCKET_ENV, fault_socket_address
-from supervisor.shared.servicespec import ENV_VAR as SERVICE_ENV_VAR
 
 # What a failed exec reports, as a shell would: 127 not found, 126 found but not executable.
 _EXEC_FAILURE_STATUS = 127
@@ -99,14 +99,11 @@ class Unit:
         return self.state in FINAL_STATES
 
     def _environment(self) -> dict[str, str]:
-        env = {**os.environ, **dict(self.plan.settings.env)}
+        # What the plan alone decides is shared with the exporters; the rest is this daemon's.
+        env = {**os.environ, **spawn_environment(self.plan, self._context.state_dir)}
         env["NOTIFY_SOCKET"] = self._context.notify_address
-        env["SUPERVISOR_PROCESS"] = self.name
-        # Where a service may keep its own state, as systemd's STATE_DIRECTORY.
-        env["SUPERVISOR_STATE_DIR"] = self._context.state_dir
         env.update(self._context.host.environment())
         if self.plan.spec is not None:
-            env[SERVICE_ENV_VAR] = self.plan.spec.to_env()
             env[FAULT_SOCKET_ENV] = self.fault_address
         if self.plan.settings.watchdog:
             # sd_notify libraries ping at half this interval when they see it.

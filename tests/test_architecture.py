@@ -201,6 +201,9 @@ _NEVER_IN_A_DAEMON = (
     "tomlkit",  # only for a file tomllib refused
     "sqlalchemy",
     "psutil",
+    "structlog",  # the service processes' logger, not the daemon's
+    "asyncio",  # the daemon's loop is its own; only a library would bring asyncio in
+    "rich",
 )
 _NEVER_IN_A_CLIENT = (
     "supervisor.daemon",
@@ -211,6 +214,9 @@ _NEVER_IN_A_CLIENT = (
     "tomlkit",
     "sqlalchemy",
     "psutil",
+    "structlog",
+    "asyncio",
+    "rich",
 )
 
 

@@ -1,4 +1,4 @@
-"""The event log: every state change is one structlog event, written twice.
+"""The event log: every state change is one event, written twice.
 
 Once as a JSON line to `<state_dir>/events.jsonl` (what tests, `status` and the timeline read),
 once as a readable line on the console of `supervisor run`.
@@ -12,13 +12,12 @@ be written (a full disk) still reaches the console, and the file is reopened for
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
-from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-
-import structlog
 
 EVENTS_FILE = "events.jsonl"
 
@@ -75,31 +74,57 @@ class _EventFile:
             self._file, self._identity = None, None
 
 
-class _JsonLinesTee:
-    """A processor that appends each event to the JSON-lines file and passes it on unchanged."""
+def _colour_wanted_on(console: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    try:
+        return "NO_COLOR" not in os.environ and console.isatty()
+    except (OSError, ValueError):
+        return False
 
-    def __init__(self, file: _EventFile) -> None:
-        self._file = file
-        self._render = structlog.processors.JSONRenderer(sort_keys=False)
 
-    def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> Any:
-        self._file.write(self._render(logger, method, dict(event)) + "\n")
-        return event
+def _utc_stamp() -> str:
+    """Now as RFC 3339 in UTC with microseconds, always the same width."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _console_value(value: Any) -> str:
+    """A value as the console shows it: a string bare unless it holds blanks, anything else
+    as Python writes it, so a line reads the same as the dev consoles of logging libraries."""
+    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+        return value
+    return repr(value)
+
+
+class _ConsoleLine:
+    """`<stamp> <event, padded> key=value ...`, coloured only where colour is wanted."""
+
+    EVENT_WIDTH = 30
+
+    def __init__(self, colour: bool) -> None:
+        self._colour = colour
+
+    def __call__(self, stamp: str, event: str, fields: dict[str, Any]) -> str:
+        pairs = [(key, _console_value(value)) for key, value in fields.items()]
+        if not self._colour:
+            text = " ".join(f"{key}={value}" for key, value in pairs)
+            return f"{stamp} {event:<{self.EVENT_WIDTH}} {text}".rstrip() + "\n"
+        text = " ".join(f"\x1b[36m{key}\x1b[0m=\x1b[35m{value}\x1b[0m" for key, value in pairs)
+        padded = f"\x1b[1m{event:<{self.EVENT_WIDTH}}\x1b[0m"
+        return f"\x1b[2m{stamp}\x1b[0m {padded} {text}".rstrip() + "\n"
 
 
 class EventLog:
+    """The supervisor's event log.  Plain `json` and string formatting, not a logging library:
+    the daemon writes a handful of fixed-shape events, and structlog's import chain (asyncio,
+    and rich where installed) cost the daemon more memory and start-up than everything else
+    it loads (see the README's benchmark section); structlog keeps its place in the service
+    processes, where logging is their job."""
+
     def __init__(self, state_dir: Path, console: TextIO | None = None) -> None:
         self.path = state_dir / EVENTS_FILE
         self._file = _EventFile(self.path)
-        console = console or sys.stderr
-        self.log = structlog.wrap_logger(
-            structlog.PrintLogger(console),
-            processors=[
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-                _JsonLinesTee(self._file),
-                structlog.dev.ConsoleRenderer(colors=console.isatty(), sort_keys=False),
-            ],
-        )
+        self._console = console or sys.stderr
+        self._console_line = _ConsoleLine(_colour_wanted_on(self._console))
 
     def emit(self, event: str, **fields: Any) -> None:
         self.check()
@@ -113,9 +138,14 @@ class EventLog:
 
     def _write(self, event: str, fields: dict[str, Any]) -> None:
         present = {key: value for key, value in fields.items() if value is not None}
+        stamp = _utc_stamp()
+        # The file's line: the fields, then the event's name and its time, as readers expect.
+        record = {**present, "event": event, "timestamp": stamp}
+        self._file.write(json.dumps(record, default=repr) + "\n")
         # A console that is gone (a closed terminal) loses the line; the file has it.
-        with contextlib.suppress(OSError):
-            self.log.info(event, **present)
+        with contextlib.suppress(OSError, ValueError):
+            self._console.write(self._console_line(stamp, event, present))
+            self._console.flush()
 
     def close(self) -> None:
         self._file.close()

@@ -4,17 +4,19 @@ daemon, and restart latency beside an output flood; each peer's part of a test i
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from benchmarks.peers import Peer
-from benchmarks.peerstack import Stack
+from benchmarks.peerstack import BRINGUP_TIMEOUT, STOP_TIMEOUT, Stack
 from benchmarks.processes import cpu_ns, is_alive, reap_exited, wait_readable
 from benchmarks.settings import MIB, BenchError, Settings, log
 from benchmarks.workload import flood_landed
@@ -224,42 +226,86 @@ def prepared(peer: Peer, result: Result) -> bool:
     return True
 
 
+def settle_before_stop(stack: Stack) -> None:
+    stack.pump_until(time.monotonic() + SETTLE_BEFORE_STOP)
+
+
+def restart_test(stack: Stack, settings: Settings, result: PeerResult) -> None:
+    """`measure_restarts` into result.restart_ms, within settings.restart_budget."""
+    log(f"{stack.peer.name}, {stack.count} children: restart latency over {settings.kills} kills")
+    measure_restarts(
+        stack,
+        settings,
+        result.restart_ms,
+        result.notes,
+        budget=settings.restart_budget,
+        what="restart test",
+    )
+
+
+def idle_test(stack: Stack, settings: Settings, result: PeerResult) -> None:
+    """`measure_idle`, once the stack has settled."""
+    log(
+        f"{stack.peer.name}, {stack.count} children: idle CPU and RSS over "
+        f"{settings.idle_seconds:g} s"
+    )
+    stack.pump_until(time.monotonic() + SETTLE_BEFORE_IDLE)
+    measure_idle(stack, settings, result)
+
+
+def timed_round(
+    peer: Peer,
+    run_dir: Path,
+    count: int,
+    run_id: str,
+    result: PeerResult,
+    measure: Callable[[Stack], None] = settle_before_stop,
+    *,
+    bringup_timeout: float = BRINGUP_TIMEOUT,
+    stop_timeout: float = STOP_TIMEOUT,
+) -> None:
+    """One stack of `count` children: its bring-up into result.bringup_ms[str(count)], then
+    `measure(stack)`, then its stop into result.stop_ms and what outlived the stop."""
+    label = str(count)
+    with Stack(peer, run_dir, count, run_id) as stack:
+        up = stack.wait_children(count, bringup_timeout)
+        result.bringup_ms.setdefault(label, []).append((up - stack.launched) * 1000)
+        measure(stack)
+        result.stop_ms.setdefault(label, []).append(stack.stop(stop_timeout) * 1000)
+        result.leftovers_after_stop = max(result.leftovers_after_stop, stack.leftovers_after_stop())
+
+
+def first_round(stack: Stack, settings: Settings, result: PeerResult) -> None:
+    """What the first round of each size measures: restarts on the small stack, the idle cost
+    on the large one."""
+    if stack.count == SMALL_STACK:
+        restart_test(stack, settings, result)
+    if stack.count == settings.many:
+        idle_test(stack, settings, result)
+    else:
+        settle_before_stop(stack)
+
+
 def run_peer(peer: Peer, settings: Settings, work: Path, run_id: str) -> PeerResult:
     result = PeerResult(peer.name, peer.title)
     if not prepared(peer, result):
         return result
     base = work / peer.name
+    measure_first = functools.partial(first_round, settings=settings, result=result)
     for count in sorted({SMALL_STACK, settings.many}):
-        label = str(count)
-        result.bringup_ms[label] = []
-        result.stop_ms[label] = []
+        result.bringup_ms[str(count)] = []
+        result.stop_ms[str(count)] = []
         for round_number in range(settings.rounds):
-            run_dir = base / f"n{count}-round{round_number}"
             log(f"{peer.name}: {count} children, round {round_number + 1}/{settings.rounds}")
             try:
-                with Stack(peer, run_dir, count, run_id) as stack:
-                    up = stack.wait_children(count)
-                    result.bringup_ms[label].append((up - stack.launched) * 1000)
-                    if round_number == 0 and count == SMALL_STACK:
-                        log(f"{peer.name}: restart latency over {settings.kills} kills")
-                        measure_restarts(
-                            stack,
-                            settings,
-                            result.restart_ms,
-                            result.notes,
-                            budget=settings.restart_budget,
-                            what="restart test",
-                        )
-                    if round_number == 0 and count == settings.many:
-                        log(f"{peer.name}: idle CPU and RSS over {settings.idle_seconds:g} s")
-                        stack.pump_until(time.monotonic() + SETTLE_BEFORE_IDLE)
-                        measure_idle(stack, settings, result)
-                    else:
-                        stack.pump_until(time.monotonic() + SETTLE_BEFORE_STOP)
-                    result.stop_ms[label].append(stack.stop() * 1000)
-                    result.leftovers_after_stop = max(
-                        result.leftovers_after_stop, stack.leftovers_after_stop()
-                    )
+                timed_round(
+                    peer,
+                    base / f"n{count}-round{round_number}",
+                    count,
+                    run_id,
+                    result,
+                    measure_first if round_number == 0 else settle_before_stop,
+                )
             except (BenchError, OSError) as error:
                 result.errors.append(f"{count} children, round {round_number + 1}: {error}")
                 log(f"{peer.name}: {result.errors[-1]}")

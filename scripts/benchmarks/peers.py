@@ -201,18 +201,43 @@ class OursPeer(Peer):
             f"log_backups = {FLOOD_LOG_BACKUPS}\n"
             "\n"
             f"{flood}"
-            "[services.child]\n"
-            f"command = {toml_value(argv)}\n"
-            f"workers = {count}\n"
-            "start_seconds = 0\n"
-            f"stop_timeout = {CHILD_STOP_TIMEOUT}\n"
-            "[services.child.restart]\n"
-            'policy = "always"\n'
-            "backoff = { initial = 0.0, max = 0.0, factor = 1.0, jitter = 0.0, "
-            "reset_after = 1.0 }\n"
-            "start_limit = { burst = 1000, interval = 1.0 }\n"
+            f"{self.children(argv, count)}"
         )
         return [str(self.executable()), "run", "-c", str(config)]
+
+    def children(self, argv: list[str], count: int) -> str:
+        """The services.toml text of the `count` children: one service of `count` workers."""
+        return child_service("child", argv, count)
+
+
+class OursServicesPeer(OursPeer):
+    """Ours again, each child a service of its own (`child0001`, ...), as a sandbox of many
+    different services is, rather than one service's workers."""
+
+    name = "ours-services"
+    title = "supervisor (ours), a service per process"
+
+    def children(self, argv: list[str], count: int) -> str:
+        width = len(str(count))
+        return "\n".join(
+            child_service(f"child{index:0{width}d}", argv, 1) for index in range(1, count + 1)
+        )
+
+
+def child_service(name: str, argv: list[str], workers: int) -> str:
+    """One service of the children: started at once, restarted at once, every time."""
+    return (
+        f"[services.{name}]\n"
+        f"command = {toml_value(argv)}\n"
+        f"workers = {workers}\n"
+        "start_seconds = 0\n"
+        f"stop_timeout = {CHILD_STOP_TIMEOUT}\n"
+        f"[services.{name}.restart]\n"
+        'policy = "always"\n'
+        "backoff = { initial = 0.0, max = 0.0, factor = 1.0, jitter = 0.0, "
+        "reset_after = 1.0 }\n"
+        "start_limit = { burst = 1000, interval = 1.0 }\n"
+    )
 
 
 class S6Peer(Peer):

@@ -183,7 +183,6 @@ COMMANDS = (
         "exit 0 if a process's row in the services table is up and fresh (a health check)",
         "supervisor.cli.probe:run_probe",
         "supervisor.cli.probe:add_probe_arguments",
-        config_option=False,
     ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}

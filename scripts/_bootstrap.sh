@@ -16,3 +16,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" >"$stamp"
 fi
 export PATH="$venv/bin:$PATH"
+# Bytecode for the package, whatever PYTHONDONTWRITEBYTECODE says: where that is set (many
+# container images set it) every supervisor and every service process would otherwise compile
+# the package from source at each start, about as long as all its other start-up work
+# (measured: 68 modules, 125 ms of 285 ms of imports). Up to date, this costs ~0.1 s.
+"$venv/bin/python" -m compileall -q -j 0 "$repo/supervisor" >/dev/null

@@ -76,10 +76,17 @@ class Translation:
     dropped: list[Dropped] = field(default_factory=list)
 
     def drop(
-        self, service: Service | None, line: int | None, key: str, value: Any, why: str
+        self,
+        service: Service | None,
+        line: int | None,
+        key: str,
+        value: Any,
+        why: str,
+        file: Path | None = None,
     ) -> None:
-        """A setting that has no equivalent: a comment where it would have gone, and stderr."""
-        self.dropped.append(Dropped(self.source, line, key, value, why))
+        """A setting that has no equivalent: a comment where it would have gone, and stderr
+        (with `file` and `line`: an `[include]`d file, or the source)."""
+        self.dropped.append(Dropped(file or self.source, line, key, value, why))
         if service is None:
             self.note(f"{_setting(key, value)}: not imported: {why}")
         else:

@@ -60,15 +60,21 @@ def read(path: Path, base: Path, environ: Mapping[str, str] | None = None) -> Tr
         elif kind in ("group", "include"):
             continue
         elif kind in _DROPPED_KINDS:
-            translation.drop(None, section.line, f"[{section.name}]", None, _DROPPED_KINDS[kind])
+            translation.drop(
+                None, section.line, f"[{section.name}]", None, _DROPPED_KINDS[kind], section.file
+            )
         elif section.name in _OWN_SECTIONS:
             for key, value in section.values.items():
                 if (section.name, key) != ("supervisord", "environment"):
                     line = section.lines.get(key)
                     why = _OWN_SECTIONS[section.name]
-                    translation.drop(None, line, f"[{section.name}] {key}", value, why)
+                    translation.drop(
+                        None, line, f"[{section.name}] {key}", value, why, section.file
+                    )
         else:
-            translation.drop(None, section.line, f"[{section.name}]", None, "unknown section")
+            translation.drop(
+                None, section.line, f"[{section.name}]", None, "unknown section", section.file
+            )
     if not programs:
         raise SourceError(path, None, "", "no [program:x] section: nothing to import")
     _order(programs, translation)
@@ -91,7 +97,9 @@ def _groups(
             if key not in ("programs", "priority"):
                 line = section.lines.get(key)
                 why = "not a key of a [group:x]"
-                translation.drop(None, line, f"[{section.name}] {key}", section.values[key], why)
+                translation.drop(
+                    None, line, f"[{section.name}] {key}", section.values[key], why, section.file
+                )
         priority = None
         if "priority" in section.values:
             priority = _integer(section, "priority", expander)

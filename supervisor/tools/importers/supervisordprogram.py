@@ -69,6 +69,12 @@ class _Reader:
         line = self.section.lines.get(key, self.section.line)
         return Where(self.section.file, line, f"[{self.section.name}] {key}")
 
+    def drop(
+        self, translation: Translation, service: Service, key: str, value: object, why: str
+    ) -> None:
+        where = self.where(key)
+        translation.drop(service, where.line, where.key, value, why, where.file)
+
     def fail(self, key: str, message: str) -> SourceError:
         where = self.where(key)
         return SourceError(where.file, where.line, where.key, message)
@@ -142,11 +148,10 @@ def translate_program(
     _logs(reader, service, translation)
     for key, value in section.values.items():
         if key in _DROPPED:
-            translation.drop(service, reader.where(key).line, f"[{section.name}] {key}", value,
-                             _DROPPED[key])  # fmt: skip
+            reader.drop(translation, service, key, value, _DROPPED[key])
         elif key not in _READ:
             why = "not a key of supervisord's [program:x]"
-            translation.drop(service, reader.where(key).line, f"[{section.name}] {key}", value, why)
+            reader.drop(translation, service, key, value, why)
     _expansion_notes(service, used, numbering)
     if not reader.boolean("autostart", True):
         service.disabled = (
@@ -224,9 +229,8 @@ def _directory(reader: _Reader, service: Service, base: Path, translation: Trans
     if path.is_dir():
         service.set("directory", relative_path(path, base))
     else:
-        key = f"[{reader.section.name}] directory"
         why = "no such directory on this host (check refuses one)"
-        translation.drop(service, reader.where("directory").line, key, text, why)
+        reader.drop(translation, service, "directory", text, why)
 
 
 def _start_stop(reader: _Reader, service: Service, translation: Translation) -> None:
@@ -311,20 +315,18 @@ def _restart(reader: _Reader, service: Service, translation: Translation) -> Non
 def _logs(reader: _Reader, service: Service, translation: Translation) -> None:
     values = reader.section.values
     if not reader.boolean("redirect_stderr", False):
-        service.set(
-            "stderr",
-            "separate",
-            "redirect_stderr = false: stderr is logged apart, to"
-            " <state_dir>/logs/<process>.err.log.",
+        service.set("stderr", "separate")
+        translation.note(
+            "redirect_stderr = false (supervisord's default): stderr is logged apart, to"
+            ' <state_dir>/logs/<process>.err.log (stderr = "separate").'
         )
     for stream in ("stdout", "stderr"):
         key = f"{stream}_logfile"
         value = values.get(key)
-        if value is not None and reader.text(key, "").upper() != "AUTO":
+        # Not expanded: a file name that is not used says nothing of the expansions used.
+        if value is not None and value.strip().upper() != "AUTO":
             why = "logs are <state_dir>/logs/<process>.log (.err.log for stderr), always written"
-            translation.drop(
-                service, reader.where(key).line, f"[{reader.section.name}] {key}", value, why
-            )
+            reader.drop(translation, service, key, value, why)
     for ours, theirs in (("log_max_bytes", "logfile_maxbytes"), ("log_backups", "logfile_backups")):
         given = {
             s: values[f"{s}_{theirs}"] for s in ("stdout", "stderr") if f"{s}_{theirs}" in values

@@ -163,6 +163,23 @@ def test_memory_and_cpu_come_from_the_units_cgroup_files(tmp_path: Path):
     assert CgroupStack(tmp_path, tmp_path, memory=False).unit("web#1").memory() is None
 
 
+def test_a_units_cgroup_and_the_cgroups_it_made_are_removed_when_it_ends(
+    cgroups_writable: None,
+):
+    stack = CgroupStack.create(f"supervisor-test-{uuid.uuid4().hex}")
+    assert stack is not None
+    try:
+        unit = stack.unit("nested")
+        with unit.hosting():  # made, as at a spawn
+            pass
+        (unit.path / "inner" / "deeper").mkdir(parents=True)  # a supervisor run as a service
+        unit.remove()
+        assert not unit.path.exists()
+        unit.remove()  # gone already: nothing to do, no error
+    finally:
+        stack.close()
+
+
 # -- real processes ------------------------------------------------------------------------------
 
 

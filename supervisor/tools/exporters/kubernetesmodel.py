@@ -368,9 +368,8 @@ def _note_replicas(workload: Workload, manifest: Manifest) -> None:
     ]
     if differing:
         manifest.warnings.append(
-            f"{', '.join(differing)} differ from {first.name} ({{name}}, {{port}} or "
-            f"{{process_number}} placeholders): every replica runs {first.name}'s command, "
-            "environment and probes"
+            f"placeholders ({{name}}, {{port}}, {{process_number}}) give {', '.join(differing)} "
+            f"a command, environment or probes of its own: every replica runs {first.name}'s"
         )
 
 
@@ -381,7 +380,7 @@ def _own_env(process: ExportedProcess) -> Mapping[str, str]:
 def _note_what_has_no_equivalent(workload: Workload, manifest: Manifest) -> None:
     settings = workload.first.settings
     if settings.stop_signal != signal.SIGTERM:
-        name = signal.Signals(settings.stop_signal).name
+        name = signal.Signals(settings.stop_signal).name.removeprefix("SIG")  # as the file says
         manifest.warnings.append(
             f"stop_signal {name}: Kubernetes stops a container with SIGTERM (the image's "
             "STOPSIGNAL can say otherwise)"

@@ -25,6 +25,9 @@ _RESERVED = frozenset(
     for base in ("yes", "no", "true", "false", "on", "off", "null", "y", "n")
     for word in (base, base.capitalize(), base.upper())
 )
+# What JSON leaves raw in a string but YAML does not take raw (C1 controls, DEL, the byte-order
+# mark, non-characters), or reads as a line break (NEL, U+2028, U+2029): escaped as \uXXXX.
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 INDENT = "  "
 COMMENT_WIDTH = 98  # with "# ", a comment line fits in 100 columns
 
@@ -35,10 +38,16 @@ def document(value: Mapping[str, Any], comments: Iterable[str] = ()) -> str:
     lines = [
         f"# {line}".rstrip()
         for comment in comments
-        for line in textwrap.wrap(comment, COMMENT_WIDTH, subsequent_indent="  ") or [""]
+        for line in textwrap.wrap(_printable(comment), COMMENT_WIDTH, subsequent_indent="  ")
+        or [""]
     ]
     lines.extend(_mapping(value, 0))
     return "\n".join(lines) + "\n"
+
+
+def _printable(text: str) -> str:
+    """A comment's text (it quotes the file's values) with what YAML will not take escaped."""
+    return "".join(c if c.isprintable() or c in " \t\n" else ascii(c)[1:-1] for c in text)
 
 
 def scalar(value: Any) -> str:
@@ -49,7 +58,8 @@ def scalar(value: Any) -> str:
     if isinstance(value, str):
         if _PLAIN.fullmatch(value) and value not in _RESERVED:
             return value
-        return json.dumps(value, ensure_ascii=False)
+        quoted = json.dumps(value, ensure_ascii=False)
+        return _UNPRINTABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", quoted)
     raise TypeError(f"cannot write {type(value).__name__} {value!r} to a manifest")
 
 

@@ -197,7 +197,7 @@ class Supervisor:
             if process.name in changes.changed:
                 unit.replace_plan(process)
                 if not unit.is_final:
-                    unit.restart("configuration changed")
+                    self._restart(unit, "configuration changed")
             elif process.name in changes.unchanged and process.spec is not None:
                 unit.send(signal.SIGHUP)  # the manager's reset(), as Cinder's mutate
         for name in changes.removed:
@@ -237,7 +237,13 @@ class Supervisor:
         self.units[process].stop(cause, hold=True)
 
     def restart_process(self, process: str, cause: str) -> None:
-        self.units[process].restart(cause)
+        self._restart(self.units[process], cause)
+
+    def _restart(self, unit: Unit, cause: str) -> None:
+        """Stop if running, then start again.  A unit still waiting for its dependencies keeps
+        waiting: it starts, with whatever plan it has by then, once they are ready."""
+        if unit.state is not State.WAITING:
+            unit.restart(cause)
 
     def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
         unit = self.units[process]

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -229,6 +230,35 @@ def test_reload_adds_removes_changes_and_keeps_untouched_pids(
     assert after["db"]["pid"] == before["db"]["pid"]
     assert after["api#1"]["pid"] != before["api#1"]["pid"]
     assert stack.wait_event(event="state", unit="old", to="exited")
+
+
+def test_a_reloaded_service_still_waiting_for_its_dependencies_keeps_waiting(
+    write_config: WriteConfig, run_stack: RunStack, tmp_path
+):
+    flag = tmp_path / "db-ready"
+    text = f"""
+[services.db]
+command = "sleep 1000"
+[services.db.readiness]
+exec = ["test", "-f", "{flag}"]
+period = 0.05
+[services.api]
+command = "sleep 1000"
+start_seconds = 0
+depends_on = ["db"]
+"""
+    stack = run_stack(write_config(text))
+    stack.wait_event(event="state", unit="api", to="waiting")
+    write_config(text.replace('depends_on = ["db"]', 'depends_on = ["db"]\nenv = { NEW = "1" }'))
+    result = cli(stack.config, "reload")
+    assert result.returncode == 0, result.stderr
+    assert "changed    api" in result.stdout
+    # The reload is applied before its reply: a start it caused would show now.
+    assert status_of(stack.config)["api"]["state"] == "waiting"
+    flag.touch()
+    running = stack.wait_event(event="state", unit="api", to="running")
+    environ = Path(f"/proc/{running['pid']}/environ").read_bytes().split(b"\0")
+    assert b"NEW=1" in environ  # started with the reloaded plan
 
 
 def test_a_broken_reload_changes_nothing(write_config: WriteConfig, ready_stack: ReadyStack):

@@ -35,3 +35,10 @@ def comments(text: str) -> str:
     """Every comment of a services.toml, joined into one line (the writer wraps them)."""
     lines = (line.strip() for line in text.splitlines())
     return " ".join(line.lstrip("#").strip() for line in lines if line.startswith("#"))
+
+
+def assert_refused(source: Path, expected: str) -> None:
+    """The import of `source` is refused as invalid input (exit 2), saying `expected`."""
+    result = supervisor_import(source)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert expected in result.stderr

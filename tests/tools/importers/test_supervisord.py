@@ -12,7 +12,12 @@ import pytest
 
 from supervisor.testing.harness import RunningStack
 from tests.support.stackcli import cli, status_of
-from tests.tools.importers.importing import comments, services_of, supervisor_import
+from tests.tools.importers.importing import (
+    assert_refused,
+    comments,
+    services_of,
+    supervisor_import,
+)
 
 GREETING = {"IMPORT_GREETING": "hi"}
 EXPECTED_PROCESSES = {
@@ -140,10 +145,7 @@ def _write(folder: Path, text: str) -> Path:
 )
 def test_bad_input_names_file_line_and_key_and_exits_2(tmp_path, text, expected) -> None:
     source = _write(tmp_path, text)
-    result = supervisor_import(source)
-    assert result.returncode == 2
-    assert f"{source}{expected}" in result.stderr
-    assert result.stdout == ""
+    assert_refused(source, f"{source}{expected}")
 
 
 @pytest.mark.parametrize(

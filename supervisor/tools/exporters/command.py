@@ -15,6 +15,10 @@ from pathlib import Path
 
 from supervisor import config
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_OK
+from supervisor.tools.exporters.kubernetesoptions import (
+    add_kubernetes_arguments,
+    kubernetes_arguments,
+)
 
 EXIT_REFUSED = 1
 FORMATS = ("systemd", "kubernetes")
@@ -34,6 +38,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write into a directory that is not empty (same-named files are replaced)",
     )
+    add_kubernetes_arguments(parser)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -46,7 +51,7 @@ def run_export(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_INVALID
     try:
         directory = export_directory(Path(args.output), args.force)
-        written = _write(args.format, plan, directory)
+        written = _write(args, plan, directory)
     except ExportError as error:
         print(f"supervisor: export: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -60,11 +65,11 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write(format: str, plan: config.Plan, directory: Path) -> list[Path]:
-    if format == "systemd":
+def _write(args: argparse.Namespace, plan: config.Plan, directory: Path) -> list[Path]:
+    if args.format == "systemd":
         from supervisor.tools.exporters.systemd import stack_name, write_systemd
 
         return write_systemd(plan, directory, stack_name(plan))
     from supervisor.tools.exporters.kubernetes import write_kubernetes
 
-    return write_kubernetes(plan, directory)
+    return write_kubernetes(plan, directory, **kubernetes_arguments(args))

@@ -14,14 +14,12 @@ the same bytes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from supervisor.config import Plan
 from supervisor.tools.exporters.kubernetesmodel import (
-    DEFAULT_IMAGE,
     IMAGE_NOTE,
     STATE_DIR,
     Manifest,
@@ -31,23 +29,9 @@ from supervisor.tools.exporters.kubernetesmodel import (
     workload_manifest,
     workloads,
 )
+from supervisor.tools.exporters.kubernetesoptions import DEFAULT_IMAGE
 from supervisor.tools.exporters.kubernetesyaml import document
 from supervisor.tools.exporters.processes import exported_processes
-
-
-def add_kubernetes_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options `export kubernetes` adds (the export command gives them to the parser)."""
-    parser.add_argument(
-        "--image",
-        default=DEFAULT_IMAGE,
-        help=f"the containers' image (default: {DEFAULT_IMAGE}, a placeholder)",
-    )
-    parser.add_argument(
-        "--stack",
-        metavar="NAME",
-        help="app.kubernetes.io/part-of and the ConfigMap's prefix (default: the name of the "
-        "services file's directory)",
-    )
 
 
 def write_kubernetes(

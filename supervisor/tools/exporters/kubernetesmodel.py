@@ -32,10 +32,10 @@ from supervisor.config.spawnenv import PROCESS_ENV, STATE_DIR_ENV
 from supervisor.db.settings import InvalidOption, report_interval
 from supervisor.shared.servicespec import ENV_VAR as SERVICE_ENV
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME
+from supervisor.tools.exporters.kubernetesoptions import DEFAULT_IMAGE
 from supervisor.tools.exporters.kubernetesprobes import container_probes, whole_seconds
 from supervisor.tools.exporters.processes import ExportedProcess
 
-DEFAULT_IMAGE = "cinder-stack:latest"
 IMAGE_NOTE = (
     "a host stack has no image: {image} is a placeholder for one that holds this package, "
     "the services' programs and Python as python3 (--image names yours)"

@@ -20,6 +20,7 @@ from supervisor.tools.exporters import kubernetesmodel
 from supervisor.tools.exporters.kubernetes import write_kubernetes
 from tests.support.datagrams import Inbox
 from tests.support.serviceprocesses import Children, binary_argv
+from tests.tools.exporters.conftest import Export
 from tests.tools.exporters.kubernetes_manifests import container, environment, read_manifests
 
 REPOSITORY_STACK = Path(__file__).resolve().parents[3] / "services.toml"
@@ -74,7 +75,7 @@ PURPOSE_MADE = """
     """
 
 
-def export(plan_path: Path, directory: Path, **options: Any) -> tuple[list[Path], str]:
+def write(plan_path: Path, directory: Path, **options: Any) -> tuple[list[Path], str]:
     errors = io.StringIO()
     directory.mkdir(exist_ok=True)
     written = write_kubernetes(config.load(plan_path), directory, stderr=errors, **options)
@@ -87,7 +88,7 @@ def purpose_made(write_config: WriteConfig, tmp_path: Path) -> Path:
 
 
 def test_the_repository_stack(tmp_path: Path):
-    written, errors = export(REPOSITORY_STACK, tmp_path / "out", stack="cinder-stack")
+    written, errors = write(REPOSITORY_STACK, tmp_path / "out", stack="cinder-stack")
     manifests = read_manifests(tmp_path / "out")
     assert (
         [path.name for path in written]
@@ -141,7 +142,7 @@ def test_the_repository_stack(tmp_path: Path):
 
 
 def test_a_deployment_per_backend_and_replicas_for_workers(purpose_made: Path, tmp_path: Path):
-    export(purpose_made, tmp_path / "out", image="registry.example/cinder:1.0")
+    write(purpose_made, tmp_path / "out", image="registry.example/cinder:1.0")
     manifests = read_manifests(tmp_path / "out")
     assert sorted(manifests) == [
         f"configmap-{kubernetesmodel.kubernetes_name(tmp_path.name)}-options.yaml",
@@ -175,7 +176,7 @@ def test_a_deployment_per_backend_and_replicas_for_workers(purpose_made: Path, t
 def test_a_managers_environment_is_the_supervisors_with_the_pods_own_values(
     purpose_made: Path, tmp_path: Path
 ):
-    export(purpose_made, tmp_path / "out")
+    write(purpose_made, tmp_path / "out")
     manifests = read_manifests(tmp_path / "out")
     (options_map,) = (body for body in manifests.values() if body["kind"] == "ConfigMap")
     config_maps = {options_map["metadata"]["name"]: options_map["data"]}
@@ -209,7 +210,7 @@ def test_a_managers_environment_is_the_supervisors_with_the_pods_own_values(
 
 
 def test_dollars_reach_the_program_as_written(purpose_made: Path, tmp_path: Path):
-    export(purpose_made, tmp_path / "out")
+    write(purpose_made, tmp_path / "out")
     api = read_manifests(tmp_path / "out")["deployment-api.yaml"]
     env = environment(api, "api-1", {})
     assert env["GREETING"] == "costs $(HOME) and $$"
@@ -218,7 +219,7 @@ def test_dollars_reach_the_program_as_written(purpose_made: Path, tmp_path: Path
 
 
 def test_probes(purpose_made: Path, tmp_path: Path):
-    _, errors = export(purpose_made, tmp_path / "out")
+    _, errors = write(purpose_made, tmp_path / "out")
     manifests = read_manifests(tmp_path / "out")
     api = container(manifests["deployment-api.yaml"])
     # Every replica is probed on the first worker's port: each pod has its own address.
@@ -264,7 +265,7 @@ def test_probes(purpose_made: Path, tmp_path: Path):
 
 
 def test_a_one_shot_service_is_a_job(purpose_made: Path, tmp_path: Path):
-    export(purpose_made, tmp_path / "out")
+    write(purpose_made, tmp_path / "out")
     job = read_manifests(tmp_path / "out")["job-db-sync.yaml"]
     spec = job["spec"]
     assert {key: spec[key] for key in ("completions", "parallelism", "backoffLimit")} == {
@@ -286,7 +287,7 @@ def test_a_one_shot_service_is_a_job(purpose_made: Path, tmp_path: Path):
 
 
 def test_what_has_no_equivalent_is_said(purpose_made: Path, tmp_path: Path):
-    _, errors = export(purpose_made, tmp_path / "out")
+    _, errors = write(purpose_made, tmp_path / "out")
     assert "database_url is not set" not in errors
     assert (
         "export kubernetes: Deployment api: stop_signal INT: Kubernetes stops a container with "
@@ -312,7 +313,7 @@ def test_names_are_dns_labels_and_unique(write_config: WriteConfig, tmp_path: Pa
         command = ["b"]
         """
     )
-    export(path, tmp_path / "out", stack="My Stack!")
+    write(path, tmp_path / "out", stack="My Stack!")
     manifests = read_manifests(tmp_path / "out")
     assert sorted(manifests) == [
         "configmap-my-stack-options.yaml",
@@ -325,8 +326,8 @@ def test_names_are_dns_labels_and_unique(write_config: WriteConfig, tmp_path: Pa
 
 
 def test_the_same_plan_gives_the_same_bytes(purpose_made: Path, tmp_path: Path):
-    first, _ = export(purpose_made, tmp_path / "one")
-    second, _ = export(purpose_made, tmp_path / "two")
+    first, _ = write(purpose_made, tmp_path / "one")
+    second, _ = write(purpose_made, tmp_path / "two")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
 
 
@@ -342,7 +343,7 @@ def test_an_exported_manager_serves_and_passes_its_probe(
     purpose_made.write_text(
         text.replace("postgresql+psycopg://cinder:secret@db.example:5432/cinder", database)
     )
-    export(purpose_made, tmp_path / "out")
+    write(purpose_made, tmp_path / "out")
     manifests = read_manifests(tmp_path / "out")
     (options_map,) = (body for body in manifests.values() if body["kind"] == "ConfigMap")
     config_maps = {options_map["metadata"]["name"]: options_map["data"]}
@@ -370,3 +371,15 @@ def test_an_exported_manager_serves_and_passes_its_probe(
     finally:
         children.kill_all()
         notify.close()
+
+
+def test_the_command_line(purpose_made: Path, tmp_path: Path, export: Export):
+    out = tmp_path / "out"
+    result = export(purpose_made, "kubernetes", out, "--image", "cinder:2", "--stack", "demo")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(path) for path in sorted(out.iterdir())]
+    manifests = read_manifests(out)
+    assert "configmap-demo-options.yaml" in manifests
+    assert container(manifests["deployment-worker.yaml"])["image"] == "cinder:2"
+    assert "has no image" not in result.stderr
+    assert "Deployment worker: its readiness log probe" in result.stderr

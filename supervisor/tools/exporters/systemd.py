@@ -28,6 +28,7 @@ from supervisor.tools.exporters.processes import ExportedProcess, exported_proce
 from supervisor.tools.exporters.systemdsyntax import (
     environment_word,
     exec_line,
+    is_environment_name,
     plain_value,
     templated,
     unit_name_part,
@@ -78,6 +79,7 @@ def write_systemd(plan: Plan, directory: Path, stack: str, warn: Warn | None = N
         directives = service_directives(
             settings, requires, has_dependants=bool(plan.dependants.get(service))
         )
+        _unusable_names(group[0], directives)
         files = _service_files(plan, stack, group, directives, header, say)
         for name, text in files:
             path = directory / name
@@ -89,6 +91,18 @@ def write_systemd(plan: Plan, directory: Path, stack: str, warn: Warn | None = N
     target.write_text(_target(plan, stack, [u for units in units_of.values() for u in units]))
     written.append(target)
     return written
+
+
+def _unusable_names(process: ExportedProcess, directives: Directives) -> None:
+    """Names systemd refuses in Environment= (it would ignore the line): said, not written."""
+    unusable = [name for name in process.env if not is_environment_name(name)]
+    if unusable:
+        why = (
+            f"env {', '.join(map(repr, unusable))}: not a name systemd takes"
+            " (letters, digits and '_', not first a digit), so not passed"
+        )
+        directives.service.append(f"# Not mapped: {why}")
+        directives.notes.append(why)
 
 
 def _service_files(
@@ -121,7 +135,7 @@ def _values(stack: str, process: ExportedProcess) -> _Values:
     return _Values(
         description=f"{stack}: {process.name}",
         argv=(_executable(process), *process.argv[1:]),
-        env=tuple(process.env.items()),
+        env=tuple((k, v) for k, v in process.env.items() if is_environment_name(k)),
     )
 
 

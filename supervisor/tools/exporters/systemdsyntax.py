@@ -15,6 +15,8 @@ from collections.abc import Sequence
 # What systemd's C-style unquoting turns back into these characters (systemd.syntax(7)).
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _UNIT_NAME_CHARS = re.compile(r"[^A-Za-z0-9:_.-]+")
+# What Environment= takes for a name (a shell's); exec takes any name without '=' or NUL.
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Stands for the instance while a template is built: no value the OS passes can hold a NUL.
 _INSTANCE = "\0"
 INSTANCE_SPECIFIER = "%i"
@@ -53,6 +55,10 @@ def exec_line(argv: Sequence[str]) -> str:
 def environment_word(name: str, value: str) -> str:
     """One assignment of Environment=: no `$` expansion there, but specifiers and quoting."""
     return f'"{_escape(name, dollar=False)}={_escape(value, dollar=False)}"'
+
+
+def is_environment_name(name: str) -> bool:
+    return _ENVIRONMENT_NAME.fullmatch(name) is not None
 
 
 def time_span(seconds: float) -> str:

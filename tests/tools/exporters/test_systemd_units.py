@@ -294,3 +294,18 @@ def test_an_unknown_format_is_a_usage_error(tmp_path: Path, export: Export, fmt:
     result = export(path, fmt, tmp_path / "units")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_a_variable_name_systemd_refuses_is_said_and_left_out(
+    tmp_path: Path, export: Export, verify: Verify
+) -> None:
+    # exec takes any name without '=' (so the supervisor passes it); Environment= does not.
+    path = tmp_path / "services.toml"
+    path.write_text('[services.web]\ncommand = ["true"]\nenv = { "MY-VAR" = "x", GOOD = "y" }\n')
+    result = export(path, "systemd", tmp_path / "units")
+    assert result.returncode == 0, result.stderr
+    assert "web.service: env 'MY-VAR': not a name systemd takes" in result.stderr
+    unit = read_unit(tmp_path / "units" / "web.service")
+    assert unit.environment()["GOOD"] == "y" and "MY-VAR" not in unit.environment()
+    assert any("Not mapped: env 'MY-VAR'" in line for line in unit.comments())
+    verify(tmp_path / "units")

@@ -24,12 +24,11 @@ from supervisor.tools.exporters.kubernetesmodel import (
     STATE_DIR,
     Manifest,
     Stack,
-    kubernetes_name,
     options_config_map,
     workload_manifest,
-    workloads,
 )
 from supervisor.tools.exporters.kubernetesoptions import DEFAULT_IMAGE
+from supervisor.tools.exporters.kubernetesworkloads import kubernetes_name, workloads
 from supervisor.tools.exporters.kubernetesyaml import document
 from supervisor.tools.exporters.processes import exported_processes
 

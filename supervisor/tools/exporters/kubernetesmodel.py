@@ -20,9 +20,8 @@ object's comments (notes) and, when it changes what runs, on stderr too (warning
 from __future__ import annotations
 
 import json
-import re
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ from supervisor.shared.servicespec import ENV_VAR as SERVICE_ENV
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME
 from supervisor.tools.exporters.kubernetesoptions import DEFAULT_IMAGE
 from supervisor.tools.exporters.kubernetesprobes import container_probes, whole_seconds
+from supervisor.tools.exporters.kubernetesworkloads import Workload, kubernetes_name
 from supervisor.tools.exporters.processes import ExportedProcess
 
 IMAGE_NOTE = (
@@ -49,7 +49,6 @@ POD_NAME_ENV = "POD_NAME"
 ANNOTATION_PROCESSES = "supervisor/processes"
 ANNOTATION_RESTART = "supervisor/restart"
 ANNOTATION_IMAGE = "supervisor/image"
-MAX_NAME = 63  # a DNS label: a container's name, and a Deployment's so its pods' names fit
 
 # Stand-ins for what Kubernetes fills in, as JSON strings; a NUL cannot come from the file.
 _POD_NAME_MARK = "\0pod-name\0"
@@ -65,53 +64,6 @@ class Manifest:
     body: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Workload:
-    """One Deployment or Job: the processes it stands for."""
-
-    name: str
-    processes: tuple[ExportedProcess, ...]
-
-    @property
-    def first(self) -> ExportedProcess:
-        return self.processes[0]
-
-    @property
-    def replicas(self) -> int:
-        return len(self.processes)
-
-
-def kubernetes_name(text: str) -> str:
-    """A DNS label from a service, backend or directory name: lower case, `-` for the rest."""
-    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return name[:MAX_NAME].rstrip("-") or "stack"
-
-
-def workloads(processes: Sequence[ExportedProcess]) -> list[Workload]:
-    """A workload per service, or per process of a service with backends; names unique."""
-    by_service: dict[str, list[ExportedProcess]] = {}
-    for process in processes:
-        by_service.setdefault(process.service, []).append(process)
-    taken: set[str] = set()
-    found: list[Workload] = []
-    for service, members in by_service.items():
-        groups = [[p] for p in members] if members[0].backend else [members]
-        for group in groups:
-            base = kubernetes_name(service + (f"-{group[0].backend}" if group[0].backend else ""))
-            found.append(Workload(_unique(base, taken), tuple(group)))
-    return found
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, number = base, 1
-    while name in taken:
-        number += 1
-        suffix = f"-{number}"
-        name = base[: MAX_NAME - len(suffix)] + suffix
-    taken.add(name)
-    return name
 
 
 def escape(text: str) -> str:

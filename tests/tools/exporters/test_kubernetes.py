@@ -18,6 +18,7 @@ from supervisor.shared.servicespec import ENV_VAR, ServiceSpec
 from supervisor.testing.harness import WriteConfig
 from supervisor.tools.exporters import kubernetesmodel
 from supervisor.tools.exporters.kubernetes import write_kubernetes
+from supervisor.tools.exporters.kubernetesworkloads import kubernetes_name
 from tests.support.datagrams import Inbox
 from tests.support.serviceprocesses import Children, binary_argv
 from tests.tools.exporters.conftest import Export
@@ -145,7 +146,7 @@ def test_a_deployment_per_backend_and_replicas_for_workers(purpose_made: Path, t
     write(purpose_made, tmp_path / "out", image="registry.example/cinder:1.0")
     manifests = read_manifests(tmp_path / "out")
     assert sorted(manifests) == [
-        f"configmap-{kubernetesmodel.kubernetes_name(tmp_path.name)}-options.yaml",
+        f"configmap-{kubernetes_name(tmp_path.name)}-options.yaml",
         "deployment-api.yaml",
         "deployment-cinder-backup.yaml",
         "deployment-cinder-volume-fast-ssd.yaml",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from supervisor.tools.importers.composeservice import Composed, _Context, translate_service
 from supervisor.tools.importers.envfiles import env_file
-from supervisor.tools.importers.model import Service, SourceError, Translation, service_name
+from supervisor.tools.importers.model import Service, SourceError, Translation
 from supervisor.tools.importers.yamlsource import line_of, load
 
 FORMAT = "compose"
@@ -60,9 +60,7 @@ def read(path: Path, base: Path, environ: Mapping[str, str] | None = None) -> Tr
             raise SourceError(
                 path, line_of(lines, "services", name), f"services.{name}", "expected a mapping"
             )
-        service = Service(service_name(str(name)))
-        if service.name != name:
-            service.note("", f"{name}: renamed, as a service name is letters, digits, _.-")
+        service = translation.new_service(str(name))
         context = _Context(path.resolve(), lines, str(name), variables, translation, base)
         if (done := translate_service(str(name), given, context, service)) is not None:
             composed[str(name)] = done

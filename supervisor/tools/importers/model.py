@@ -74,6 +74,25 @@ class Translation:
     supervisor: dict[str, Any] = field(default_factory=dict)  # [supervisor] keys, if any
     services: list[Service] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)  # the service names given out
+
+    def new_service(self, name: str) -> Service:
+        """A service for the input's `name`: a valid name, unique in the translation (two names
+        that differ only in characters a service name cannot hold get -2, -3...)."""
+        fixed = service_name(name)
+        if fixed in self.taken:
+            fixed = next(
+                f"{fixed[:60]}-{n}"
+                for n in range(2, 10_000)
+                if f"{fixed[:60]}-{n}" not in self.taken
+            )
+        self.taken.add(fixed)
+        service = Service(fixed)
+        if fixed != name:
+            service.note(
+                "", f"{name}: renamed {fixed}: a service name is 1 to 64 letters, digits, _ . -"
+            )
+        return service
 
     def drop(
         self,

@@ -14,12 +14,10 @@ from pathlib import Path
 
 from supervisor.tools.importers.envfiles import env_file
 from supervisor.tools.importers.model import (
-    Service,
     SourceError,
     Translation,
     escape,
     relative_path,
-    service_name,
 )
 
 FORMAT = "Procfile"
@@ -49,9 +47,7 @@ def read(path: Path, base: Path) -> Translation:
             raise SourceError(path, number, name, message)
         seen[name] = number
         port = BASE_PORT + PORT_STEP * (len(seen) - 1)
-        service = Service(service_name(name))
-        if service.name != name:
-            service.note("", f"{name}: renamed, as a service name is letters, digits, _.-")
+        service = translation.new_service(name)
         service.set("command", ["/bin/sh", "-c", escape(found["command"].strip())])
         service.set("directory", directory)
         service.set("port", port)

@@ -25,7 +25,6 @@ from supervisor.tools.importers.model import (
     SourceError,
     Translation,
     relative_path,
-    service_name,
 )
 
 DEFAULT_PRIORITY = 999
@@ -118,14 +117,14 @@ def translate_program(
     translation: Translation,
     environ: Mapping[str, str],
 ) -> Program:
-    service = Service(service_name(name))
-    if service.name != name:
-        service.note("", f"[program:{name}]: renamed, as a service name is letters, digits, _.-")
+    service = translation.new_service(name)
     used: set[str] = set()
     names: dict[str, str | int] = {"here": str(section.here), "program_name": name}
     names["group_name"] = group
     reader = _Reader(section, Expander(names, environ, used=used))
     numprocs = reader.integer("numprocs", 1, minimum=1)
+    if numprocs > limits.MAX_PROCESSES:
+        raise reader.fail("numprocs", f"{numprocs}: at most {limits.MAX_PROCESSES} here")
     first = reader.integer("numprocs_start", 0)
     names.update(numprocs=numprocs, process_num=first)
     numbering = _numbering(first, numprocs) if numprocs > 1 else None

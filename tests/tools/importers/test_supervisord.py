@@ -141,6 +141,10 @@ def _write(folder: Path, text: str) -> Path:
         ("[program:a]\nnumprocs=2\n", ":1: [program:a] command: missing"),
         ("[program:a]\ncommand=sleep 1\nnumprocs=many\n", ":3: [program:a] numprocs: 'many'"),
         ("[program:a]\ncommand=sleep 1\nautorestart=sometimes\n", ":3: [program:a] autorestart"),
+        (
+            "[program:a]\ncommand=sleep 1\nnumprocs=1001\n",
+            ":3: [program:a] numprocs: 1001: at most",
+        ),
     ],
 )
 def test_bad_input_names_file_line_and_key_and_exits_2(tmp_path, text, expected) -> None:
@@ -187,3 +191,14 @@ def test_literal_dollars_and_braces_stay_literal(tmp_path) -> None:
     checked = cli(output, "check", "--json")
     assert checked.returncode == 0, checked.stderr
     assert '"echo ${HOME} $$ {x}; exec sleep 1000"' in checked.stdout
+
+
+def test_names_a_service_cannot_hold_are_renamed_apart(tmp_path) -> None:
+    source = _write(
+        tmp_path, "[program:web api]\ncommand=sleep 1\n[program:web-api]\ncommand=sleep 1\n"
+    )
+    output = tmp_path / "services.toml"
+    assert supervisor_import(source, "-o", str(output)).returncode == 0
+    assert list(services_of(output)) == ["web-api", "web-api-2"]
+    notes = comments(output.read_text())
+    assert "web api: renamed web-api" in notes and "web-api: renamed web-api-2" in notes

@@ -121,10 +121,10 @@ class Supervisor:
                 processes=len(self.units),
                 open_files=open_files,
             )
-            healer.start()
             for unit in list(self.units.values()):
                 # From the loop, so that a start that raises is reported like any callback.
                 loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
+            loop.call_later(0, healer.start)  # after the first spawns: nothing waits on it
             status, cause = self._serve(loop)
             events.emit("group", action="exit", status=status, cause=cause)
             for subscriber in self._subscribers:

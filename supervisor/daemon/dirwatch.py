@@ -15,9 +15,12 @@ directory is replaced, `rewatch` points the watch at the new one.  Where inotify
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 # From <sys/inotify.h>.
 IN_MOVED_FROM = 0x00000040
@@ -32,6 +35,8 @@ _MASK = IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF 
 
 
 def _libc() -> ctypes.CDLL:
+    import ctypes  # here: the supervisor has started its services by the time it watches
+
     # The process's own symbols, libc's among them: ctypes.util.find_library would run
     # `ldconfig -p` in a child process to find what is already loaded.
     libc = ctypes.CDLL(None, use_errno=True)
@@ -42,6 +47,8 @@ def _libc() -> ctypes.CDLL:
 
 def _checked(result: int) -> int:
     if result < 0:
+        import ctypes
+
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
     return result

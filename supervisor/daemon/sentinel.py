@@ -19,8 +19,6 @@ import os
 import signal
 from pathlib import Path
 
-import setproctitle
-
 from supervisor.daemon.cgroup import CGROUP, PROCESS_GROUP, CgroupStack, UnitCgroup, remove_tree
 from supervisor.daemon.spawn import signal_group
 
@@ -74,6 +72,10 @@ class Sentinel:
 def _guard(read_end: int, marker: str) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
+    # Imported here, in the forked sentinel: setproctitle brings `logging`, which the
+    # supervisor itself never needs.
+    import setproctitle
+
     setproctitle.setproctitle("supervisor: sentinel")
     groups: set[int] = set()
     cgroup: Path | None = None

@@ -69,7 +69,7 @@ def _write(args: argparse.Namespace, plan: config.Plan, directory: Path) -> list
     if args.format == "systemd":
         from supervisor.tools.exporters.systemd import stack_name, write_systemd
 
-        return write_systemd(plan, directory, stack_name(plan))
+        return write_systemd(plan, directory, stack_name(plan, args.stack))
     from supervisor.tools.exporters.kubernetes import write_kubernetes
 
     return write_kubernetes(plan, directory, **kubernetes_arguments(args))

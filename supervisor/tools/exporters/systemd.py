@@ -41,9 +41,10 @@ HEADER = (
 Warn = Callable[[str], None]
 
 
-def stack_name(plan: Plan) -> str:
-    """The target's name: the services file's directory, made usable in a unit name."""
-    return unit_name_part(plan.path.parent.name, "stack")
+def stack_name(plan: Plan, given: str | None = None) -> str:
+    """The target's name: `--stack`, else the services file's directory; made usable in a
+    unit name."""
+    return unit_name_part(given or plan.path.parent.name, "stack")
 
 
 def unit_name(process: ExportedProcess) -> str:

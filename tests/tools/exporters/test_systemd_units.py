@@ -309,3 +309,14 @@ def test_a_variable_name_systemd_refuses_is_said_and_left_out(
     assert unit.environment()["GOOD"] == "y" and "MY-VAR" not in unit.environment()
     assert any("Not mapped: env 'MY-VAR'" in line for line in unit.comments())
     verify(tmp_path / "units")
+
+
+def test_stack_names_the_target(tmp_path: Path, export: Export) -> None:
+    path = tmp_path / "services.toml"
+    path.write_text('[services.web]\ncommand = ["true"]\n')
+    result = export(path, "systemd", tmp_path / "units", "--stack", "cinder prod")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "units" / "cinder-prod.target").is_file()
+    assert read_unit(tmp_path / "units" / "web.service").value("Unit", "PartOf") == (
+        "cinder-prod.target"
+    )

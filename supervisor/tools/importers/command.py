@@ -74,7 +74,7 @@ def run_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    for dropped in translation.dropped:
+    for dropped in sorted(translation.dropped, key=lambda each: (str(each.file), each.line or 0)):
         print(dropped.render(), file=sys.stderr)
     if output is None:
         sys.stdout.write(text)

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from supervisor.tools.importers.composeservice import Composed, _Context, translate_service
+from supervisor.tools.importers.composeservice import Composed, ServiceContext, translate_service
 from supervisor.tools.importers.envfiles import env_file
 from supervisor.tools.importers.model import Service, SourceError, Translation
 from supervisor.tools.importers.yamlsource import line_of, load
@@ -61,7 +61,7 @@ def read(path: Path, base: Path, environ: Mapping[str, str] | None = None) -> Tr
                 path, line_of(lines, "services", name), f"services.{name}", "expected a mapping"
             )
         service = translation.new_service(str(name))
-        context = _Context(path.resolve(), lines, str(name), variables, translation, base)
+        context = ServiceContext(path.resolve(), lines, str(name), variables, translation, base)
         if (done := translate_service(str(name), given, context, service)) is not None:
             composed[str(name)] = done
     if not composed:

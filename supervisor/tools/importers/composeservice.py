@@ -59,7 +59,10 @@ class Composed:
 
 
 @dataclass
-class _Context:
+class ServiceContext:
+    """What translating one compose service needs: where its keys are (for errors and
+    stderr), the variables compose would use, and what was approximated (`used`)."""
+
     source: Path
     lines: dict
     name: str
@@ -88,7 +91,7 @@ class _Context:
 
 
 def translate_service(
-    name: str, data: dict[str, Any], context: _Context, service: Service
+    name: str, data: dict[str, Any], context: ServiceContext, service: Service
 ) -> Composed | None:
     """The service, or None when it has no command to run on the host (dropped, with why)."""
     argv = _argv(data, context)
@@ -119,7 +122,7 @@ def translate_service(
     return Composed(service, _depends_on(data, context))
 
 
-def _argv(data: dict[str, Any], context: _Context) -> list[str]:
+def _argv(data: dict[str, Any], context: ServiceContext) -> list[str]:
     argv: list[str] = []
     for key in ("entrypoint", "command"):
         value = data.get(key)
@@ -138,7 +141,7 @@ def _argv(data: dict[str, Any], context: _Context) -> list[str]:
     return argv
 
 
-def _environment(data: dict[str, Any], context: _Context, service: Service) -> None:
+def _environment(data: dict[str, Any], context: ServiceContext, service: Service) -> None:
     given = data.get("environment")
     pairs: list[tuple[str, Any]] = []
     if isinstance(given, dict):
@@ -182,7 +185,7 @@ def _environment(data: dict[str, Any], context: _Context, service: Service) -> N
         service.set("env_file", kept if len(kept) > 1 else kept[0])
 
 
-def _directory(data: dict[str, Any], context: _Context, service: Service) -> None:
+def _directory(data: dict[str, Any], context: ServiceContext, service: Service) -> None:
     if "working_dir" not in data:
         return
     given = context.now(data["working_dir"], "working_dir")
@@ -200,7 +203,7 @@ def _directory(data: dict[str, Any], context: _Context, service: Service) -> Non
         )
 
 
-def _stop(data: dict[str, Any], context: _Context, service: Service) -> None:
+def _stop(data: dict[str, Any], context: ServiceContext, service: Service) -> None:
     if "stop_signal" in data:
         given = context.now(data["stop_signal"], "stop_signal")
         name = given.upper().removeprefix("SIG")
@@ -225,7 +228,7 @@ def _stop(data: dict[str, Any], context: _Context, service: Service) -> None:
         service.set("stop_timeout", timeout)
 
 
-def _restart(data: dict[str, Any], context: _Context, service: Service) -> None:
+def _restart(data: dict[str, Any], context: ServiceContext, service: Service) -> None:
     given = context.now(data.get("restart", "no"), "restart")
     policy, _, retries = given.partition(":")
     if policy in ("no", "false"):
@@ -262,7 +265,7 @@ def _restart(data: dict[str, Any], context: _Context, service: Service) -> None:
     service.set("restart", restart)
 
 
-def _healthcheck(data: dict[str, Any], context: _Context, service: Service) -> None:
+def _healthcheck(data: dict[str, Any], context: ServiceContext, service: Service) -> None:
     check = data.get("healthcheck")
     if not isinstance(check, dict) or check.get("disable"):
         return
@@ -317,7 +320,7 @@ def _healthcheck(data: dict[str, Any], context: _Context, service: Service) -> N
     )
 
 
-def _depends_on(data: dict[str, Any], context: _Context) -> dict[str, dict[str, Any]]:
+def _depends_on(data: dict[str, Any], context: ServiceContext) -> dict[str, dict[str, Any]]:
     given = data.get("depends_on")
     if given is None:
         return {}
@@ -328,7 +331,7 @@ def _depends_on(data: dict[str, Any], context: _Context) -> dict[str, dict[str, 
     raise context.fail("depends_on", f"{given!r}: expected a list or a mapping")
 
 
-def _notes(context: _Context, service: Service) -> None:
+def _notes(context: ServiceContext, service: Service) -> None:
     if "unset empty" in context.used:
         context.translation.note(
             "${VAR} and $VAR are ${VAR:-} here: unset, they are empty, as compose makes them"

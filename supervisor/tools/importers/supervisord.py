@@ -65,7 +65,14 @@ def read(path: Path, base: Path, environ: Mapping[str, str] | None = None) -> Tr
             )
         elif section.name in _OWN_SECTIONS:
             for key, value in section.values.items():
-                if (section.name, key) != ("supervisord", "environment"):
+                if (section.name, key) == ("supervisord", "nodaemon") and value.strip() in (
+                    "true",
+                    "1",
+                    "yes",
+                    "on",
+                ):
+                    translation.note("nodaemon = true: `supervisor run` runs in the foreground.")
+                elif (section.name, key) != ("supervisord", "environment"):
                     line = section.lines.get(key)
                     why = _OWN_SECTIONS[section.name]
                     translation.drop(

@@ -78,7 +78,10 @@ def write_systemd(plan: Plan, directory: Path, stack: str, warn: Warn | None = N
         settings = group[0].settings
         requires = [unit for dependency in settings.depends_on for unit in units_of[dependency]]
         directives = service_directives(
-            settings, requires, has_dependants=bool(plan.dependants.get(service))
+            settings,
+            requires,
+            has_dependants=bool(plan.dependants.get(service)),
+            is_manager=group[0].is_manager,
         )
         _unusable_names(group[0], directives)
         files = _service_files(plan, stack, group, directives, header, say)

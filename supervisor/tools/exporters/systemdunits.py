@@ -12,12 +12,13 @@ What is approximated is said in the unit itself, next to the directive.
 from __future__ import annotations
 
 import math
+import shutil
 import signal
 from dataclasses import dataclass, field
 
 from supervisor.config.services import ServiceSettings
 from supervisor.policy.restart import Backoff, RestartPolicy
-from supervisor.tools.exporters.systemdsyntax import time_span
+from supervisor.tools.exporters.systemdsyntax import exec_word, time_span
 
 # Deaths by these signals are a clean exit to systemd's Restart=on-failure; to the supervisor's
 # on-failure, a signal it did not send is a failure: RestartForceExitStatus= restores that.
@@ -33,7 +34,7 @@ class Directives:
 
 
 def service_directives(
-    settings: ServiceSettings, requires: list[str], *, has_dependants: bool
+    settings: ServiceSettings, requires: list[str], *, has_dependants: bool, is_manager: bool
 ) -> Directives:
     out = Directives()
     if requires:
@@ -42,6 +43,11 @@ def service_directives(
         out.unit.append(f"Requires={' '.join(requires)}")
         out.unit.append(f"After={' '.join(requires)}")
     _start_type(settings, out, has_dependants=has_dependants)
+    if is_manager:
+        # What the supervisor's SIGHUP (or a reload that leaves the process be) does: the
+        # manager's reset(), bracketed by RELOADING=1 and READY=1.
+        kill = shutil.which("kill") or "/bin/kill"
+        out.service.append(f"ExecReload={exec_word(kill)} -HUP $MAINPID")
     _restart(settings.restart, settings.oneshot, out)
     out.service.append(f"TimeoutStopSec={time_span(settings.stop_timeout)}")
     out.service.append(f"KillSignal={signal.Signals(settings.stop_signal).name}")

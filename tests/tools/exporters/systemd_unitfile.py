@@ -42,10 +42,17 @@ class UnitFile:
         return [line for line in self.path.read_text().splitlines() if line.startswith("#")]
 
     def exec_start(self, instance: str = "") -> list[str]:
-        value = self.value("Service", "ExecStart")
-        assert value is not None, f"{self.path}: no ExecStart="
+        return self.command("ExecStart", instance)
+
+    def command(
+        self, key: str, instance: str = "", variables: dict[str, str] | None = None
+    ) -> list[str]:
+        """An Exec*= line's argv as systemd runs it: `$NAME` from `variables` (systemd's own,
+        such as MAINPID), `$$` a dollar."""
+        value = self.value("Service", key)
+        assert value is not None, f"{self.path}: no {key}="
         words = split_words(specifiers(value, instance))
-        return [_unescape_dollars(word) for word in words]
+        return [_expand_variables(word, variables or {}) for word in words]
 
     def environment(self, instance: str = "") -> dict[str, str]:
         env: dict[str, str] = {}
@@ -139,13 +146,16 @@ def _escape(text: str, index: int) -> tuple[str, int]:
     raise AssertionError(f"unknown escape \\{code} in {text!r}")
 
 
-def _unescape_dollars(word: str) -> str:
-    """ExecStart= expands $NAME and ${NAME}; $$ is a dollar.  The exporter writes no variable."""
+def _expand_variables(word: str, variables: dict[str, str]) -> str:
+    """ExecStart= and the like expand $NAME and ${NAME} (here: only a whole word $NAME, the
+    one form the exporter writes, and only from `variables`); $$ is a dollar."""
+    if word.startswith("$") and word[1:] in variables:
+        return variables[word[1:]]
     out = []
     index = 0
     while index < len(word):
         if word[index] == "$":
-            assert word[index + 1 : index + 2] == "$", f"a variable in ExecStart=: {word!r}"
+            assert word[index + 1 : index + 2] == "$", f"an unexpected variable in {word!r}"
             index += 1
         out.append(word[index])
         index += 1

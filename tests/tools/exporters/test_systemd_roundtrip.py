@@ -97,6 +97,13 @@ def test_an_exported_manager_unit_resolves_its_manager_and_reports_ready(
     assert any("STATUS=" in message for message in ready)
     assert (tmp_path / "state" / "cinder.sqlite").is_file()
 
+    # `systemctl reload`: ExecReload= with MAINPID, as systemd runs it; the manager's reset().
+    reload = unit.command("ExecReload", "lvm-2", {"MAINPID": str(process.pid)})
+    subprocess.run(reload, check=True, timeout=TIMEOUT)
+    records.expect("reset")
+    notify.expect("RELOADING=1")
+    notify.expect("READY=1")
+
     # KillSignal=SIGTERM: a clean stop, which Restart=on-failure does not restart.
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=TIMEOUT)

@@ -187,6 +187,9 @@ def test_a_stack_of_workers_backends_and_dependencies(
     assert scheduler.value("Service", "WatchdogSec") == "30s"
     assert scheduler.value("Unit", "Requires") == "migrate.service"
     assert any("critical = true" in line for line in scheduler.comments())
+    # A manager takes SIGHUP for its reset(), as under the supervisor; a plain command is
+    # never sent one.
+    assert (scheduler.value("Service", "ExecReload") or "").endswith(" -HUP $MAINPID")
 
     migrate = read_unit(out / "migrate.service")
     assert migrate.value("Service", "Type") == "oneshot"
@@ -206,6 +209,7 @@ def test_a_stack_of_workers_backends_and_dependencies(
     assert web.value("Unit", "StartLimitBurst") == "3"
     assert web.value("Unit", "StartLimitIntervalSec") == "30s"
     assert web.value("Service", "KillMode") == "control-group"
+    assert web.value("Service", "ExecReload") is None
 
     odd = read_unit(out / "odd@.service")
     assert odd.environment("2")["NUMBER"] == "2"

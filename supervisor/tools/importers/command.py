@@ -62,7 +62,9 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         translation = _reader(kind)(args.file, base)
     except SourceError as error:
-        return _fail(str(error))
+        # As `check` reports an invalid services file: FILE:LINE: KEY: what is wrong.
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG_INVALID
     from supervisor.tools.importers.writer import render
 
     text = render(translation)

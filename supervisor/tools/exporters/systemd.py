@@ -41,10 +41,43 @@ HEADER = (
 Warn = Callable[[str], None]
 
 
+# Targets systemd itself defines (systemd.special(7)) that a directory may well be named after:
+# a stack's target of that name would replace the system's own.
+_SPECIAL_TARGETS = frozenset(
+    [
+        "basic",
+        "default",
+        "emergency",
+        "exit",
+        "final",
+        "graphical",
+        "halt",
+        "initrd",
+        "kexec",
+        "local-fs",
+        "multi-user",
+        "network",
+        "network-online",
+        "paths",
+        "poweroff",
+        "reboot",
+        "remote-fs",
+        "rescue",
+        "shutdown",
+        "sleep",
+        "sockets",
+        "swap",
+        "sysinit",
+        "timers",
+    ]
+)
+
+
 def stack_name(plan: Plan, given: str | None = None) -> str:
     """The target's name: `--stack`, else the services file's directory; made usable in a
-    unit name."""
-    return unit_name_part(given or plan.path.parent.name, "stack")
+    unit name, and never one of systemd's own targets (`default` becomes `default-stack`)."""
+    name = unit_name_part(given or plan.path.parent.name, "stack")
+    return f"{name}-stack" if name in _SPECIAL_TARGETS else name
 
 
 def unit_name(process: ExportedProcess) -> str:

@@ -324,3 +324,15 @@ def test_stack_names_the_target(tmp_path: Path, export: Export) -> None:
     assert read_unit(tmp_path / "units" / "web.service").value("Unit", "PartOf") == (
         "cinder-prod.target"
     )
+
+
+def test_a_stack_is_never_named_after_one_of_systemds_own_targets(
+    tmp_path: Path, export: Export
+) -> None:
+    directory = tmp_path / "default"
+    directory.mkdir()
+    path = directory / "services.toml"
+    path.write_text('[services.web]\ncommand = ["true"]\n')
+    result = export(path, "systemd", tmp_path / "units")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "units" / "default-stack.target").is_file()

@@ -42,6 +42,13 @@ def service_directives(
         # depends_on does; a plain command counts as started once it is executed.
         out.unit.append(f"Requires={' '.join(requires)}")
         out.unit.append(f"After={' '.join(requires)}")
+        why = (
+            "depends_on: systemd restarts this unit whenever a dependency restarts (after a"
+            " crash too), and never starts it if a dependency's start fails once; the"
+            " supervisor leaves it running, and waits through the dependency's restarts"
+        )
+        out.unit.append(f"# Approximated: {why}")
+        out.notes.append(why)
     _start_type(settings, out, has_dependants=has_dependants)
     if is_manager:
         # What the supervisor's SIGHUP (or a reload that leaves the process be) does: the

@@ -231,7 +231,9 @@ def test_what_systemd_cannot_do_is_said_on_stderr(tmp_path: Path, export: Export
     assert any(line.startswith("supervisor: export: web: its processes differ") for line in lines)
     assert any("web: readiness probe (tcp)" in line for line in lines)
     # odd has dependants nowhere: its start_seconds is a comment in its unit, not a line here.
-    assert not any(line.startswith("supervisor: export: odd") for line in lines)
+    assert not any("odd@.service: start_seconds" in line for line in lines)
+    # What depends_on becomes under systemd is said for each service that has one.
+    assert any(line.startswith("supervisor: export: odd@.service: depends_on:") for line in lines)
     assert any(
         "start_seconds = 1" in line
         for line in read_unit(tmp_path / "units" / "odd@.service").comments()

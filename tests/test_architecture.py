@@ -211,6 +211,9 @@ _NEVER_IN_A_CLIENT = (
     "supervisor.db",
     "supervisor.testing",
     "supervisor.config.schema",
+    "supervisor.config.plan",  # a client reads only where the supervisor lives
+    "supervisor.control.protocol",  # the requests are built by the server
+    "dataclasses",  # with inspect, a tenth of a client's start-up
     "tomlkit",
     "sqlalchemy",
     "psutil",

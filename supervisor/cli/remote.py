@@ -12,13 +12,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.cli.statusview import status_table
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
-from supervisor.control.protocol import Message
 from supervisor.shared.exits import (
     EXIT_CONFIG_INVALID,
     EXIT_FAILED,
@@ -28,6 +27,9 @@ from supervisor.shared.exits import (
 )
 from supervisor.shared.faults import KINDS
 from supervisor.shared.logfiles import colour_wanted
+
+if TYPE_CHECKING:
+    from supervisor.control.protocol import Message
 
 # What supervisorctl users type for "every process"; here that is --all.
 _EVERY_PROCESS = "all"

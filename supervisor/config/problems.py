@@ -6,8 +6,7 @@ and such a command must not import the whole reader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _SHOWN = 120  # characters of a value an error message repeats
 
@@ -24,8 +23,10 @@ def show(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
+    """A NamedTuple, not a dataclass: a client command meets this type, and importing the
+    dataclasses module cost it more than all the rest of the config package it needs."""
+
     line: int | None
     key: str
     value: Any  # None when the problem is about a missing key or a whole table

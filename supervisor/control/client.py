@@ -11,10 +11,12 @@ import json
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervisor.control.address import SOCKET_NAME, owner_alive, reachable
-from supervisor.control.protocol import Message
+
+if TYPE_CHECKING:
+    from supervisor.control.protocol import Message
 
 # How often a patient client retries while the supervisor creates its socket.
 _CONNECT_RETRY = 0.02

@@ -2,12 +2,18 @@
 
 A terminal can stop reading (Ctrl-S, a paused pager, a pipe whose reader is busy) and a blocking
 write to it would then stop whoever makes it.  So nothing but a dedicated writer thread ever
-writes service output to the console: everyone else hands lines to a bounded buffer and returns
-at once.  When the buffer is full, new output is dropped and counted, and once the console takes
+writes service output to the console: everyone else hands lines to a bounded queue and returns
+at once.  When the queue is full, new output is dropped and counted, and once the console takes
 data again a `[supervisor: N bytes of output dropped ...]` line marks the gap.  Dropping the
 newest output keeps what was shown contiguous up to the gap; the log files always get
 everything.  The console's own file flags are left alone: it is usually shared with the shell
 and with the supervisor's event lines, which must not start failing with EAGAIN.
+
+The queue holds the pieces it is given, never a copy: the output pump hands over the prefixed
+lines of a whole read as a few immutable pieces and the writer sends them with one `writev`, so
+the console costs the pump one `bytes.replace` per read and nothing per byte beyond it.  A
+console that is /dev/null shows nothing to anyone: its writer discards everything without a
+thread, and the pump, which asks `discards`, does not even prefix the lines for it.
 """
 
 from __future__ import annotations
@@ -15,23 +21,40 @@ from __future__ import annotations
 import io
 import os
 import select
+import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
 from supervisor.shared.logfiles import colour_wanted
 
 # A file descriptor, or a stream: one without a descriptor must be a text stream.
 Console = TextIO | BinaryIO | int
-DEFAULT_BUFFER_BYTES = 1024 * 1024
+DEFAULT_BUFFER_BYTES = 4 * 1024 * 1024  # several of the pump's largest reads
+# Pieces of queued output; bytes and views of bytes only, which nobody can change once queued.
+Piece = bytes | memoryview
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 1024
 
 
-def prefixed(prefix: bytes, lines: bytes) -> tuple[bytes, memoryview]:
-    """`lines` (which must end with a newline) with `prefix` at the start of every line, as two
-    pieces: the first line's prefix, then the rest.  One `bytes.replace` and no joining: each
-    large temporary costs the pump more than the replace itself."""
-    rest = lines.replace(b"\n", b"\n" + prefix)
-    return prefix, memoryview(rest)[: len(rest) - len(prefix)]
+def prefixed(prefix: bytes, data: bytes, head: bytes = b"", tail: int = 0) -> tuple[Piece, ...]:
+    """The lines `head + data[: len(data) - tail]` with `prefix` at the start of every line, as
+    pieces that join into them.  `head` (the unfinished line of an earlier read) and the last
+    `tail` bytes of `data` (the start of a line still unfinished) hold no newline; the lines end
+    with one.  One `bytes.replace` and no joining or slicing copy: each large temporary costs
+    the pump more than the replace itself."""
+    rest = data.replace(b"\n", b"\n" + prefix)
+    lines = memoryview(rest)[: len(rest) - len(prefix) - tail]
+    return (prefix, head, lines) if head else (prefix, lines)
+
+
+def is_null_device(console: Console) -> bool:
+    """Whether the console is /dev/null, where whatever is written goes unseen."""
+    try:
+        mode = os.fstat(_fileno(console))
+        null = os.stat(os.devnull)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(mode.st_mode) and mode.st_rdev == null.st_rdev
 
 
 def wants_colour(console: Console) -> bool:
@@ -46,8 +69,11 @@ class ConsoleWriter:
 
     def __init__(self, console: Console, buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> None:
         self._emit = _emitter(console)
+        # Nothing to show and nobody to block: no thread, and every write returns at once.
+        self.discards = is_null_device(console)
         self._limit = buffer_bytes
-        self._pending = bytearray()
+        self._pending: list[Piece] = []
+        self._pending_bytes = 0
         self._dropped = 0
         self._closed = False
         self._changed = threading.Condition()
@@ -55,19 +81,22 @@ class ConsoleWriter:
         self._thread = threading.Thread(target=self._run, name="console-writer", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        if not self.discards:
+            self._thread.start()
 
-    def write(self, *pieces: bytes | memoryview) -> None:
+    def write(self, *pieces: Piece) -> None:
         """Queue whole lines, given in pieces, for the console, or count them as dropped if it
-        is full."""
+        is full.  The pieces are kept as they are, not copied."""
+        if self.discards:
+            return
         size = sum(map(len, pieces))
         with self._changed:
-            if self._closed or len(self._pending) + size > self._limit:
+            if self._closed or self._pending_bytes + size > self._limit:
                 self._dropped += size
                 return
             self._mark_drops()
-            for piece in pieces:
-                self._pending += piece
+            self._pending.extend(pieces)
+            self._pending_bytes += size
             self._changed.notify()
 
     def close(self, timeout: float) -> None:
@@ -83,10 +112,12 @@ class ConsoleWriter:
 
     def _mark_drops(self) -> None:
         if self._dropped:
-            self._pending += (
+            marker = (
                 f"[supervisor: {self._dropped} bytes of output dropped: "
                 "the console was not keeping up; the log files have everything]\n"
             ).encode()
+            self._pending.append(marker)
+            self._pending_bytes += len(marker)
             self._dropped = 0
 
     def _run(self) -> None:
@@ -96,10 +127,10 @@ class ConsoleWriter:
                     self._changed.wait()
                 if not self._pending:
                     return
-                data = bytes(self._pending)
-                self._pending.clear()
+                # Take the whole queue as it is: the lock is held for no copy.
+                pieces, self._pending, self._pending_bytes = self._pending, [], 0
             try:
-                self._emit(data)
+                self._emit(pieces)
             except OSError:
                 return  # the console is gone (EPIPE, EIO): nothing more can be shown
 
@@ -127,24 +158,37 @@ def _fileno(console: Console) -> int:
     return console if isinstance(console, int) else console.fileno()
 
 
-def _emitter(console: Console) -> Callable[[bytes], None]:
+def _emitter(console: Console) -> Callable[[Sequence[Piece]], None]:
     try:
         fd = _fileno(console)
     except (OSError, ValueError):  # an in-memory text stream, as tests and embedders pass
         text: TextIO = console  # type: ignore[assignment]
-        return lambda data: _write_text(text, data)
-    return lambda data: _write_fd(fd, data)
+        return lambda pieces: _write_text(text, pieces)
+    return lambda pieces: _write_fd(fd, pieces)
 
 
-def _write_text(console: TextIO, data: bytes) -> None:
-    console.write(data.decode("utf-8", "replace"))
+def _write_text(console: TextIO, pieces: Sequence[Piece]) -> None:
+    console.write(b"".join(pieces).decode("utf-8", "replace"))
     console.flush()
 
 
-def _write_fd(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(fd, view) :]
-        except BlockingIOError:  # someone else made the console non-blocking
-            select.select([], [fd], [])
+def _write_fd(fd: int, pieces: Sequence[Piece]) -> None:
+    """Write every piece, in order, with as few `writev` calls as the kernel allows."""
+    for start in range(0, len(pieces), _IOV_MAX):
+        batch = list(pieces[start : start + _IOV_MAX])
+        while batch:
+            try:
+                written = os.writev(fd, batch)
+            except BlockingIOError:  # someone else made the console non-blocking
+                select.select([], [fd], [])
+                continue
+            batch = _unwritten(batch, written)
+
+
+def _unwritten(pieces: list[Piece], written: int) -> list[Piece]:
+    """What is left of `pieces` once their first `written` bytes are out (a short write)."""
+    for index, piece in enumerate(pieces):
+        if written < len(piece):
+            return [memoryview(piece)[written:], *pieces[index + 1 :]]
+        written -= len(piece)
+    return []

@@ -2,19 +2,26 @@
 
 The supervisor's loop must react to a crash at once even while a service writes megabytes a
 second, so it does no output work at all.  One thread with its own selector reads every child's
-pipes (non-blocking, 64 KiB at a time, one read per ready pipe per round so that a noisy service
-cannot starve a quiet one), cuts the data into whole lines, and writes them to the process's
-rotating log file and to the console writer, which never blocks it (see `console`).
+pipes (non-blocking, one read per ready pipe per round so that a noisy service cannot starve a
+quiet one), cuts the data into whole lines, and writes them to the process's rotating log file
+and to the console writer, which never blocks it (see `console`).
+
+What a read costs is mostly fixed (a round of the selector, the read, the stamp, two writes), so
+a busy pipe is read in large chunks: a pipe that a read finds full (`READ_BYTES`, the kernel's
+default capacity) is widened to `BUSY_PIPE_BYTES` and read that much at a time from then on.  A
+quiet pipe keeps the default, and each round still reads every ready pipe once.
 
 Both streams of a process go to `<log_dir>/<process>.log`, or stderr to `<process>.err.log` when
 the process is attached with `separate_stderr`.  Each stream keeps its unfinished last line until
 its newline comes, so lines of stdout and stderr never interleave mid-line, and console prefixes
 and the log files' timestamps (see `shared.logstamp`) land at line starts.  One timestamp is
 made per read, for every line that read completes: the pump does no work per line beyond one
-`bytes.replace` per read for the file and one for the console.  An unfinished line is written
-out (with a newline) when its pipe closes or when it grows beyond `MAX_LINE_BYTES`.  A pipe is
-read until end-of-file, which comes when every process holding its write end (the child and
-whatever it started) has exited.
+`bytes.replace` per read for the file and one for the console (none when the console discards
+everything, as /dev/null does), and no copy beyond those: a read's lines reach `writev` as
+views of what was read, with the unfinished line of the read before as a piece of its own.  An
+unfinished line is written out (with a newline) when its pipe closes, and cut into lines of
+`MAX_LINE_BYTES` when it grows beyond that.  A pipe is read until end-of-file, which comes when
+every process holding its write end (the child and whatever it started) has exited.
 
 The supervisor calls `attach` and `close` from its own thread; everything else happens on the
 pump's thread, which alone touches the selector, the streams and the log files.
@@ -23,6 +30,7 @@ pump's thread, which alone touches the selector, the streams and the log files.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import queue
 import selectors
@@ -40,7 +48,8 @@ from supervisor.shared.logfiles import LOG_SUFFIX, STDERR_LOG_SUFFIX, Prefixes
 from supervisor.shared.logfiles import LOGS_DIR as LOGS_DIR  # where the supervisor keeps them
 from supervisor.shared.logstamp import Stamper
 
-READ_BYTES = 64 * 1024
+READ_BYTES = 64 * 1024  # a pipe's default capacity on Linux, and what a quiet pipe is read by
+BUSY_PIPE_BYTES = 1024 * 1024  # a busy pipe's capacity and read size (fs.pipe-max-size's default)
 MAX_LINE_BYTES = 64 * 1024
 DEFAULT_CLOSE_TIMEOUT = 5.0
 # Hears every chunk of whole lines a run writes, on the pump's thread (a log probe's matcher).
@@ -103,6 +112,8 @@ class _Stream:
     log: RotatingLog
     partial: bytes = b""
     on_lines: LineHook | None = None
+    read_bytes: int = READ_BYTES
+    widened: bool = False  # asked once: a refused widening is not asked again at every read
 
 
 class OutputPump:
@@ -124,6 +135,7 @@ class OutputPump:
         self._max_bytes = max_bytes
         self._backups = backups
         self._console = ConsoleWriter(console)
+        self._console_shown = not self._console.discards
         self._prefixes = Prefixes(names, colour=wants_colour(console))
         self._requests: queue.SimpleQueue[_Attach | _Close] = queue.SimpleQueue()
         self._wake_read, self._wake_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
@@ -252,23 +264,34 @@ class OutputPump:
 
     def _read(self, stream: _Stream) -> None:
         try:
-            data = os.read(stream.fd, READ_BYTES)
+            data = os.read(stream.fd, stream.read_bytes)
         except BlockingIOError:
             return
         if not data:
             self._finish(stream)
             return
+        if len(data) == stream.read_bytes and not stream.widened:
+            _widen(stream)  # the pipe was full: its writer is busy
+        head = stream.partial
         end = data.rfind(b"\n") + 1
-        if end:
-            lines = stream.partial + data[:end]
-            stream.partial = data[end:]
+        if not end:  # no line ends here; a line is seldom this long, so copying is fine
+            stream.partial = head + data
         else:
-            lines, stream.partial = b"", stream.partial + data
+            stream.partial = data[end:]
+            self._emit(stream, data, head, len(data) - end)
         if len(stream.partial) > MAX_LINE_BYTES:
-            lines += stream.partial + b"\n"
-            stream.partial = b""
-        if lines:
-            self._emit(stream, lines)
+            self._cut(stream)
+
+    def _cut(self, stream: _Stream) -> None:
+        """Write out a line longer than `MAX_LINE_BYTES` as lines of that length; what is left
+        (shorter) waits for the rest of its line."""
+        partial = stream.partial
+        cut = len(partial) - len(partial) % MAX_LINE_BYTES
+        stream.partial = partial[cut:]
+        pieces = [
+            partial[start : start + MAX_LINE_BYTES] for start in range(0, cut, MAX_LINE_BYTES)
+        ]
+        self._emit(stream, b"\n".join(pieces) + b"\n")
 
     def _finish(self, stream: _Stream) -> None:
         if stream.partial:
@@ -277,12 +300,13 @@ class OutputPump:
         os.close(stream.fd)
         del self._streams[stream.fd]
 
-    def _emit(self, stream: _Stream, lines: bytes) -> None:
+    def _emit(self, stream: _Stream, data: bytes, head: bytes = b"", tail: int = 0) -> None:
+        """Write the lines `head + data[: len(data) - tail]` (see `console.prefixed`)."""
         if stream.on_lines is not None:
-            stream.on_lines(lines)
+            stream.on_lines(head + data[: len(data) - tail] if head or tail else data)
         path = stream.log.path
         try:
-            stream.log.write(*prefixed(self._stamper.stamp(), lines))
+            stream.log.write(*prefixed(self._stamper.stamp(), data, head, tail))
         except OSError as error:
             if path.name not in self._failing_logs:
                 self._failing_logs.add(path.name)
@@ -291,4 +315,14 @@ class OutputPump:
                 )
         else:
             self._failing_logs.discard(path.name)
-        self._console.write(*prefixed(self._prefixes(stream.name), lines))
+        if self._console_shown:
+            self._console.write(*prefixed(self._prefixes(stream.name), data, head, tail))
+
+
+def _widen(stream: _Stream) -> None:
+    """Give a busy pipe `BUSY_PIPE_BYTES` of room and read it by as much: fewer, larger reads.
+    The kernel may refuse (an unprivileged user past fs.pipe-user-pages-soft): then the pipe
+    keeps its size and is read as before."""
+    stream.widened = True
+    with contextlib.suppress(OSError):
+        stream.read_bytes = fcntl.fcntl(stream.fd, fcntl.F_SETPIPE_SZ, BUSY_PIPE_BYTES)

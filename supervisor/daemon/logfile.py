@@ -47,16 +47,18 @@ class RotatingLog:
         if self._size + size <= self.max_bytes:
             self._append(*pieces)  # the usual case: no need to join the pieces to cut them
             return
+        # Cut at offsets into one joined copy: slicing it at each cut would copy it again.
         lines = b"".join(pieces)
-        while self._size + len(lines) > self.max_bytes:
+        view, start = memoryview(lines), 0
+        while self._size + len(lines) - start > self.max_bytes:
             room = max(0, self.max_bytes - self._size)
-            cut = lines.rfind(b"\n", 0, room) + 1
-            if not cut and not self._size:
-                cut = lines.find(b"\n") + 1 or len(lines)
-            self._append(lines[:cut])
+            cut = lines.rfind(b"\n", start, start + room) + 1 or start
+            if cut == start and not self._size:
+                cut = lines.find(b"\n", start) + 1 or len(lines)
+            self._append(view[start:cut])
             self._rotate()
-            lines = lines[cut:]
-        self._append(lines)
+            start = cut
+        self._append(view[start:])
 
     def close(self) -> None:
         if self._fd >= 0:

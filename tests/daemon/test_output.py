@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import re
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from supervisor.daemon.console import Console
-from supervisor.daemon.output import MAX_LINE_BYTES, OutputPump
+from supervisor.daemon.output import BUSY_PIPE_BYTES, MAX_LINE_BYTES, READ_BYTES, OutputPump
 from supervisor.shared.logstamp import STAMP_BYTES
 from tests.support.outputpump import TIMEOUT, python, run_to_end, started
 from tests.support.waiting import wait_until
@@ -118,6 +119,41 @@ def test_megabytes_written_quickly_arrive_whole_and_in_order(make_pump: MakePump
     pump.close()
     lines = lines_of(tmp_path / "logs" / "flood.log")
     assert lines == [f"line {i:08d} " + "y" * 16 for i in range(count)]
+
+
+def test_a_pipe_found_full_is_widened_and_a_quiet_one_keeps_its_size(
+    make_pump: MakePump, tmp_path: Path
+):
+    pump = make_pump(max_bytes=64 << 20)
+    # One write far larger than the pipe: the kernel fills the pipe before the pump may read it.
+    code = "import os\nos.write(1, (b'b' * 4095 + b'\\n') * 100)"
+    with pump.attach("busy") as pipes:
+        # The test's own copies of the write ends, to ask the pipes' sizes afterwards.
+        busy, quiet = os.dup(pipes.stdout), os.dup(pipes.stderr)
+        process = subprocess.Popen(python(code), stdout=pipes.stdout, stderr=pipes.stderr)
+    try:
+        assert process.wait(TIMEOUT) == 0
+        log = tmp_path / "logs" / "busy.log"
+        wait_until(lambda: log.exists() and len(lines_of(log)) == 100, "every line", TIMEOUT)
+        assert fcntl.fcntl(busy, fcntl.F_GETPIPE_SZ) == BUSY_PIPE_BYTES
+        assert fcntl.fcntl(quiet, fcntl.F_GETPIPE_SZ) == READ_BYTES
+    finally:
+        os.close(busy)
+        os.close(quiet)
+
+
+def test_a_dev_null_console_gets_no_writer_and_the_log_file_every_line(
+    make_pump: MakePump, tmp_path: Path
+):
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        pump = make_pump(console=null)
+        assert run_to_end(pump, "web", ["sh", "-c", "echo one; echo two >&2"]) == 0
+        assert not writer_threads()
+        pump.close()
+        assert sorted(lines_of(tmp_path / "logs" / "web.log")) == ["one", "two"]
+    finally:
+        os.close(null)
 
 
 def test_rotation_keeps_exactly_the_backups_and_cuts_only_between_lines(

@@ -66,6 +66,7 @@ class ScaleResult(PeerResult):
     status_ms: list[float] = field(default_factory=list)
     status_json_ms: list[float] = field(default_factory=list)
     status_json_bytes: int | None = None
+    containment: str | None = None  # what holds ours' children, as `status --json` says
 
 
 @dataclass
@@ -119,7 +120,7 @@ def load_average() -> str:
 
 def measure_status(peer: OursPeer, stack: Stack, runs: int, result: ScaleResult) -> None:
     """Time `supervisor status` and `status --json` subprocesses, taking turns; check that the
-    JSON lists every process."""
+    JSON lists every process, and note the containment it names."""
     base = [str(peer.executable()), "status", "-c", str(stack.run_dir / "services.toml")]
     for _ in range(runs):
         for argv, samples in ((base, result.status_ms), ([*base, "--json"], result.status_json_ms)):
@@ -133,7 +134,9 @@ def measure_status(peer: OursPeer, stack: Stack, runs: int, result: ScaleResult)
                 )
             if "--json" in argv:
                 result.status_json_bytes = len(done.stdout)
-                listed = len(json.loads(done.stdout)["processes"])
+                document = json.loads(done.stdout)
+                result.containment = document.get("containment")
+                listed = len(document["processes"])
                 if listed != stack.count:
                     raise stack.failure(f"status --json listed {listed} of {stack.count}")
 

@@ -151,7 +151,7 @@ def report(runs: list[ScaleRun], settings: Settings, limits: dict[str, int]) -> 
             f"- N={run.count}: load average {run.load_before} before, {run.load_after} after."
         )
         for result in run.results:
-            extra = []
+            extra = [f"containment: {result.containment}"] if result.containment else []
             if result.restart_ms:
                 extra.append(f"restart p90 {fmt_ms(p90(result.restart_ms))}")
             if result.helper_count:

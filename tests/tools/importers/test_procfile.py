@@ -65,3 +65,14 @@ def test_a_process_type_defined_twice_is_refused(tmp_path) -> None:
     source = tmp_path / "Procfile.dev"
     source.write_text("web: sleep 1\nweb: sleep 2\n")
     assert_refused(source, f"{source}:2: web: the process type web is defined twice (line 1 too)")
+
+
+def test_a_dotenv_services_toml_reads_differently_is_not_imported(tmp_path) -> None:
+    (tmp_path / "Procfile").write_text("web: sleep 1000\n")
+    (tmp_path / ".env").write_text("GOOD=1\nthis is no assignment\n")
+    result = supervisor_import(tmp_path / "Procfile")
+    assert result.returncode == 0, result.stderr
+    assert "env_file" not in result.stdout
+    assert f".env = '{tmp_path / '.env'}': not imported: services.toml reads env files" in (
+        result.stderr
+    )

@@ -338,3 +338,24 @@ def test_a_stack_is_never_named_after_one_of_systemds_own_targets(
     result = export(path, "systemd", tmp_path / "units")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "units" / "default-stack.target").is_file()
+
+
+@pytest.mark.parametrize(
+    ("spoiled", "said"),
+    [
+        ("ExecStart=/bin/false", "more than one ExecStart"),  # an error: exit status 1
+        ("Bogus=1", "Unknown key 'Bogus'"),  # a warning only: exit status 0
+    ],
+)
+def test_the_check_itself_finds_a_unit_systemd_refuses(
+    tmp_path: Path, export: Export, verify: Verify, spoiled: str, said: str
+) -> None:
+    # So that a passing verify means something: the same check on a spoiled unit fails.
+    path = tmp_path / "services.toml"
+    path.write_text('[services.web]\ncommand = ["true"]\n')
+    out = tmp_path / "units"
+    assert export(path, "systemd", out).returncode == 0
+    unit = out / "web.service"
+    unit.write_text(unit.read_text().replace("Type=exec", f"Type=exec\n{spoiled}"))
+    with pytest.raises(AssertionError, match=said):
+        verify(out)

@@ -22,9 +22,9 @@ _SUB_TABLES = ("restart", "readiness", "liveness")  # written as [services.NAME.
 
 def render(translation: Translation) -> str:
     document = tomlkit.document()
-    header = (
-        f"Imported from {translation.source.name} ({translation.format}) by `supervisor import`."
-    )
+    name, kind = translation.source.name, translation.format
+    shown = name if name.lower() == kind.lower() else f"{name} ({kind})"
+    header = f"Imported from {shown} by `supervisor import`."
     _comment(document, header)
     if translation.notes:
         document.add(tomlkit.comment(""))

@@ -56,7 +56,8 @@ def service_directives(
         kill = shutil.which("kill") or "/bin/kill"
         out.service.append(f"ExecReload={exec_word(kill)} -HUP $MAINPID")
     _restart(settings.restart, settings.oneshot, out)
-    out.service.append(f"TimeoutStopSec={time_span(settings.stop_timeout)}")
+    # stop_timeout = 0 is SIGKILL at once; TimeoutStopSec=0 would wait forever.
+    out.service.append(f"TimeoutStopSec={time_span(max(settings.stop_timeout, 1e-6))}")
     out.service.append(f"KillSignal={signal.Signals(settings.stop_signal).name}")
     out.service.append("KillMode=control-group")
     if settings.watchdog:

@@ -317,6 +317,15 @@ def test_a_variable_name_systemd_refuses_is_said_and_left_out(
     verify(tmp_path / "units")
 
 
+def test_a_stop_timeout_of_0_kills_at_once(tmp_path: Path, export: Export) -> None:
+    path = tmp_path / "services.toml"
+    path.write_text('[services.web]\ncommand = ["true"]\nstop_timeout = 0\n')
+    assert export(path, "systemd", tmp_path / "units").returncode == 0
+    # TimeoutStopSec=0 is systemd's "no timeout": the least it can say is a microsecond.
+    unit = read_unit(tmp_path / "units" / "web.service")
+    assert unit.value("Service", "TimeoutStopSec") == "1us"
+
+
 def test_stack_names_the_target(tmp_path: Path, export: Export) -> None:
     path = tmp_path / "services.toml"
     path.write_text('[services.web]\ncommand = ["true"]\n')

@@ -68,7 +68,10 @@ def run_import(args: argparse.Namespace) -> int:
     from supervisor.tools.importers.writer import render
 
     text = render(translation)
-    problems = _check(text, base)
+    try:
+        problems = _check(text, base)
+    except OSError as error:  # the folder is missing or not writable: nothing can go there
+        return _fail(f"cannot write in {base}: {error.strerror}", EXIT_FAILED)
     if problems:
         print(
             "supervisor: the translation does not pass `check` (a bug of `supervisor import`;"

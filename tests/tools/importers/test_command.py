@@ -90,3 +90,11 @@ def test_every_fixture_imports_the_same_twice(tmp_path, monkeypatch) -> None:
         first, second = supervisor_import(source), supervisor_import(source)
         assert first.returncode == 0, first.stderr
         assert first.stdout == second.stdout
+
+
+def test_an_output_in_a_missing_folder_is_refused(tmp_path) -> None:
+    source = tmp_path / "Procfile"
+    source.write_text(PROCFILE)
+    result = supervisor_import(source, "-o", str(tmp_path / "missing" / "services.toml"))
+    assert result.returncode == 1
+    assert f"supervisor: cannot write in {tmp_path / 'missing'}: No such file" in result.stderr

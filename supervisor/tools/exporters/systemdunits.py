@@ -57,13 +57,13 @@ def service_directives(
         out.service.append(f"ExecReload={exec_word(kill)} -HUP $MAINPID")
     _restart(settings.restart, settings.oneshot, out)
     # stop_timeout = 0 is SIGKILL at once; TimeoutStopSec=0 would wait forever.
-    out.service.append(f"TimeoutStopSec={time_span(max(settings.stop_timeout, 1e-6))}")
+    out.service.append(f"TimeoutStopSec={_at_least_1us(settings.stop_timeout)}")
     out.service.append(f"KillSignal={signal.Signals(settings.stop_signal).name}")
     out.service.append("KillMode=control-group")
     if settings.watchdog:
         # SIGABRT on a missed keep-alive, SIGKILL after TimeoutAbortSec= (TimeoutStopSec=),
         # result "watchdog": a failure to Restart=, as under the supervisor.
-        out.service.append(f"WatchdogSec={time_span(settings.watchdog)}")
+        out.service.append(f"WatchdogSec={_at_least_1us(settings.watchdog)}")
     _unmapped(settings, out)
     return out
 
@@ -91,7 +91,12 @@ def _start_type(settings: ServiceSettings, out: Directives, *, has_dependants: b
 
 
 def _timeout(seconds: float) -> str:
-    return "infinity" if seconds == 0 else time_span(seconds)
+    return "infinity" if seconds == 0 else _at_least_1us(seconds)
+
+
+def _at_least_1us(seconds: float) -> str:
+    """A span systemd must not read as 0, which to it means "no timeout" or "off"."""
+    return time_span(max(seconds, 1e-6))
 
 
 def _restart(policy: RestartPolicy, oneshot: bool, out: Directives) -> None:

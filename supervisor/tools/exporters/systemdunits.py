@@ -1,12 +1,13 @@
 """How one service's settings read as systemd directives: the mapping README's table documents.
 
-`service_directives` is a pure function of the settings (and of the names of the units the
-service depends on): it returns the [Unit] and [Service] lines, the comments that say what was
-approximated or left out, and the notes `export` prints on stderr for what changes behaviour.
-What maps exactly: the stop signal and timeout, the watchdog, the restart decision (which exits
-restart: `Restart=`, `SuccessExitStatus=`, `RestartForceExitStatus=`,
-`RestartPreventExitStatus=`), notify readiness, one-shot jobs and the order of `depends_on`.
-What is approximated is said in the unit itself, next to the directive.
+`service_directives` is a function of the settings and the names of the units the service
+depends on (and of where `kill` is, for a manager's ExecReload=): it returns the [Unit] and
+[Service] lines, the comments that say what was approximated or left out, and the notes
+`export` prints on stderr for what changes behaviour.  What maps exactly: the stop signal and
+timeout, the watchdog, the restart decision (which exits restart: `Restart=`,
+`SuccessExitStatus=`, `RestartForceExitStatus=`, `RestartPreventExitStatus=`), notify
+readiness, one-shot jobs, a manager's SIGHUP, and the start order of `depends_on` on notify and
+one-shot services.  Whatever is approximated is said in the unit itself, next to the directive.
 """
 
 from __future__ import annotations

@@ -368,3 +368,26 @@ def test_the_check_itself_finds_a_unit_systemd_refuses(
     unit.write_text(unit.read_text().replace("Type=exec", f"Type=exec\n{spoiled}"))
     with pytest.raises(AssertionError, match=said):
         verify(out)
+
+
+def test_a_service_of_one_backend_is_a_template_of_one_instance(
+    tmp_path: Path, export: Export, verify: Verify
+) -> None:
+    config_path, out = _exported(
+        tmp_path,
+        export,
+        """
+        [options]
+        host = "node9"
+        volume_manager = "supervisor.managers.volume.VolumeManager"
+
+        [services.cinder-volume]
+        backends = ["solo"]
+        """,
+    )
+    unit = read_unit(out / "cinder-volume@.service")
+    assert unit.environment("other")["SUPERVISOR_PROCESS"] == "cinder-volume@other"
+    target = read_unit(out / f"{tmp_path.name}.target")
+    assert target.value("Unit", "Wants") == "cinder-volume@solo.service"
+    verify(out)
+    _assert_round_trip(config_path, out)

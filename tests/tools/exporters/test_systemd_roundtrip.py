@@ -7,15 +7,19 @@ is verified, and how.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from supervisor.daemon.sentinel import MARKER_VARIABLE
+from supervisor.testing.harness import RunStack
 from tests.conftest import MARKER
 from tests.support.datagrams import Inbox
 from tests.support.serviceprocesses import FIXTURE_MANAGERS_PATH
@@ -108,3 +112,49 @@ def test_an_exported_manager_unit_resolves_its_manager_and_reports_ready(
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0, stderr.decode()
+
+
+def test_a_unit_gives_a_process_what_supervisor_run_gives_it(
+    tmp_path: Path, export: Export, run_stack: RunStack
+) -> None:
+    # Each worker writes its whole environment to <process>.json, under `supervisor run`.
+    dump = (
+        "import json, os; "
+        "json.dump(dict(os.environ), open(os.environ['SUPERVISOR_PROCESS'] + '.json', 'w'))"
+    )
+    path = tmp_path / "services.toml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            [supervisor]
+            state_dir = "state"
+
+            [services.dump]
+            command = ["{sys.executable}", "-c", "{dump}"]
+            workers = 2
+            oneshot = true
+            directory = "."
+            env = {{ ODD = "100% \\"q\\" $HOME $$ \\\\ x", NUMBER = "{{process_number}}" }}
+            """
+        )
+    )
+    stack = run_stack(path)
+    assert stack.wait_exit() == 0, stack.console()
+    out = tmp_path / "units"
+    result = export(path, "systemd", out)
+    assert result.returncode == 0, result.stderr
+    unit = read_unit(out / "dump@.service")
+
+    for instance in ("1", "2"):
+        supervised = json.loads((tmp_path / f"dump#{instance}.json").read_text())
+        exported = unit.environment(instance)
+        assert {name: supervised.get(name) for name in exported} == exported
+        # Beyond the unit's variables, the supervisor added only what systemd adds itself
+        # (NOTIFY_SOCKET) and its own bookkeeping; the rest is its inherited environment.
+        added = {
+            name
+            for name, value in supervised.items()
+            if name not in exported and os.environ.get(name) != value
+        }
+        assert added <= {"NOTIFY_SOCKET", MARKER_VARIABLE}, added
+    assert exported["NUMBER"] == "2" and exported["ODD"] == '100% "q" $HOME $ \\ x'

@@ -55,7 +55,9 @@ def load(path: str | os.PathLike[str]) -> Plan:
 def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: EnvFiles) -> Plan:
     root.allow("supervisor", "options", "services", "openstack")
     main = root.table("supervisor")
-    main.allow("state_dir", "topic_prefix", "log_max_bytes", "log_backups", ENV_FILE)
+    main.allow(
+        "state_dir", "topic_prefix", "log_max_bytes", "log_backups", "log_timestamps", ENV_FILE
+    )
     state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
     if (unusable := rules.state_dir_problem(state_dir)) is not None:
         main.problem(("state_dir",), main.data.get("state_dir", DEFAULT_STATE_DIR), unusable)
@@ -63,6 +65,7 @@ def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: E
     logs = LogSettings(
         main.integer("log_max_bytes", LogSettings.max_bytes, 1, limits.MAX_LOG_BYTES),
         main.integer("log_backups", LogSettings.backups, 0, limits.MAX_LOG_BACKUPS),
+        main.boolean("log_timestamps", LogSettings.timestamps),
     )
     options = _options(root.table("options"))
     openstack = None

@@ -47,6 +47,7 @@ class ProcessPlan:
 class LogSettings:
     max_bytes: int = DEFAULT_LOG_MAX_BYTES
     backups: int = DEFAULT_LOG_BACKUPS
+    timestamps: bool = True  # every log file line starts with the time it was read
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ class Supervisor:
             self.plan.logs.max_bytes,
             self.plan.logs.backups,
             names=[process.name for process in self.plan.processes],
+            timestamps=self.plan.logs.timestamps,
         )
         output.start()
         events = EventLog(self.plan.state_dir, output.console_stream())

@@ -15,10 +15,11 @@ Both streams of a process go to `<log_dir>/<process>.log`, or stderr to `<proces
 the process is attached with `separate_stderr`.  Each stream keeps its unfinished last line until
 its newline comes, so lines of stdout and stderr never interleave mid-line, and console prefixes
 and the log files' timestamps (see `shared.logstamp`) land at line starts.  One timestamp is
-made per read, for every line that read completes: the pump does no work per line beyond one
-`bytes.replace` per read for the file and one for the console (none when the console discards
-everything, as /dev/null does), and no copy beyond those: a read's lines reach `writev` as
-views of what was read, with the unfinished line of the read before as a piece of its own.  An
+made per read, for every line that read completes (none with `timestamps=False`): the pump
+does no work per line beyond one `bytes.replace` per read for the file (none without stamps)
+and one for the console (none when the console discards everything, as /dev/null does), and no
+copy beyond those: a read's lines reach `writev` as views of what was read, with the unfinished
+line of the read before as a piece of its own.  An
 unfinished line is written out (with a newline) when its pipe closes, and cut into lines of
 `MAX_LINE_BYTES` when it grows beyond that.  A pipe is read until end-of-file, which comes when
 every process holding its write end (the child and whatever it started) has exited.
@@ -130,9 +131,12 @@ class OutputPump:
         *,
         names: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
+        timestamps: bool = True,
     ) -> None:
         """`names`: every process that will be attached, so prefixes line up from the start.
-        `clock`: the wall clock the log files' timestamps are read from."""
+        `clock`: the wall clock the log files' timestamps are read from.  `timestamps`: whether
+        log file lines start with one (`[supervisor] log_timestamps`); without, the file gets
+        the views of what was read as they are, with no per-line work at all."""
         check_rotation(max_bytes, backups)
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log_dir = log_dir
@@ -148,7 +152,7 @@ class OutputPump:
         self._streams: dict[int, _Stream] = {}
         self._logs: dict[str, RotatingLog] = {}  # by file name
         self._failing_logs: set[str] = set()
-        self._stamper = Stamper(clock)
+        self._stamper = Stamper(clock) if timestamps else None
         self._deadline: float | None = None
         self._thread = threading.Thread(target=self._run, name="output-pump", daemon=True)
         self._closing = False
@@ -311,7 +315,10 @@ class OutputPump:
             stream.on_lines(head + data[: len(data) - tail] if head or tail else data)
         path = stream.log.path
         try:
-            stream.log.write(*prefixed(self._stamper.stamp(), data, head, tail))
+            if self._stamper is None:
+                stream.log.write(head, memoryview(data)[: len(data) - tail])
+            else:
+                stream.log.write(*prefixed(self._stamper.stamp(), data, head, tail))
         except OSError as error:
             if path.name not in self._failing_logs:
                 self._failing_logs.add(path.name)

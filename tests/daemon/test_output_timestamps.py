@@ -117,3 +117,24 @@ def test_the_stamp_is_local_time_with_its_offset_and_reads_back_as_the_same_inst
 )
 def test_a_line_without_a_stamp_has_no_time(line: str):
     assert stamp_time(line) is None
+
+
+def test_without_timestamps_the_lines_reach_the_file_as_written(tmp_path: Path):
+    pump = OutputPump(tmp_path / "logs", io.StringIO(), timestamps=False)
+    pump.start()
+    code = (
+        "import os, sys, time\n"
+        "os.write(1, b'start of a line, ')\n"
+        "time.sleep(0.05)\n"  # the pump reads the first part alone, and keeps it
+        "os.write(1, b'its end\\nand another\\n')\n"
+        "os.write(2, b'to stderr\\n')\n"
+        "os.write(1, b''.join(b'line %04d\\n' % i for i in range(1000)))"
+    )
+    assert run_to_end(pump, "web", python(code)) == 0
+    pump.close()
+    lines = (tmp_path / "logs" / "web.log").read_text().splitlines()
+    assert lines[:2] == ["start of a line, its end", "and another"]
+    assert sorted(lines[2:]) == sorted(["to stderr"] + [f"line {i:04d}" for i in range(1000)])
+    assert [line for line in lines if line.startswith("line")] == [
+        f"line {i:04d}" for i in range(1000)
+    ]

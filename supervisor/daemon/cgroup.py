@@ -74,6 +74,10 @@ class UnitCgroup:
         self._stack = stack
         self.path = stack.path / dir_name(unit)
         self._exists = False
+        # cpu.stat and memory.current, opened at the first `status` and read with pread: an
+        # open of a cgroup file costs five times the read (1,000 processes' status: 180 ms of
+        # opening and closing); closed before the cgroup is removed.
+        self._files: dict[str, int] = {}
 
     @contextlib.contextmanager
     def hosting(self) -> Iterator[None]:
@@ -103,15 +107,29 @@ class UnitCgroup:
     def remove(self) -> None:
         """Remove the cgroup if it is empty; one whose killed processes are still exiting stays
         and is reused by the unit's next start, or removed with the stack."""
+        self.close_files()
         if self._exists:
             self._exists = not _remove_dirs(self.path)
+
+    def close_files(self) -> None:
+        for fd in self._files.values():
+            os.close(fd)
+        self._files.clear()
+
+    def _read(self, name: str) -> bytes:
+        """The file's text now; OSError if it cannot be read (the cgroup is gone, or no file
+        descriptor is left, in which case the next request tries again)."""
+        fd = self._files.get(name)
+        if fd is None:
+            fd = self._files[name] = os.open(self.path / name, os.O_RDONLY | os.O_CLOEXEC)
+        return os.pread(fd, 4096, 0)
 
     def memory(self) -> int | None:
         """Bytes charged to the unit (memory.current), where the memory controller is on."""
         if not (self._exists and self._stack.memory):
             return None
         try:
-            return int((self.path / "memory.current").read_text())
+            return int(self._read("memory.current"))
         except (OSError, ValueError):
             return None
 
@@ -120,9 +138,9 @@ class UnitCgroup:
         if not self._exists:
             return None
         try:
-            for line in (self.path / "cpu.stat").read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "usage_usec":
+            for line in self._read("cpu.stat").splitlines():
+                key, _, value = line.partition(b" ")
+                if key == b"usage_usec":
                     return int(value) / 1_000_000
         except (OSError, ValueError):
             return None
@@ -136,6 +154,7 @@ class CgroupStack:
         self.path = path
         self.home = home  # the supervisor's own cgroup, where it returns after each spawn
         self.memory = memory
+        self._units: list[UnitCgroup] = []
 
     @classmethod
     def create(
@@ -173,11 +192,15 @@ class CgroupStack:
         return cls(path, home, memory)
 
     def unit(self, name: str) -> UnitCgroup:
-        return UnitCgroup(self, name)
+        unit = UnitCgroup(self, name)
+        self._units.append(unit)
+        return unit
 
     def close(self, timeout: float = 5.0) -> None:
         """Kill whatever is left in any unit, wait (up to `timeout`) until it is gone, and
         remove every unit's cgroup and the stack's."""
+        for unit in self._units:
+            unit.close_files()
         remove_tree(self.path, timeout)
 
 

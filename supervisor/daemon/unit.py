@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from supervisor.config import ProcessPlan
 from supervisor.config.spawnenv import spawn_environment
@@ -42,6 +42,9 @@ class UnitContext:
     changed: Callable[[Unit], None]
     shutting_down: bool = False  # the group is stopping: no more restarts
     state_dir: str = ""  # handed to every process as SUPERVISOR_STATE_DIR
+    # The supervisor's own environment, read once: each unit keeps only what it adds, since a
+    # copy of os.environ per unit (decoded afresh each time) was 4.9 MiB at 1,000 processes.
+    environment: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
 class Unit:
@@ -83,7 +86,7 @@ class Unit:
         self.liveness = LivenessWatch(self.name, context.host, context.events, self._fail)
         self.start_faults = StartFaults()
         self.fault_address = fault_socket_address(context.notify_address, self.name)
-        self._env = self._environment()
+        self._own_env = self._environment()
 
     @property
     def pid(self) -> int | None:
@@ -98,9 +101,15 @@ class Unit:
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
 
+    @property
+    def _env(self) -> dict[str, str]:
+        """The environment a run of this process (and its exec probes) gets."""
+        return {**self._context.environment, **self._own_env}
+
     def _environment(self) -> dict[str, str]:
-        # What the plan alone decides is shared with the exporters; the rest is this daemon's.
-        env = {**os.environ, **spawn_environment(self.plan, self._context.state_dir)}
+        """What this process adds to the supervisor's environment.  What the plan alone
+        decides is shared with the exporters; the rest is this daemon's."""
+        env = spawn_environment(self.plan, self._context.state_dir)
         env["NOTIFY_SOCKET"] = self._context.notify_address
         env.update(self._context.host.environment())
         if self.plan.spec is not None:
@@ -176,7 +185,7 @@ class Unit:
     def replace_plan(self, plan: ProcessPlan) -> None:
         """Take a reloaded plan; it applies from the next start."""
         self.plan = plan
-        self._env = self._environment()
+        self._own_env = self._environment()
 
     def _spawn(self, cause: str) -> None:
         self._timer = None

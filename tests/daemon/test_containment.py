@@ -160,6 +160,9 @@ def test_memory_and_cpu_come_from_the_units_cgroup_files(tmp_path: Path):
     (unit.path / "memory.current").write_text("4096\n")
     (unit.path / "cpu.stat").write_text("usage_usec 1500000\nuser_usec 1000000\n")
     assert (unit.memory(), unit.cpu()) == (4096, 1.5)
+    (unit.path / "memory.current").write_text("8192\n")  # read again, not remembered
+    (unit.path / "cpu.stat").write_text("usage_usec 2500000\n")
+    assert (unit.memory(), unit.cpu()) == (8192, 2.5)
     assert CgroupStack(tmp_path, tmp_path, memory=False).unit("web#1").memory() is None
 
 

@@ -36,6 +36,7 @@ from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.statedir import StateDirHealer
 from supervisor.daemon.statelock import StateLock
 from supervisor.daemon.unit import Unit, UnitContext
+from supervisor.daemon.unitindex import UnitIndex
 from supervisor.policy import group
 from supervisor.policy.states import State
 from supervisor.shared.exits import EXIT_INTERNAL_ERROR
@@ -68,6 +69,7 @@ class Supervisor:
         self._first_failure: Unit | None = None
         self._settling = False
         self._unsettled = False
+        self._index = UnitIndex()  # so that no change has to look at every unit
         self._subscribers: list[DaemonSubscriber] = []  # told of every settled change
         self.started_at = clock()
 
@@ -114,6 +116,7 @@ class Supervisor:
             )
             self._context.state_dir = str(self.plan.state_dir)
             self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
+            self._index.units_replaced()
             events.emit(
                 "supervisor",
                 action="start",
@@ -172,6 +175,7 @@ class Supervisor:
         self.stopping = True
         self._context.shutting_down = True
         self._stop_cause = cause
+        self._index.stop_began()
         self.events.emit("group", action="stop", cause=cause)
         self._on_change(None)
 
@@ -192,6 +196,7 @@ class Supervisor:
         for name in changes.removed:
             self.units[name] = kept[name]
             self._retiring.add(name)
+        self._index.units_replaced()
         self.events.emit("reload", action="applied", **changes.summary())
         for process in loaded.processes:
             unit = self.units[process.name]
@@ -267,6 +272,7 @@ class Supervisor:
             cause = group.critical_failure(unit, critical=unit.plan.settings.critical)
             if cause is not None:
                 self.begin_stop(cause)
+        self._index.note(self.units, unit, stopping=self.stopping)
         # Transitions started from here report back here; settle them in a loop, not nested.
         self._unsettled = True
         if self._settling:
@@ -283,8 +289,10 @@ class Supervisor:
         for name in [n for n in self._retiring if self.units[n].is_final]:
             self._retiring.discard(name)
             del self.units[name]
+            self._index.removed(name)
         if self.stopping:
-            self._advance_stop()
+            if self._index.take_stop_scan():
+                self._advance_stop()
         else:
             self._release_waiting()
         for subscriber in self._subscribers:
@@ -335,7 +343,7 @@ class Supervisor:
     # -- dependencies ----------------------------------------------------------------------------
 
     def service_units(self, service: str) -> list[Unit]:
-        return [unit for unit in self.units.values() if unit.service == service]
+        return self._index.service_units(self.units, service)
 
     def _pending_dependencies(self, unit: Unit) -> list[str]:
         return [
@@ -345,7 +353,9 @@ class Supervisor:
         ]
 
     def _release_waiting(self) -> None:
-        for unit in self.units.values():
+        if not self._index.waiting:
+            return
+        for unit in [u for u in self.units.values() if u.name in self._index.waiting]:
             if unit.state is not State.WAITING:
                 continue
             failed = next(

@@ -28,7 +28,7 @@ from supervisor.daemon.spawn import signal_group, spawn
 class OsChild:
     """A real process, watched through its pidfd on the supervisor's loop."""
 
-    __slots__ = ("_cgroup", "_loop", "_pidfd", "_process", "_sentinel", "pid")
+    __slots__ = ("_cgroup", "_forget", "_loop", "_pidfd", "_process", "pid")
 
     def __init__(
         self,
@@ -36,14 +36,14 @@ class OsChild:
         pidfd: int,
         cgroup: UnitCgroup | None,
         loop: Loop,
-        sentinel: Sentinel,
+        forget: Callable[[int], None],
     ) -> None:
         self.pid = process.pid
         self._process = process
         self._pidfd = pidfd
         self._cgroup = cgroup
         self._loop = loop
-        self._sentinel = sentinel
+        self._forget = forget
 
     def signal(self, signum: int) -> None:
         signal_group(self.pid, signum)
@@ -67,7 +67,7 @@ class OsChild:
             self._cgroup.kill()  # and what left the group (setsid) but not the cgroup
         self._loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
-        self._sentinel.forget(self.pid)
+        self._forget(self.pid)
         return returncode
 
 
@@ -79,6 +79,7 @@ class OsHost:
         self._loop = loop
         self._output = output
         self._sentinel = sentinel
+        self._flush_due = False
         self._cgroups: dict[str, UnitCgroup | None] = {}  # None: process groups only
         # The current run's log-probe matcher, fed from its first line on, until the probe
         # takes it: started with the pipes, so no line can come before it listens.
@@ -90,6 +91,17 @@ class OsHost:
         except KeyError:
             cgroup = self._cgroups[unit] = self._sentinel.unit_cgroup(unit)
             return cgroup
+
+    def _forget(self, pgid: int) -> None:
+        """Tell the sentinel a group is gone, in one write per loop round for all of them."""
+        self._sentinel.forget(pgid)
+        if not self._flush_due:
+            self._flush_due = True
+            self._loop.call_later(0, self._flush_forgotten)
+
+    def _flush_forgotten(self) -> None:
+        self._flush_due = False
+        self._sentinel.flush()
 
     def environment(self) -> Mapping[str, str]:
         return {SENTINEL_MARKER: self._sentinel.marker}
@@ -120,7 +132,7 @@ class OsHost:
             )
         self._sentinel.watch(process.pid)
         self._loop.add_reader(pidfd, on_exit)
-        return OsChild(process, pidfd, cgroup, self._loop, self._sentinel)
+        return OsChild(process, pidfd, cgroup, self._loop, self._forget)
 
     def start_probe(
         self,
@@ -153,7 +165,7 @@ class OsHost:
             env=env,
             directory=directory,
             watch=self._sentinel.watch,
-            forget=self._sentinel.forget,
+            forget=self._forget,
         )
 
     def _drop_log_match(self, unit: str) -> None:

@@ -31,6 +31,7 @@ class Sentinel:
     def __init__(self) -> None:
         # Unique per supervisor, so one stack's sentinel never touches another stack.
         self.marker = f"{os.getpid()}-{os.urandom(8).hex()}"
+        self._forgotten: list[bytes] = []
         read_end, self._write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
@@ -54,16 +55,28 @@ class Sentinel:
         return self.cgroups.unit(unit) if self.cgroups is not None else None
 
     def watch(self, pgid: int) -> None:
-        os.write(self._write_end, f"+{pgid}\n".encode())
+        """At once, with every forget still held before it: a group must be known before its
+        process runs, and a forgotten number that comes back (a reused pid) must be forgotten
+        before it is watched again."""
+        os.write(self._write_end, b"".join([*self._forgotten, f"+{pgid}\n".encode()]))
+        self._forgotten.clear()
 
     def forget(self, pgid: int) -> None:
-        os.write(self._write_end, f"-{pgid}\n".encode())
+        """Held until `flush` (or the next `watch`): a stop of 1,000 processes woke the
+        sentinel 1,000 times, one write each; the supervisor flushes once per loop round."""
+        self._forgotten.append(f"-{pgid}\n".encode())
+
+    def flush(self) -> None:
+        if self._forgotten:
+            os.write(self._write_end, b"".join(self._forgotten))
+            self._forgotten.clear()
 
     def close(self) -> None:
         """The supervisor ends in order. Every group is gone, but a process that left its group
         may not be: the sentinel sweeps for the marker as it would after a crash. Nobody waits
         for that sweep, so it never delays the supervisor's exit.  The cgroups are removed here,
         before the sentinel is dismissed, so it finds nothing left to do there."""
+        self.flush()
         if self.cgroups is not None:
             self.cgroups.close()
         os.close(self._write_end)

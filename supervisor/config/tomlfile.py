@@ -31,6 +31,12 @@ class ConfigError(Exception):
 
 def read(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
     """The file's text and its values; ConfigError, with the line, for anything else."""
+    text = read_text(path)
+    return text, parse(text, str(path))
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """The file as UTF-8 text; ConfigError if it cannot be read or is not UTF-8."""
     display = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -49,11 +55,16 @@ def read(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
             " TOML files must be UTF-8",
         )
         raise ConfigError(display, [problem]) from None
+    return text
+
+
+def parse(text: str, display: str) -> dict[str, Any]:
+    """The values of a services file's text; ConfigError, with the line, if it is not TOML."""
     try:
-        return text, tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         if (lenient := _lenient(text)) is not None:
-            return text, lenient
+            return lenient
         where = _AT_LINE.search(str(error))
         message = _AT_LINE.sub("", str(error)).replace(_AT_END, " at the end of the file")
         # Something left open (a string, an array) is reported where the file ends.

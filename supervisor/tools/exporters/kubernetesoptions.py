@@ -20,8 +20,8 @@ def add_kubernetes_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--stack",
         metavar="NAME",
-        help="app.kubernetes.io/part-of and the ConfigMap's prefix (default: the name of the "
-        "services file's directory)",
+        help="the stack's name: systemd's <NAME>.target; Kubernetes' app.kubernetes.io/part-of "
+        "and the ConfigMap's prefix (default: the name of the services file's directory)",
     )
 
 

@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from supervisor.daemon.console import Console
-from supervisor.daemon.output import BUSY_PIPE_BYTES, MAX_LINE_BYTES, READ_BYTES, OutputPump
+from supervisor.daemon.output import (
+    BUSY_PIPE_BYTES,
+    MAX_LINE_BYTES,
+    PUMP_NICENESS,
+    READ_BYTES,
+    OutputPump,
+)
 from supervisor.shared.logstamp import STAMP_BYTES
 from tests.support.outputpump import TIMEOUT, python, run_to_end, started
 from tests.support.waiting import wait_until
@@ -140,6 +146,22 @@ def test_a_pipe_found_full_is_widened_and_a_quiet_one_keeps_its_size(
     finally:
         os.close(busy)
         os.close(quiet)
+
+
+def test_the_pump_thread_alone_runs_at_the_lowest_priority(make_pump: MakePump):
+    make_pump()
+
+    def niceness(thread_id: int) -> int:
+        stat = Path(f"/proc/self/task/{thread_id}/stat").read_text()
+        return int(stat.rpartition(")")[2].split()[16])  # field 19 of proc(5): nice
+
+    pump_thread = wait_until(
+        lambda: next((t for t in threading.enumerate() if t.name == "output-pump"), None),
+        "the pump's thread",
+    )
+    assert pump_thread.native_id is not None
+    wait_until(lambda: niceness(pump_thread.native_id) == PUMP_NICENESS, "the pump's niceness")
+    assert niceness(threading.get_native_id()) == os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_a_dev_null_console_gets_no_writer_and_the_log_file_every_line(

@@ -21,10 +21,10 @@ made per read, for every line that read completes (none with `timestamps=False`)
 does no work per line beyond one `bytes.replace` per read for the file (none without stamps)
 and one for the console (none when the console discards everything, as /dev/null does), and no
 copy beyond those: a read's lines reach `writev` as views of what was read, with the unfinished
-line of the read before as a piece of its own.  An
-unfinished line is written out (with a newline) when its pipe closes, and cut into lines of
-`MAX_LINE_BYTES` when it grows beyond that.  A pipe is read until end-of-file, which comes when
-every process holding its write end (the child and whatever it started) has exited.
+line of the read before as a piece of its own.  An unfinished line is written out (with a
+newline) when its pipe closes, and cut into lines of `MAX_LINE_BYTES` when it grows beyond that.
+A pipe is read until end-of-file, which comes when every process holding its write end (the
+child and whatever it started) has exited.
 
 The supervisor calls `attach` and `close` from its own thread; everything else happens on the
 pump's thread, which alone touches the selector, the streams and the log files.

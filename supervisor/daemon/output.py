@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import queue
 import selectors
@@ -163,7 +164,6 @@ class OutputPump:
     # -- the supervisor's side -----------------------------------------------------------------
 
     def start(self) -> None:
-        _keep_freed_memory()
         self._console.start()
         self._thread.start()
 
@@ -340,12 +340,14 @@ class OutputPump:
             self._console.write(*prefixed(self._prefixes(stream.name), data, head, tail))
 
 
+@functools.cache
 def _keep_freed_memory() -> None:
-    """Let glibc keep what a busy read frees for the next one, instead of handing it back to the
-    kernel (madvise) and faulting it in again page by page: that churn cost about a quarter of
-    the pump's CPU under a flood.  Blocks up to `MALLOC_MMAP_BYTES` come from the heap (so the
-    dynamic threshold no longer moves), and up to `MALLOC_TRIM_BYTES` of free heap top is kept;
-    nothing happens where the C library has no mallopt (musl) or ctypes cannot load it."""
+    """Let glibc keep what a busy read frees for the next one (once per process), instead of
+    handing it back to the kernel (madvise) and faulting it in again page by page: that churn
+    cost about a quarter of the pump's CPU under a flood.  Blocks up to `MALLOC_MMAP_BYTES`
+    come from the heap (so the dynamic threshold no longer moves), and up to
+    `MALLOC_TRIM_BYTES` of free heap top is kept; nothing happens where the C library has no
+    mallopt (musl) or ctypes cannot load it."""
     try:
         import ctypes  # only here: `supervisor run` pays for it, client commands do not
 
@@ -361,5 +363,6 @@ def _widen(stream: _Stream) -> None:
     The kernel may refuse (an unprivileged user past fs.pipe-user-pages-soft): then the pipe
     keeps its size and is read as before."""
     stream.widened = True
+    _keep_freed_memory()  # from the first busy pipe on: a quiet stack never loads ctypes
     with contextlib.suppress(OSError):
         stream.read_bytes = fcntl.fcntl(stream.fd, fcntl.F_SETPIPE_SZ, BUSY_PIPE_BYTES)

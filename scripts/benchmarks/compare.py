@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shutil
 import signal
 import tempfile
 import time
@@ -40,8 +38,15 @@ from pathlib import Path
 from benchmarks.measure import FloodResult, PeerResult, run_flood, run_peer
 from benchmarks.peers import BarePeer, OursPeer, Peer, S6Peer
 from benchmarks.pippeers import CircusPeer, SupervisordPeer
-from benchmarks.processes import CPU_METHOD, become_subreaper, kill_descendants, kill_marked
-from benchmarks.report import flood_numbers, key_numbers, report, report_flood
+from benchmarks.processes import CPU_METHOD, become_subreaper, cleaned_up
+from benchmarks.report import (
+    flood_numbers,
+    host_facts,
+    host_title,
+    key_numbers,
+    report,
+    report_flood,
+)
 from benchmarks.settings import Settings, log
 
 ALL_PEERS = ("bare", "ours", "supervisord", "circus", "s6")
@@ -155,24 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     floods: list[FloodResult] = []
     started = time.monotonic()
     try:
-        for name in [] if args.only_flood else names:
-            results.append(run_peer(PEER_CLASSES[name](settings), settings, work, run_id))
-        for name in [] if args.no_flood else names:
-            floods.append(run_flood(PEER_CLASSES[name](settings), settings, work, run_id))
+        with cleaned_up(work, run_id, keep=args.keep):
+            for name in [] if args.only_flood else names:
+                results.append(run_peer(PEER_CLASSES[name](settings), settings, work, run_id))
+            for name in [] if args.no_flood else names:
+                floods.append(run_flood(PEER_CLASSES[name](settings), settings, work, run_id))
     except KeyboardInterrupt:
-        log("interrupted; cleaning up")
+        log("interrupted; cleaned up")
         return 130
-    finally:
-        kill_descendants()
-        kill_marked(run_id)
-        if args.keep:
-            log(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    sections = [
-        f"# Supervisor benchmark — {platform.node()}, {os.cpu_count()} cores, "
-        f"Linux {platform.release()}, Python {platform.python_version()}"
-    ]
+    sections = [host_title("Supervisor benchmark")]
     if results:
         sections.append(report(results, settings))
     if floods:
@@ -180,12 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n\n".join(sections))
     if args.json:
         payload = {
-            "host": {
-                "node": platform.node(),
-                "cores": os.cpu_count(),
-                "kernel": platform.release(),
-                "python": platform.python_version(),
-            },
+            "host": host_facts(),
             "settings": {**asdict(settings), "cache_dir": str(settings.cache_dir)},
             "cpu_method": CPU_METHOD,
             "seconds": time.monotonic() - started,

@@ -8,12 +8,15 @@ import ctypes
 import math
 import os
 import select
+import shutil
 import signal
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 
-from benchmarks.settings import BenchError
+from benchmarks.settings import BenchError, log
 
 # Every process a run starts carries it, so a last sweep finds what escaped the subreaper.
 MARKER_ENV = "CINDER_STACK_BENCH_RUN"
@@ -85,6 +88,21 @@ def kill_marked(run_id: str) -> int:
                 killed += 1
     reap_exited()
     return killed
+
+
+@contextlib.contextmanager
+def cleaned_up(work: Path, run_id: str, *, keep: bool) -> Iterator[None]:
+    """Every process the run started is gone on the way out, however it ends, and its work
+    directory too unless it is to be kept."""
+    try:
+        yield
+    finally:
+        kill_descendants()
+        kill_marked(run_id)
+        if keep:
+            log(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def wait_readable(fds: list[int], deadline: float) -> bool:

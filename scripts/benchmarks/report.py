@@ -4,7 +4,10 @@ against the quiet run), the targets ours is held to, and notes on how each peer 
 from __future__ import annotations
 
 import math
+import os
+import platform
 import statistics
+from typing import Any
 
 from benchmarks.measure import SMALL_STACK, FloodResult, PeerResult, Result
 from benchmarks.processes import CPU_METHOD
@@ -17,6 +20,24 @@ TARGET_BRINGUP_RATIO = 1.2
 TARGET_STOP_RATIO = 2.0
 TARGET_IDLE_CPU_PCT = 0.02
 TARGET_RSS_MIB = 20.0
+
+
+def host_facts() -> dict[str, Any]:
+    """The machine a run's figures come from, for its JSON."""
+    return {
+        "node": platform.node(),
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def host_title(what: str) -> str:
+    """The report's first line: what was measured, and on what."""
+    return (
+        f"# {what} — {platform.node()}, {os.cpu_count()} cores, "
+        f"Linux {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def median(values: list[float]) -> float | None:

@@ -30,7 +30,6 @@ import dataclasses
 import functools
 import json
 import resource
-import shutil
 import subprocess
 import tempfile
 import time
@@ -47,7 +46,7 @@ from benchmarks.measure import (
 )
 from benchmarks.peers import BarePeer, OursPeer, OursServicesPeer, Peer
 from benchmarks.peerstack import Stack
-from benchmarks.processes import become_subreaper, kill_descendants, kill_marked
+from benchmarks.processes import become_subreaper, cleaned_up
 from benchmarks.scalereport import payload, report
 from benchmarks.settings import BenchError, Settings, log
 
@@ -213,19 +212,13 @@ def main(argv: list[str]) -> int:
     runs: list[ScaleRun] = []
     started = time.monotonic()
     try:
-        for count in args.counts:
-            settings = dataclasses.replace(base, many=count)
-            runs.append(run_count(settings, args.status_runs, work, run_id))
+        with cleaned_up(work, run_id, keep=args.keep):
+            for count in args.counts:
+                settings = dataclasses.replace(base, many=count)
+                runs.append(run_count(settings, args.status_runs, work, run_id))
     except KeyboardInterrupt:
-        log("interrupted; cleaning up")
+        log("interrupted; cleaned up")
         return 130
-    finally:
-        kill_descendants()
-        kill_marked(run_id)
-        if args.keep:
-            log(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     limits = {"soft_before": before, "soft": soft, "hard": hard}
     print(report(runs, base, limits))
     if args.json:

@@ -4,13 +4,21 @@ JSON. Only reads results; the measuring is `scale`'s."""
 
 from __future__ import annotations
 
-import os
-import platform
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.processes import CPU_METHOD
-from benchmarks.report import fmt_ms, median, p90, peer_notes, ratio, verdict, with_ratio
+from benchmarks.report import (
+    fmt_ms,
+    host_facts,
+    host_title,
+    median,
+    p90,
+    peer_notes,
+    ratio,
+    verdict,
+    with_ratio,
+)
 from benchmarks.settings import Settings
 
 if TYPE_CHECKING:
@@ -113,8 +121,7 @@ def report(runs: list[ScaleRun], settings: Settings, limits: dict[str, int]) -> 
         else f"{limits['soft']}, already the hard limit"
     )
     lines = [
-        f"# Supervisor at scale — {platform.node()}, {os.cpu_count()} cores, "
-        f"Linux {platform.release()}, Python {platform.python_version()}",
+        host_title("Supervisor at scale"),
         "",
         f"Open-file limit (soft RLIMIT_NOFILE, inherited by every daemon): {raised}. "
         f"{settings.rounds} round(s) of bring-up/stop (medians); idle window "
@@ -169,12 +176,7 @@ def payload(
     runs: list[ScaleRun], settings: Settings, limits: dict[str, int], seconds: float
 ) -> dict[str, Any]:
     return {
-        "host": {
-            "node": platform.node(),
-            "cores": os.cpu_count(),
-            "kernel": platform.release(),
-            "python": platform.python_version(),
-        },
+        "host": host_facts(),
         "settings": {**asdict(settings), "cache_dir": str(settings.cache_dir)},
         "open_files": limits,
         "cpu_method": CPU_METHOD,

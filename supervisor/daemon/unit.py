@@ -196,10 +196,14 @@ class Unit:
         self._failed_by = None
         self.status_text = None
         settings = self.plan.settings
-        env = {**self._env, **self.start_faults.take()}
+        env = self._env  # merged once a spawn: the run adds its start faults, the probes do not
         try:
             self._process = self._context.host.start(
-                self.name, self.plan.argv, env, settings, self._on_exit
+                self.name,
+                self.plan.argv,
+                {**env, **self.start_faults.take()},
+                settings,
+                self._on_exit,
             )
         except OSError as error:
             self._process = None
@@ -213,7 +217,7 @@ class Unit:
             return
         self._started_at = self._context.loop.clock()
         self._transition(State.STARTING, cause)
-        self._gate.begin(settings, self._env)
+        self._gate.begin(settings, env)
 
     def _on_probe_failed(self, why: str) -> None:
         # Not an event per run (a slow broker would flood the log): the cause `status` shows.

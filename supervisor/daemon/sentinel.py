@@ -31,7 +31,7 @@ class Sentinel:
     def __init__(self) -> None:
         # Unique per supervisor, so one stack's sentinel never touches another stack.
         self.marker = f"{os.getpid()}-{os.urandom(8).hex()}"
-        self._forgotten: list[bytes] = []
+        self._pending: list[bytes] = []  # lines for the sentinel, in order
         read_end, self._write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
@@ -55,21 +55,20 @@ class Sentinel:
         return self.cgroups.unit(unit) if self.cgroups is not None else None
 
     def watch(self, pgid: int) -> None:
-        """At once, with every forget still held before it: a group must be known before its
-        process runs, and a forgotten number that comes back (a reused pid) must be forgotten
-        before it is watched again."""
-        os.write(self._write_end, b"".join([*self._forgotten, f"+{pgid}\n".encode()]))
-        self._forgotten.clear()
+        """At once, behind every forget still held: a group must be known before its process
+        runs, and a number forgotten and reused (a new pid) must be forgotten first."""
+        self._pending.append(f"+{pgid}\n".encode())
+        self.flush()
 
     def forget(self, pgid: int) -> None:
         """Held until `flush` (or the next `watch`): a stop of 1,000 processes woke the
         sentinel 1,000 times, one write each; the supervisor flushes once per loop round."""
-        self._forgotten.append(f"-{pgid}\n".encode())
+        self._pending.append(f"-{pgid}\n".encode())
 
     def flush(self) -> None:
-        if self._forgotten:
-            os.write(self._write_end, b"".join(self._forgotten))
-            self._forgotten.clear()
+        if self._pending:
+            os.write(self._write_end, b"".join(self._pending))
+            self._pending.clear()
 
     def close(self) -> None:
         """The supervisor ends in order. Every group is gone, but a process that left its group

@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from supervisor.daemon.libc import checked, libc
+
 if TYPE_CHECKING:
     import ctypes
 
@@ -34,41 +36,31 @@ IN_CLOEXEC = os.O_CLOEXEC
 _MASK = IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
 
 
-def _libc() -> ctypes.CDLL:
-    import ctypes  # here: the supervisor has started its services by the time it watches
+def _inotify() -> ctypes.CDLL:
+    """libc, with inotify's argument types declared."""
+    lib = libc()
+    import ctypes  # loaded by now: libc() imported it
 
-    # The process's own symbols, libc's among them: ctypes.util.find_library would run
-    # `ldconfig -p` in a child process to find what is already loaded.
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.inotify_init1.argtypes = [ctypes.c_int]
-    libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
-    return libc
-
-
-def _checked(result: int) -> int:
-    if result < 0:
-        import ctypes
-
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
-    return result
+    lib.inotify_init1.argtypes = [ctypes.c_int]
+    lib.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+    return lib
 
 
 class DirectoryWatch:
     """One inotify descriptor watching one directory; readable when something happened."""
 
-    def __init__(self, libc: ctypes.CDLL, fd: int, path: Path) -> None:
-        self._libc = libc
+    def __init__(self, lib: ctypes.CDLL, fd: int, path: Path) -> None:
+        self._libc = lib
         self.fd = fd
         self.path = path
 
     @classmethod
     def open(cls, path: Path) -> DirectoryWatch:
         try:
-            libc = _libc()
+            lib = _inotify()
         except (OSError, AttributeError) as error:  # no libc, or a libc without inotify
             raise OSError(f"inotify is not available: {error}") from error
-        watch = cls(libc, _checked(libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), path)
+        watch = cls(lib, checked(lib.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), path)
         try:
             watch.rewatch()
         except OSError:
@@ -78,7 +70,7 @@ class DirectoryWatch:
 
     def rewatch(self) -> None:
         """Watch whatever directory is at the path now (the same one again costs nothing)."""
-        _checked(self._libc.inotify_add_watch(self.fd, os.fsencode(self.path), _MASK))
+        checked(self._libc.inotify_add_watch(self.fd, os.fsencode(self.path), _MASK))
 
     def drain(self) -> None:
         """Forget what was reported: the caller looks at the directory itself."""

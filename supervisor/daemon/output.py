@@ -47,6 +47,7 @@ from types import TracebackType
 
 from supervisor.config import DEFAULT_LOG_BACKUPS, DEFAULT_LOG_MAX_BYTES
 from supervisor.daemon.console import Console, ConsoleWriter, LineStream, prefixed, wants_colour
+from supervisor.daemon.libc import libc
 from supervisor.daemon.logfile import RotatingLog, check_rotation
 from supervisor.shared.logfiles import LOG_SUFFIX, STDERR_LOG_SUFFIX, Prefixes
 from supervisor.shared.logfiles import LOGS_DIR as LOGS_DIR  # where the supervisor keeps them
@@ -349,10 +350,8 @@ def _keep_freed_memory() -> None:
     `MALLOC_TRIM_BYTES` of free heap top is kept; nothing happens where the C library has no
     mallopt (musl) or ctypes cannot load it."""
     try:
-        import ctypes  # only here: `supervisor run` pays for it, client commands do not
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (ImportError, OSError, AttributeError):
+        mallopt = libc().mallopt
+    except (OSError, AttributeError):
         return
     mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_BYTES)
     mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_BYTES)

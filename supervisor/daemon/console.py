@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import io
 import os
-import select
 import stat
 import threading
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
+from supervisor.daemon.iovec import Piece, write_all
 from supervisor.shared.logfiles import colour_wanted
 
 # A file descriptor, or a stream: one without a descriptor must be a text stream.
 Console = TextIO | BinaryIO | int
 DEFAULT_BUFFER_BYTES = 4 * 1024 * 1024  # several of the pump's largest reads
-# Pieces of queued output; bytes and views of bytes only, which nobody can change once queued.
-Piece = bytes | memoryview
-_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 1024
 
 
 def prefixed(prefix: bytes, data: bytes, head: bytes = b"", tail: int = 0) -> tuple[Piece, ...]:
@@ -164,31 +161,9 @@ def _emitter(console: Console) -> Callable[[Sequence[Piece]], None]:
     except (OSError, ValueError):  # an in-memory text stream, as tests and embedders pass
         text: TextIO = console  # type: ignore[assignment]
         return lambda pieces: _write_text(text, pieces)
-    return lambda pieces: _write_fd(fd, pieces)
+    return lambda pieces: write_all(fd, pieces)
 
 
 def _write_text(console: TextIO, pieces: Sequence[Piece]) -> None:
     console.write(b"".join(pieces).decode("utf-8", "replace"))
     console.flush()
-
-
-def _write_fd(fd: int, pieces: Sequence[Piece]) -> None:
-    """Write every piece, in order, with as few `writev` calls as the kernel allows."""
-    for start in range(0, len(pieces), _IOV_MAX):
-        batch = list(pieces[start : start + _IOV_MAX])
-        while batch:
-            try:
-                written = os.writev(fd, batch)
-            except BlockingIOError:  # someone else made the console non-blocking
-                select.select([], [fd], [])
-                continue
-            batch = _unwritten(batch, written)
-
-
-def _unwritten(pieces: list[Piece], written: int) -> list[Piece]:
-    """What is left of `pieces` once their first `written` bytes are out (a short write)."""
-    for index, piece in enumerate(pieces):
-        if written < len(piece):
-            return [memoryview(piece)[written:], *pieces[index + 1 :]]
-        written -= len(piece)
-    return []

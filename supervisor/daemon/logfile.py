@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from supervisor.daemon.iovec import write_all
+
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 
 
@@ -70,14 +72,12 @@ class RotatingLog:
         self._size = os.fstat(self._fd).st_size  # a restart appends to what is there
 
     def _append(self, *pieces: bytes | memoryview) -> None:
-        written = os.writev(self._fd, pieces)
-        self._size += written
-        if written < sum(map(len, pieces)):  # a short write: a full disk, a signal
-            view = memoryview(b"".join(pieces))[written:]
-            while view:
-                written = os.write(self._fd, view)
-                self._size += written
-                view = view[written:]
+        try:
+            write_all(self._fd, pieces)
+        except OSError:
+            self._size = os.fstat(self._fd).st_size  # what a failed write did get out
+            raise
+        self._size += sum(map(len, pieces))
 
     def _rotate(self) -> None:
         # The oldest backup goes first, and every rename is then onto a free name: a rename over

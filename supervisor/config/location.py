@@ -9,6 +9,7 @@ value cut off by the next line that opens a table) or the value holds a variable
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -25,9 +26,10 @@ _ANY_TABLE = re.compile(r"^[ \t]*\[", re.MULTILINE)
 def state_dir_of(path: str | os.PathLike[str]) -> Path:
     """Where the supervisor of this file keeps its socket, judging nothing else in the file."""
     text = read_text(path)
+    whole = functools.cache(lambda: parse(text, str(path)))  # parsed once, if at all
     main = _supervisor_table(text)
     if main is None:
-        main = parse(text, str(path)).get("supervisor", {})
+        main = whole().get("supervisor", {})
     state_dir = main.get("state_dir", DEFAULT_STATE_DIR) if isinstance(main, dict) else None
     if isinstance(state_dir, str) and "$" in state_dir:
         # Only a state_dir with a variable in it needs the reader and the env files.
@@ -35,7 +37,7 @@ def state_dir_of(path: str | os.PathLike[str]) -> Path:
         from supervisor.config.schema import TableReader
         from supervisor.config.source import SourceMap
 
-        root = TableReader.root(parse(text, str(path)), SourceMap(text), [])
+        root = TableReader.root(whole(), SourceMap(text), [])
         state_dir = interpolated_string(
             state_dir, read_env_files(root, Path(path).parent).variables()
         )

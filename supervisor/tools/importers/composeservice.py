@@ -10,13 +10,11 @@ a container runtime gives (ports, volumes, networks, users, limits...) is droppe
 from __future__ import annotations
 
 import shlex
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supervisor.config.services import STOP_SIGNALS
 from supervisor.tools.importers import composevars
 from supervisor.tools.importers.envfiles import env_file
 from supervisor.tools.importers.model import (
@@ -25,6 +23,8 @@ from supervisor.tools.importers.model import (
     Translation,
     relative_path,
     seconds,
+    set_stop_signal,
+    signal_name,
 )
 from supervisor.tools.importers.yamlsource import line_of
 
@@ -206,18 +206,7 @@ def _directory(data: dict[str, Any], context: ServiceContext, service: Service) 
 def _stop(data: dict[str, Any], context: ServiceContext, service: Service) -> None:
     if "stop_signal" in data:
         given = context.now(data["stop_signal"], "stop_signal")
-        name = given.upper().removeprefix("SIG")
-        if name.isdigit() and int(name) in {s.value for s in signal.Signals}:
-            name = signal.Signals(int(name)).name.removeprefix("SIG")
-        if name in STOP_SIGNALS:
-            service.set("stop_signal", name)
-        else:
-            service.set(
-                "stop_signal",
-                "TERM",
-                f"stop_signal {given}: not one this project sends ({', '.join(STOP_SIGNALS)});"
-                " TERM instead.",
-            )
+        set_stop_signal(service, signal_name(given) or given, f"stop_signal {given}")
     if "stop_grace_period" in data:
         timeout = seconds(context.now(data["stop_grace_period"], "stop_grace_period"))
         if timeout is None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from supervisor.config import limits
+from supervisor.config.services import STOP_SIGNALS
 
 
 class SourceError(Exception):
@@ -164,3 +166,29 @@ def seconds(text: str | float | int) -> float | None:
     if not parts or "".join(n + u for n, u in parts) != text:
         return None
     return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+def signal_name(given: str) -> str | None:
+    """A signal as supervisord and compose write it (`QUIT`, `SIGQUIT`, `3`), by the name
+    `stop_signal` takes (`QUIT`); None for a number that is no signal."""
+    name = given.upper().removeprefix("SIG")
+    if not name.isdigit():
+        return name
+    try:
+        return signal.Signals(int(name)).name.removeprefix("SIG")
+    except ValueError:
+        return None
+
+
+def set_stop_signal(service: Service, name: str, given: str) -> None:
+    """`stop_signal = name` where this project sends that signal; else TERM, with a note that
+    names what was `given`."""
+    if name in STOP_SIGNALS:
+        service.set("stop_signal", name)
+    else:
+        choices = ", ".join(STOP_SIGNALS)
+        service.set(
+            "stop_signal",
+            "TERM",
+            f"{given}: not one this project sends ({choices}); TERM is sent instead.",
+        )

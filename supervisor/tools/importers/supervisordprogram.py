@@ -11,13 +11,11 @@ capture mode, events, serverurl.
 from __future__ import annotations
 
 import shlex
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from supervisor.config import limits
-from supervisor.config.services import STOP_SIGNALS
 from supervisor.tools.importers.expansions import Expander, Numbering, Where, unmark
 from supervisor.tools.importers.inifile import Section
 from supervisor.tools.importers.model import (
@@ -25,6 +23,8 @@ from supervisor.tools.importers.model import (
     SourceError,
     Translation,
     relative_path,
+    set_stop_signal,
+    signal_name,
 )
 
 DEFAULT_PRIORITY = 999
@@ -238,18 +238,10 @@ def _start_stop(reader: _Reader, service: Service, translation: Translation) -> 
         service.set("start_seconds", float(reader.integer("startsecs", 1)))
     if "stopsignal" in values:
         given = reader.text("stopsignal", "TERM")
-        name = given.upper().removeprefix("SIG")
-        if name.isdigit():
-            try:
-                name = signal.Signals(int(name)).name.removeprefix("SIG")
-            except ValueError:
-                raise reader.fail("stopsignal", f"{given!r}: no such signal") from None
-        if name in STOP_SIGNALS:
-            service.set("stop_signal", name)
-        else:
-            service.note("stop_signal", f"stopsignal = {given}: not one this project sends"
-                         f" ({', '.join(STOP_SIGNALS)}); TERM is sent instead.")  # fmt: skip
-            service.set("stop_signal", "TERM")
+        name = signal_name(given)
+        if name is None:
+            raise reader.fail("stopsignal", f"{given!r}: no such signal")
+        set_stop_signal(service, name, f"stopsignal = {given}")
     if "stopwaitsecs" in values:
         service.set("stop_timeout", float(reader.integer("stopwaitsecs", 10)))
     if not (reader.boolean("stopasgroup", False) and reader.boolean("killasgroup", False)):

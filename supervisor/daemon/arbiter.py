@@ -28,6 +28,7 @@ from supervisor.control.server import ControlServer
 from supervisor.daemon import faultinjector as faults
 from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
+from supervisor.daemon.host import EventSink, ProcessHost, Timers
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.notifysocket import NotifyListener
 from supervisor.daemon.oshost import OsHost
@@ -66,7 +67,8 @@ class Supervisor:
         self.stopping = False
         self._stop_cause = ""
         self._forced_by: int | None = None
-        self._first_failure: Unit | None = None
+        self._failures = group.Failures()  # who failed for good and still stands failed
+        self._ended = False
         self._settling = False
         self._unsettled = False
         self._index = UnitIndex()  # so that no change has to look at every unit
@@ -106,17 +108,10 @@ class Supervisor:
         wakeup_write.setblocking(False)
         previous_handlers = {sig: signal.signal(sig, _ignore) for sig in _HANDLED_SIGNALS}
         signal.set_wakeup_fd(wakeup_write.fileno(), warn_on_full_buffer=False)
-        self.events, self._loop = events, loop
         try:
             loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
             loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
-            host = OsHost(loop, output, sentinel)
-            self._context = UnitContext(
-                loop, events, host, listener.address, self._uniform, self._on_change
-            )
-            self._context.state_dir = str(self.plan.state_dir)
-            self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
-            self._index.units_replaced()
+            self.attach(loop, events, OsHost(loop, output, sentinel), listener.address)
             events.emit(
                 "supervisor",
                 action="start",
@@ -125,15 +120,9 @@ class Supervisor:
                 processes=len(self.units),
                 open_files=open_files,
             )
-            for unit in list(self.units.values()):
-                # From the loop, so that a start that raises is reported like any callback.
-                loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
+            self.boot()
             loop.call_later(0, healer.start)  # after the first spawns: nothing waits on it
-            status, cause = self._serve(loop)
-            events.emit("group", action="exit", status=status, cause=cause)
-            for subscriber in self._subscribers:
-                subscriber.group_ended(status)
-            return status
+            return self.finish(*self._serve(loop))
         finally:
             healer.stop()
             signal.set_wakeup_fd(-1)
@@ -145,6 +134,47 @@ class Supervisor:
             output.close()
             lock.release(remove=True)
 
+    # -- building and ending, apart from the OS, so a virtual host can run the same group -------
+
+    def attach(
+        self, loop: Timers, events: EventSink, host: ProcessHost, notify_address: str
+    ) -> None:
+        """Take the loop, the event log and the process host every unit will use, and make the
+        units: `run` attaches the OS's; the state-machine tests attach a virtual host."""
+        self.events, self._loop = events, loop
+        self._context = UnitContext(
+            loop, events, host, notify_address, self._uniform, self._on_change
+        )
+        self._context.state_dir = str(self.plan.state_dir)
+        self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
+        self._index.units_replaced()
+
+    def boot(self) -> None:
+        """Start every unit, from the loop, so that a start that raises is reported like any
+        callback."""
+        for unit in list(self.units.values()):
+            self._loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
+
+    def has_ended(self) -> bool:
+        return group.has_ended(self.units.values(), stopping=self.stopping)
+
+    def finish(self, status: int, cause: str) -> int:
+        """The group has ended (or the loop failed): say so once, settle every waiting client."""
+        assert not self._ended, "the group ends once"
+        self._ended = True
+        self.events.emit("group", action="exit", status=status, cause=cause)
+        for subscriber in self._subscribers:
+            subscriber.group_ended(status)
+        return status
+
+    def outcome(self) -> tuple[int, str]:
+        """The exit status and cause the group ends with, judged now."""
+        first = self._failures.first
+        return (
+            group.exit_status(first, self._forced_by),
+            group.end_cause(first, self._forced_by, self._stop_cause),
+        )
+
     def _serve(self, loop: Loop) -> tuple[int, str]:
         """Run the loop until the group ends: its exit status and why it ended.
 
@@ -153,11 +183,11 @@ class Supervisor:
         out, as it would after a crash."""
         failures = FailureReporter(self.events.emit, self.clock)
         try:
-            loop.run(until=self._has_ended, on_error=failures.on_loop_error)
+            loop.run(until=self.has_ended, on_error=failures.on_loop_error)
         except Exception as error:
             failures.report("the supervisor's loop", error)
             return EXIT_INTERNAL_ERROR, f"internal error, every process killed: {error_text(error)}"
-        return self._exit_status(), self._end_cause()
+        return self.outcome()
 
     # -- operations, for signals and the control socket ----------------------------------------
 
@@ -265,9 +295,7 @@ class Supervisor:
     # -- events from units, signals and children -----------------------------------------------
 
     def _on_change(self, unit: Unit | None) -> None:
-        if unit is not None and group.failed_for_good(unit):
-            if self._first_failure is None:
-                self._first_failure = unit
+        if unit is not None and self._failures.note(unit):
             self._check_backends(unit)
             cause = group.critical_failure(unit, critical=unit.plan.settings.critical)
             if cause is not None:
@@ -290,6 +318,7 @@ class Supervisor:
             self._retiring.discard(name)
             del self.units[name]
             self._index.removed(name)
+            self._failures.forget(name)
         if self.stopping:
             if self._index.take_stop_scan():
                 self._advance_stop()
@@ -300,16 +329,20 @@ class Supervisor:
 
     def _on_signals(self, wakeup: socket.socket) -> None:
         for signum in wakeup.recv(512):
-            name = signal.Signals(signum).name
-            self.events.emit("signal", signal=name)
-            if signum == signal.SIGHUP:
-                # A rejected reload is in the event log; the stack runs on unchanged.
-                with contextlib.suppress(ReloadRejected):
-                    self.reload()
-            elif not self.stopping:
-                self.begin_stop(f"{name} received")
-            else:
-                self._force(signum)
+            self.on_signal(signum)
+
+    def on_signal(self, signum: int) -> None:
+        """SIGHUP reloads; a first SIGINT/SIGTERM stops the group, a second one forces it."""
+        name = signal.Signals(signum).name
+        self.events.emit("signal", signal=name)
+        if signum == signal.SIGHUP:
+            # A rejected reload is in the event log; the stack runs on unchanged.
+            with contextlib.suppress(ReloadRejected):
+                self.reload()
+        elif not self.stopping:
+            self.begin_stop(f"{name} received")
+        else:
+            self._force(signum)
 
     def _on_notify(self, listener: NotifyListener) -> None:
         for pid, fields in listener.receive():
@@ -373,9 +406,6 @@ class Supervisor:
 
     # -- ending the group ----------------------------------------------------------------------
 
-    def _has_ended(self) -> bool:
-        return group.has_ended(self.units.values(), stopping=self.stopping)
-
     def _advance_stop(self) -> None:
         """Stop in dependency layers: dependants first, everything unrelated at once."""
         for unit in group.to_stop(self.plan.dependants, self.units.values()):
@@ -385,12 +415,6 @@ class Supervisor:
         self._forced_by = signum
         for unit in list(self.units.values()):
             unit.kill(f"second {signal.Signals(signum).name}: killing everything at once")
-
-    def _exit_status(self) -> int:
-        return group.exit_status(self._first_failure, self._forced_by)
-
-    def _end_cause(self) -> str:
-        return group.end_cause(self._first_failure, self._forced_by, self._stop_cause)
 
 
 def _raise_open_file_limit() -> int:

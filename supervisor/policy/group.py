@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Collection, Iterable, Mapping
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from supervisor.policy.states import FINAL_STATES, State
 
@@ -79,19 +79,61 @@ def has_ended(members: Iterable[Member], *, stopping: bool) -> bool:
     )
 
 
-def exit_status(first_failure: Member | None, forced_by: int | None = None) -> int:
+class Failure(NamedTuple):
+    """A member's failure for good, as it stood when it happened: the group's status and cause
+    come from this record, never from the member, which an operator may start again."""
+
+    name: str
+    status: int
+    cause: str
+
+
+class Failures:
+    """The members that have failed for good and still stand failed, in the order they failed.
+
+    An operator's `start` or `restart` of a failed member takes its failure back (the member is
+    no longer failed for good, so the group no longer answers for it); if it fails again, it
+    fails anew, behind every failure still standing."""
+
+    def __init__(self) -> None:
+        self._standing: dict[str, Failure] = {}
+
+    def note(self, member: Member) -> bool:
+        """Hear of a change of `member`; True when it has just failed for good."""
+        if failed_for_good(member):
+            assert member.failure_status is not None  # failed_for_good says so
+            failure = Failure(member.name, member.failure_status, member.cause)
+            if self._standing.get(member.name) == failure:
+                return False  # the same failure, heard again
+            # New, or a failed member that failed again (a start that could not exec).
+            self._standing.pop(member.name, None)
+            self._standing[member.name] = failure
+            return True
+        if member.failure_status is None or member.state not in FINAL_STATES:
+            self._standing.pop(member.name, None)
+        return False
+
+    def forget(self, name: str) -> None:
+        """`name` left the group (removed by a reload): its failure goes with it."""
+        self._standing.pop(name, None)
+
+    @property
+    def first(self) -> Failure | None:
+        return next(iter(self._standing.values()), None)
+
+
+def exit_status(first_failure: Failure | None, forced_by: int | None = None) -> int:
     """128 + the signal that forced the end; else the status of the first member that failed
-    for good; else 0."""
+    for good (and still stands failed); else 0."""
     if forced_by is not None:
         return 128 + forced_by
     if first_failure is not None:
-        assert first_failure.failure_status is not None
-        return first_failure.failure_status
+        return first_failure.status
     return 0
 
 
 def end_cause(
-    first_failure: Member | None, forced_by: int | None = None, stop_cause: str = ""
+    first_failure: Failure | None, forced_by: int | None = None, stop_cause: str = ""
 ) -> str:
     if forced_by is not None:
         return f"killed on a second {signal.Signals(forced_by).name}"

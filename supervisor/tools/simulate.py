@@ -108,7 +108,7 @@ class Simulation:
         self._units = {p.name: Unit(self._simulated(p), self._context) for p in plan.processes}
         self._stopping = False
         self._stop_cause = ""
-        self._first_failure: Unit | None = None
+        self._failures = group.Failures()
         self._settling = False
         self._unsettled = False
 
@@ -133,9 +133,10 @@ class Simulation:
                 unit.start("supervisor started")
         outcome = self._loop.run(until=self._has_ended, deadline=self._duration)
         group_status: int | None = None
+        first = self._failures.first
         if outcome == "until":
-            group_status = group.exit_status(self._first_failure)
-            cause = group.end_cause(self._first_failure, stop_cause=self._stop_cause)
+            group_status = group.exit_status(first)
+            cause = group.end_cause(first, stop_cause=self._stop_cause)
             self._timeline.emit("group", action="exit", status=group_status, cause=cause)
             finished = "the group ended"
         elif outcome == "deadline":
@@ -145,7 +146,6 @@ class Simulation:
         else:
             finished = "nothing more happens: no exit is scheduled any more"
         simulated = tuple(name for name in self._units if name in self._scheduled)
-        first = self._first_failure
         events = self._timeline.events + self._ignored_exits(simulated)
         return SimulationResult(
             events=sorted(events, key=lambda event: event["time"]),
@@ -192,9 +192,7 @@ class Simulation:
         return group.has_ended(self._units.values(), stopping=self._stopping)
 
     def _on_change(self, unit: Unit | None) -> None:
-        if unit is not None and group.failed_for_good(unit):
-            if self._first_failure is None:
-                self._first_failure = unit
+        if unit is not None and self._failures.note(unit):
             cause = group.critical_failure(unit, critical=unit.plan.settings.critical)
             if cause is not None and not self._stopping:
                 self._stopping = self._context.shutting_down = True

@@ -32,7 +32,7 @@ def test_a_broken_invariant_ends_the_group_with_status_70_and_no_process_left(
 ):
     plan = config.load(write_config(STACK))
     seen_pids: list[int] = []
-    has_ended = Supervisor._has_ended
+    has_ended = Supervisor.has_ended
 
     def broken(self: Supervisor) -> bool:
         units = list(self.units.values())
@@ -41,7 +41,7 @@ def test_a_broken_invariant_ends_the_group_with_status_70_and_no_process_left(
             raise AssertionError("a unit is in two places at once")
         return has_ended(self)
 
-    monkeypatch.setattr(Supervisor, "_has_ended", broken)
+    monkeypatch.setattr(Supervisor, "has_ended", broken)
     with (tmp_path / "console.log").open("w") as console:
         status = Supervisor(plan, console=console).run()
 

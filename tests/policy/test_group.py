@@ -74,9 +74,11 @@ def test_the_group_ends_when_every_member_is_final_and_none_is_held_stopped():
 
 
 def test_the_exit_status_and_cause_of_the_group():
-    first = Member(
-        "db", "db", State.FATAL, cause="exit status 3; start limit hit", failure_status=3
+    failures = group.Failures()
+    failures.note(
+        Member("db", "db", State.FATAL, cause="exit status 3; start limit hit", failure_status=3)
     )
+    first = failures.first
     assert group.exit_status(None) == 0
     assert group.end_cause(None) == "every unit ended"
     assert group.end_cause(None, stop_cause="SIGTERM received") == "SIGTERM received"
@@ -84,6 +86,24 @@ def test_the_exit_status_and_cause_of_the_group():
     assert group.end_cause(first) == "db failed: exit status 3; start limit hit"
     assert group.exit_status(first, signal.SIGINT) == 130
     assert group.end_cause(first, signal.SIGINT) == "killed on a second SIGINT"
+
+
+def test_a_failure_is_recorded_as_it_stood_and_taken_back_when_the_member_starts_again():
+    failures = group.Failures()
+    db = Member("db", "db", State.FATAL, cause="start limit hit", failure_status=3)
+    api = Member("api", "api", State.EXITED, cause="exit status 1", failure_status=1)
+    assert failures.note(db) and failures.note(api)
+    assert not failures.note(db)  # heard again: not a new failure
+    # An operator starts db again: it is no longer failed, whatever it said before.
+    db.state, db.failure_status, db.cause = State.STARTING, None, "started by operator"
+    failures.note(db)
+    assert failures.first == group.Failure("api", 1, "exit status 1")
+    # db fails anew: behind the failure still standing.
+    db.state, db.failure_status, db.cause = State.FATAL, 137, "stopped after SIGKILL"
+    failures.note(db)
+    assert failures.first is not None and failures.first.name == "api"
+    failures.forget("api")
+    assert failures.first == group.Failure("db", 137, "stopped after SIGKILL")
 
 
 def test_a_name_is_a_process_or_every_process_of_a_service_each_once():

@@ -20,11 +20,48 @@ from typing import Any, NamedTuple, NoReturn
 DEFAULT_CONFIG = "services.toml"
 CONFIG_VARIABLE = "SUPERVISOR_CONFIG"  # the default of -c/--config when set
 _CONFIG_OPTIONS = ("-c", "--config")
-_CONFIG_HELP = f"the services file (default: ${CONFIG_VARIABLE}, else ./{DEFAULT_CONFIG})"
+_CONFIG_HELP = (
+    f"the services file (default: ${CONFIG_VARIABLE}, else the nearest {DEFAULT_CONFIG}"
+    " in this directory or a parent)"
+)
+
+
+class ServicesFileNotFound(str):
+    """The default of -c when no services file was found: the name messages would show, and
+    the one line a command that needs the file prints instead of reading it (`Command.run`).
+    A str, so that a command that does not need the file (`probe` with no NAME) never notices."""
+
+    message: str
+
+    def __new__(cls, message: str) -> ServicesFileNotFound:
+        self = super().__new__(cls, DEFAULT_CONFIG)
+        self.message = message
+        return self
 
 
 def default_config() -> str:
-    return os.environ.get(CONFIG_VARIABLE) or DEFAULT_CONFIG
+    """$SUPERVISOR_CONFIG, else the nearest services.toml in the current directory or one of
+    its parents, as git finds .git: so every command works from anywhere under the project.
+    The current directory's is named `services.toml`, as it always was; a parent's by its
+    absolute path, so that every message names the file that was read."""
+    if given := os.environ.get(CONFIG_VARIABLE):
+        return given
+    from pathlib import Path
+
+    from supervisor.config.location import find_services_file
+
+    try:
+        here = Path.cwd()
+    except OSError:  # the current directory was removed: reading the file says so
+        return DEFAULT_CONFIG
+    search = find_services_file(here)
+    if search.found is None:
+        return ServicesFileNotFound(search.not_found())
+    return DEFAULT_CONFIG if search.found.parent == here else str(search.found)
+
+
+def _always(args: argparse.Namespace) -> bool:
+    return True
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +105,9 @@ class Command(NamedTuple):
     handler: str  # "module:function", function(args) -> exit status
     arguments: str | None = None  # "module:function", function(parser) adds the arguments
     config_option: bool = True  # -c/--config (`service` gives it to each of its actions)
+    # Whether this command line reads the services file: when it does and none was found, the
+    # command says so in one line instead of starting.
+    needs_file: Callable[[argparse.Namespace], bool] = _always
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         if self.config_option:
@@ -76,6 +116,15 @@ class Command(NamedTuple):
             _resolve(self.arguments)(parser)
 
     def run(self, args: argparse.Namespace) -> int:
+        missing = getattr(args, "config", None)
+        if isinstance(missing, ServicesFileNotFound) and self.needs_file(args):
+            from supervisor.cli.errorjson import report_error
+            from supervisor.shared.exits import EXIT_CONFIG_INVALID
+
+            as_json = getattr(args, "json", False)
+            return report_error(
+                f"supervisor: {missing.message}", EXIT_CONFIG_INVALID, as_json=as_json
+            )
         status: int = _resolve(self.handler)(args)
         return status
 
@@ -153,6 +202,7 @@ COMMANDS = (
         "draw the timeline of the stack's event log: states, restarts, faults, the group's end",
         "supervisor.tools.report.command:run_report",
         "supervisor.tools.report.command:add_report_arguments",
+        needs_file=lambda args: not args.events,
     ),
     Command(
         "logs",
@@ -173,6 +223,7 @@ COMMANDS = (
         "supervisor.tools.importers.command:run_import",
         "supervisor.tools.importers.command:add_import_arguments",
         config_option=False,
+        needs_file=lambda args: False,
     ),
     Command(
         "export",
@@ -185,6 +236,7 @@ COMMANDS = (
         "exit 0 if a process's row in the services table is up and fresh (a health check)",
         "supervisor.cli.probe:run_probe",
         "supervisor.cli.probe:add_probe_arguments",
+        needs_file=lambda args: bool(args.name),  # no NAME: the process's own environment
     ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.config import ConfigError, state_dir_of
+from supervisor.config import ConfigError, location, state_dir_of
+from supervisor.config.location import Search, find_services_file
 
 
 def written(tmp_path: Path, text: str) -> Path:
@@ -45,3 +46,44 @@ def test_a_supervisor_header_inside_a_string_is_not_taken_for_the_table(tmp_path
     text = '[services.a]\ncommand = """\n[supervisor]\nstate_dir = "evil"\n"""\n'
     path = written(tmp_path, text)
     assert state_dir_of(path) == tmp_path / ".supervisor"
+
+
+# -- which file, when none is named -------------------------------------------------------------
+
+
+def test_the_nearest_services_file_in_this_directory_or_a_parent_is_found(tmp_path: Path):
+    project = written(tmp_path, "")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_services_file(deep) == Search(project, deep)
+    assert find_services_file(tmp_path).found == project
+    nested = written(tmp_path / "a", "")  # a nearer one wins, as a nested git repository does
+    assert find_services_file(deep).found == nested
+
+
+def test_a_search_that_finds_nothing_says_where_it_looked(tmp_path: Path, monkeypatch):
+    # A file of that name somewhere above tmp_path would be found: pretend tmp_path is a mount.
+    real_device = location._device
+    monkeypatch.setattr(
+        location, "_device", lambda d: -1 if d == tmp_path.parent else real_device(d)
+    )
+    deep = tmp_path / "x"
+    deep.mkdir()
+    search = find_services_file(deep)
+    assert search == Search(None, deep, tmp_path)
+    assert search.not_found() == (
+        f"no services.toml in {deep} or any parent directory up to the mount point {tmp_path};"
+        " give one with -c FILE or $SUPERVISOR_CONFIG"
+    )
+
+
+def test_the_search_stops_at_a_real_mount_point_and_at_the_root():
+    # /proc is a filesystem of its own, and holds no services.toml.
+    assert find_services_file(Path("/proc/self")) == Search(None, Path("/proc/self"), Path("/proc"))
+    if not Path("/services.toml").exists():
+        assert find_services_file(Path("/")) == Search(None, Path("/"))
+
+
+def test_a_services_file_that_cannot_be_read_is_still_the_one_found(tmp_path: Path):
+    (tmp_path / "services.toml").symlink_to(tmp_path / "gone.toml")
+    assert find_services_file(tmp_path).found == tmp_path / "services.toml"

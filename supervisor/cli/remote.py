@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.cli.statusview import status_table
+from supervisor.control import registry
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
 from supervisor.shared.exits import (
     EXIT_CONFIG_INVALID,
@@ -60,6 +61,10 @@ def asks_the_supervisor(
             return report_error(
                 str(error), EXIT_CONFIG_INVALID, as_json=as_json, problems=config_problems(error)
             )
+        # A state_dir edited under a running stack: its supervisor runs where it started.
+        state_dir, moved = registry.where_it_runs(Path(args.config), state_dir)
+        if moved is not None:
+            print(f"supervisor: {moved}", file=sys.stderr)
         try:
             return handler(args, state_dir)
         except NotRunning as error:

@@ -80,6 +80,9 @@ class ServiceSettings:
     # Runs once (a migration, a schema sync): `starting` while it runs, then ready to its
     # dependants only when it has ended in success, as systemd's Type=oneshot.
     oneshot: bool = False
+    # False: not started with the group (supervisord's autostart, a disabled systemd unit);
+    # it stays `stopped` until an operator starts it.
+    autostart: bool = True
 
 
 def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> ServiceSettings:
@@ -101,6 +104,7 @@ def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -
         readiness=_probe(reader, "readiness"),
         liveness=_probe(reader, "liveness"),
         oneshot=_oneshot(reader),
+        autostart=reader.boolean("autostart", True),
     )
 
 

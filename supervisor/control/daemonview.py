@@ -35,6 +35,10 @@ class UnitView(Member, Protocol):
     @property
     def pid(self) -> int | None: ...
 
+    @property
+    def held(self) -> bool:
+        """Stopped, and kept stopped until an operator starts it (or `autostart = false`)."""
+
     def snapshot(self, now: float) -> dict[str, object]:
         """The process as `status --json` shows it."""
 

@@ -37,6 +37,7 @@ class _Waiter:
     connection: Connection
     condition: str
     names: list[str]
+    named: bool = False  # the client named these; else "every process"
 
 
 def _is_ready(unit: UnitView) -> bool:
@@ -44,7 +45,10 @@ def _is_ready(unit: UnitView) -> bool:
 
 
 def _failed(unit: UnitView) -> bool:
-    return unit.failure_status is not None or unit.state in (State.FATAL, State.BLOCKED)
+    """It will not become ready unless somebody acts: failed, blocked, or held stopped."""
+    return (
+        unit.failure_status is not None or unit.state in (State.FATAL, State.BLOCKED) or unit.held
+    )
 
 
 class CommandHandler:
@@ -163,7 +167,7 @@ class CommandHandler:
 
     def _wait(self, connection: Connection, request: Wait) -> None:
         names = [unit.name for unit in self.resolve(request.names)]
-        waiter = _Waiter(connection, request.condition, names)
+        waiter = _Waiter(connection, request.condition, names, named=bool(request.names))
         if not self._decide(waiter):
             self._waiters.append(waiter)
         return None
@@ -178,6 +182,14 @@ class CommandHandler:
             return False  # answered only by group_ended
         known = self._daemon.units
         units = [known[name] for name in waiter.names if name in known]
+        if waiter.condition == "ready" and not waiter.named:
+            # "Every process" means every one meant to run: not those held stopped.
+            units = [unit for unit in units if not unit.held]
+        removed = [name for name in waiter.names if name not in known]
+        if waiter.named and removed and waiter.condition == "ready":
+            reason = "; ".join(f"{name} was removed by a reload" for name in removed)
+            waiter.connection.reply({"ok": True, "met": False, "reason": reason})
+            return True
         if waiter.condition == "stopped":
             if all(unit.state in FINAL_STATES for unit in units):
                 waiter.connection.reply({"ok": True, "met": True})

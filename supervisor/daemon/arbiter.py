@@ -153,7 +153,11 @@ class Supervisor:
         """Start every unit, from the loop, so that a start that raises is reported like any
         callback."""
         for unit in list(self.units.values()):
-            self._loop.call_later(0, functools.partial(self.start_unit, unit, "supervisor started"))
+            if unit.plan.settings.autostart:
+                start = functools.partial(self.start_unit, unit, "supervisor started")
+                self._loop.call_later(0, start)
+            else:
+                unit.disable()
 
     def has_ended(self) -> bool:
         return group.has_ended(self.units.values(), stopping=self.stopping)
@@ -223,23 +227,35 @@ class Supervisor:
             p.name: kept[p.name] if p.name in kept else Unit(p, self._context)
             for p in loaded.processes
         }
-        for name in changes.removed:
+        # Removed by an earlier reload and back before its process was down: the same unit
+        # takes the new plan and starts again once that process has ended.
+        returning = self._retiring & self.units.keys()
+        self._retiring = (self._retiring - returning) | set(changes.removed)
+        for name in self._retiring:  # a retiring unit stays until it is down, reload or not
             self.units[name] = kept[name]
-            self._retiring.add(name)
         self._index.units_replaced()
         self.events.emit("reload", action="applied", **changes.summary())
         for process in loaded.processes:
             unit = self.units[process.name]
-            if process.name in changes.changed:
+            if process.name in returning:
+                unit.replace_plan(process)
+                unit.restart("added by reload")
+            elif process.name in changes.changed:
                 unit.replace_plan(process)
                 if not unit.is_final:
                     self._restart(unit, "configuration changed")
             elif process.name in changes.unchanged and process.spec is not None:
                 unit.send(signal.SIGHUP)  # the manager's reset(), as Cinder's mutate
         for name in changes.removed:
-            self.units[name].stop("removed from the configuration")
+            kept[name].stop("removed from the configuration")  # settled ones already left
         for name in changes.added:
-            self.start_unit(self.units[name], "added by reload")
+            unit = self.units[name]
+            if name in returning:
+                continue
+            if unit.plan.settings.autostart:
+                self.start_unit(unit, "added by reload")
+            else:
+                unit.disable()
         self._on_change(None)
         return changes
 

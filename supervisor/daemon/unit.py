@@ -102,6 +102,20 @@ class Unit:
         return self.state in FINAL_STATES
 
     @property
+    def held(self) -> bool:
+        """Stopped and kept stopped until an operator starts it: an operator's stop, or a
+        service with `autostart = false` not started yet."""
+        return self.state is State.STOPPED and self._hold_after_stop
+
+    def disable(self) -> None:
+        """`autostart = false`: not started with the group; it waits for an operator."""
+        if self.state is State.STOPPED:
+            self._hold_after_stop = True
+            self.cause = (
+                f"disabled (autostart = false): start it with `supervisor start {self.name}`"
+            )
+
+    @property
     def _env(self) -> dict[str, str]:
         """The environment a run of this process (and its exec probes) gets."""
         return {**self._context.environment, **self._own_env}
@@ -176,8 +190,8 @@ class Unit:
     def restart(self, cause: str) -> None:
         """Stop if running, then start again with a fresh history."""
         if self.state in (State.STARTING, State.RUNNING, State.STOPPING):
-            self._start_after_stop = cause
             self.stop(cause)
+            self._start_after_stop = cause  # after the stop, which drops any earlier restart
         else:
             self._cancel_timer()
             self._spawn_afresh(cause)
@@ -278,6 +292,8 @@ class Unit:
         self._gate.close()
         self.liveness.disarm()
         self.watchdog.disarm()
+        self.watchdog.forget()  # a dead process's heartbeat and STATUS= are not current
+        self.status_text = None
         self._process = None
         self.ready = False
         exit = ExitStatus.from_returncode(returncode)
@@ -347,8 +363,10 @@ class Unit:
     # -- stopping ------------------------------------------------------------------------------
 
     def stop(self, cause: str, *, hold: bool = False) -> None:
-        """Stop the process; with `hold` (an operator's stop) it then stays `stopped`."""
+        """Stop the process; with `hold` (an operator's stop) it then stays `stopped`.  A stop
+        overrides a restart still in progress: the process is not started again."""
         self._hold_after_stop = self._hold_after_stop or hold
+        self._start_after_stop = None
         if self.state in (State.BACKOFF, State.WAITING):
             self._cancel_timer()
             self._transition(State.STOPPED, cause)
@@ -402,6 +420,8 @@ class Unit:
             },
             "cause": self.cause,
             "critical": self.plan.settings.critical,
+            "autostart": self.plan.settings.autostart,
+            "held": self.held,
             "heartbeat_age": _rounded(self.watchdog.age()),
             "status_text": self.status_text,
             # From the unit's cgroup; null under process-group containment.

@@ -36,6 +36,10 @@ class Watchdog:
             self._timer.cancel()
             self._timer = None
 
+    def forget(self) -> None:
+        """The process it watched is gone: no keep-alive of it is news any more."""
+        self.last_keepalive = None
+
     def age(self) -> float | None:
         if self.last_keepalive is None:
             return None

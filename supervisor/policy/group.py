@@ -51,15 +51,17 @@ def critical_failure(member: Member, *, critical: bool) -> str | None:
 
 
 def to_stop(dependants: Mapping[str, Collection[str]], members: Iterable[M]) -> list[M]:
-    """Whom a stopping group stops now: every member waiting for its dependencies, and every
+    """Whom a stopping group stops now: every member with no process (waiting for its
+    dependencies, or in backoff: nothing of it is up to be depended on), and every
     member still up none of whose dependants (the services whose `depends_on` names its
     service) is still up.  So a stop goes in dependency layers, as systemd's does: services
     with no dependency relation go down at once, dependants before their dependencies.
     Members already stopping are not stopped again."""
     members = list(members)
-    up = [m for m in members if m.state not in FINAL_STATES and m.state is not State.WAITING]
+    idle = (State.WAITING, State.BACKOFF)
+    up = [m for m in members if m.state not in FINAL_STATES and m.state not in idle]
     services_up = {member.service for member in up}
-    chosen = [member for member in members if member.state is State.WAITING]
+    chosen = [member for member in members if member.state in idle]
     chosen += [
         member
         for member in up

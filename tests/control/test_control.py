@@ -50,6 +50,8 @@ def test_status_json_schema_and_table(ready_stack: ReadyStack):
         "last_exit",
         "cause",
         "critical",
+        "autostart",
+        "held",
         "heartbeat_age",
         "status_text",
         "memory",

@@ -33,6 +33,7 @@ class FakeUnit:
     completed: bool = False
     failure_status: int | None = None
     pid: int | None = None
+    held: bool = False
 
     def snapshot(self, now: float) -> dict[str, object]:
         return {"name": self.name, "state": str(self.state), "cause": self.cause}

@@ -42,7 +42,7 @@ from supervisor.control.protocol import Act, Fault, Reload, Shutdown, Status, Wa
 from supervisor.daemon.arbiter import Supervisor
 from supervisor.policy import group
 from supervisor.policy.restart import ExitStatus
-from supervisor.policy.states import TRANSITIONS, State
+from supervisor.policy.states import FINAL_STATES, TRANSITIONS, State
 from supervisor.shared.faults import START_FAULT_ENV
 from supervisor.tools.virtualhost import VirtualHost, VirtualLoop, VirtualProcess
 
@@ -278,18 +278,27 @@ class StackMachine(RuleBasedStateMachine):
         if self.finished:
             return  # the supervisor has exited: nobody answers
         services = set(self.services)
-        if kind == "changed":
-            self.generation += 1
-        elif kind == "add":
+        if kind == "add":
             services = _closed(services | {name})
         elif kind == "remove":
             services.discard(name)  # a dependency removed under its dependant is refused
-        if kind == "invalid":
+        self.reload_to(
+            services,
+            changed=kind == "changed",
+            spoiled={"invalid": "bad toml", "state_dir": "state_dir"}.get(kind),
+        )
+
+    def reload_to(self, services: set[str], *, changed: bool = False, spoiled: str | None = None):
+        """Write the file with these services (`changed`: db's settings differ; `spoiled`: a
+        file no reload may take) and send a reload, as `supervisor reload` does."""
+        if changed:
+            self.generation += 1
+        if spoiled == "bad toml":
             self._write(services, extra="\n[services.db]\nbroken = \n")
-        elif kind == "state_dir":
-            self.path.write_text(self.path.read_text().replace('"state"', '"elsewhere"', 1))
         else:
             self._write(services)
+        if spoiled == "state_dir":
+            self.path.write_text(self.path.read_text().replace('"state"', '"elsewhere"', 1))
         reply = self._send(Reload()).replies
         assert len(reply) == 1
         if reply[0]["ok"]:
@@ -298,6 +307,7 @@ class StackMachine(RuleBasedStateMachine):
             assert reply[0]["error"]
             self._write(self.services)  # the file is put back, as a user would
         self._serve()
+        return reply[0]
 
     @rule(signum=st.sampled_from([signal.SIGTERM, signal.SIGINT, signal.SIGHUP]))
     def signal_supervisor(self, signum: int) -> None:
@@ -407,7 +417,10 @@ class StackMachine(RuleBasedStateMachine):
         for event in self.events.all[self.seen :]:
             if event["event"] == "reload" and event.get("action") == "applied":
                 for name in event.get("added", ()):
-                    self.states.pop(name, None)  # a new unit of that name starts stopped
+                    # A new unit of that name starts stopped; one back before its old run
+                    # was down is the same unit, in the middle of its stop.
+                    if self.states.get(name, State.STOPPED) in FINAL_STATES:
+                        self.states.pop(name, None)
             if event["event"] == "group" and event["action"] == "stop":
                 self.stop_seen = True
             if event["event"] != "state":

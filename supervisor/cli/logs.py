@@ -27,7 +27,7 @@ from pathlib import Path
 from supervisor.cli import logfollow
 from supervisor.cli.logtime import time_argument
 from supervisor.control.client import ControlClient, NotRunning
-from supervisor.shared.exits import EXIT_FAILED, EXIT_OK
+from supervisor.shared.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from supervisor.shared.logfiles import (
     LOG_SUFFIX,
     LOGS_DIR,
@@ -38,6 +38,7 @@ from supervisor.shared.logfiles import (
 from supervisor.shared.logstamp import STAMP_BYTES, stamp_time
 
 DEFAULT_LINES = 10
+ALL_LINES = "all"  # `-n all`: every line
 
 # <process>.log, <process>.err.log, and their backups <...>.log.N
 _LOG_FILE = re.compile(r"(?P<process>.+?)(?P<stderr>\.err)?\.log(?:\.(?P<backup>[1-9][0-9]*))?")
@@ -57,14 +58,21 @@ def add_logs_arguments(logs: argparse.ArgumentParser) -> None:
     logs.add_argument(
         "-n",
         "--lines",
-        type=int,
+        type=_line_count,
         metavar="N",
-        help=f"the last N lines (default {DEFAULT_LINES}, or all that match a filter)",
+        help=f"the last N lines, or all (default {DEFAULT_LINES}, or all that match a filter)",
     )
-    logs.add_argument("--since", type=time_argument, metavar="TIME", help="lines from TIME on")
+    times = "TIME: -10m, '5 minutes ago', 1h30m, +10m, now, today, yesterday, 2026-12-07 05:00"
+    logs.add_argument(
+        "--since", type=time_argument, metavar="TIME", help=f"lines from TIME on ({times})"
+    )
     logs.add_argument("--until", type=time_argument, metavar="TIME", help="lines up to TIME")
     logs.add_argument("--grep", type=_pattern, metavar="REGEX", help="only lines that match")
     logs.add_argument("--stderr", action="store_true", help='only stderr (stderr = "separate")')
+    # argparse takes `-10m` for an option, so `--since -10m` would have no value: here an
+    # argument that starts with a minus and a digit is a value, as a negative number already
+    # is (no option of `logs` starts with a digit).  `-n -1` then reaches `_line_count`.
+    logs._negative_number_matcher = re.compile(r"^-\.?\d")
 
 
 def run_logs(args: argparse.Namespace, state_dir: Path) -> int:
@@ -72,7 +80,9 @@ def run_logs(args: argparse.Namespace, state_dir: Path) -> int:
     the other errors of the control socket propagate as for every control command."""
     try:
         if args.follow and args.until is not None:
-            raise LogsFailed("-f and --until do not go together: following has no end")
+            raise LogsFailed("-f and --until do not go together: following has no end", EXIT_USAGE)
+        if args.since is not None and args.until is not None and args.since > args.until:
+            raise LogsFailed("--since is after --until: no line can be in between", EXIT_USAGE)
         _show(args, _select(args, state_dir))
     except LogsFailed as error:
         print(f"supervisor: {error}", file=sys.stderr)
@@ -185,6 +195,19 @@ def _natural(name: str) -> list[str | int]:
 # -- what to show --------------------------------------------------------------------------------
 
 
+def _line_count(text: str) -> int | str:
+    """-n: a whole number of lines, 0 or more, or `all`, as journalctl's."""
+    if text.strip().lower() == ALL_LINES:
+        return ALL_LINES
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number of lines (0, 1, 2, ... or all)")
+    return count
+
+
 def _pattern(text: str) -> re.Pattern[str]:
     try:
         return re.compile(text)
@@ -194,14 +217,18 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 def _show(args: argparse.Namespace, families: list[_Family]) -> None:
     filtered = args.since is not None or args.until is not None or args.grep is not None
-    count = args.lines if args.lines is not None else (None if filtered else DEFAULT_LINES)
+    count: int | None
+    if args.lines is None:
+        count = None if filtered else DEFAULT_LINES
+    else:
+        count = None if args.lines == ALL_LINES else args.lines
     prefix = _prefixer(list(dict.fromkeys(family.process for family in families)))
     # Followers first: each notes where its file ends, the history is read up to there, and
     # following goes on from there, so nothing is shown twice or missed in between.
     followers = [logfollow.FileFollower(f.current) for f in families] if args.follow else []
     try:
         # Unfiltered, the last `count` lines of each file family are all that can be shown.
-        last = None if filtered else count
+        last = None if filtered or count is None else count
         streams = [
             _history(family, followers[index] if followers else None, last, args.since)
             for index, family in enumerate(families)

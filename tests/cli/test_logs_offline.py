@@ -265,12 +265,36 @@ def test_since_until_and_grep_filter_on_the_timestamps_and_the_text(tmp_path: Pa
     assert shown("web", "--stderr") == ["- an error"]
     assert shown("api") == ["- api starts"]
 
-    bad = cli(config, "logs", "--since", "last tuesday")
-    assert bad.returncode == 2
-    assert "expected an RFC 3339 time" in bad.stderr
-    endless = cli(config, "logs", "-f", "--until", "now")
-    assert endless.returncode == 1
-    assert "-f and --until" in endless.stderr
+    # What journalctl takes, a leading minus included, given apart or after `=`
+    assert shown("--since", "-160m") == everything[2:]
+    assert shown("--since=-160m") == everything[2:]
+    assert shown("--since", "-2h40m", "--until", "-100m") == everything[2:5]
+    assert shown("--since", "160 minutes ago") == everything[2:]
+    assert shown("--since", "9600 seconds ago") == everything[2:]
+    assert shown("--since", "2 hours 40 min ago", "--until=-1 hour 40 minutes") == everything[2:5]
+    assert shown("-n", "all") == everything
+    assert shown("-n", "0") == []
+
+
+def test_what_logs_cannot_read_is_a_usage_error_naming_it(tmp_path: Path):
+    config = tmp_path / "services.toml"
+    config.write_text('[supervisor]\nstate_dir = "state"\n')
+    logs = tmp_path / "state" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "web.log").write_text(stamped(time.time() - 60, "a line\n"))
+    for args, says in [
+        (("--since", "last tuesday"), "argument --since: 'last tuesday': not a time; expected"),
+        (("--since", "-10 parsecs"), "argument --since: '-10 parsecs': unknown unit 'parsecs'"),
+        (("--until=-1x",), "argument --until: '-1x': unknown unit 'x'"),
+        (("web", "-n", "-1"), "argument -n/--lines: '-1': not a number of lines (0, 1, 2,"),
+        (("-n", "ten"), "argument -n/--lines: 'ten': not a number of lines"),
+        (("-n", "-5m"), "argument -n/--lines: '-5m': not a number of lines"),
+        (("-f", "--until", "now"), "-f and --until do not go together"),
+        (("--since", "-5m", "--until", "-1h"), "--since is after --until"),
+    ]:
+        result = cli(config, "logs", *args)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+        assert says in result.stderr, args
 
 
 def _text(line: str) -> str:

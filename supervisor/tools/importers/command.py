@@ -6,9 +6,10 @@ the folder it is written to, before anything is written: a translation `check` r
 of the importer (exit 1, with the problems), never a file left behind.  Settings that were not
 imported are listed on stderr (and are comments in the output).
 
-Exit statuses: 0 written; 2 the input cannot be read as its format (file, line and key, as for
-an invalid services file) or a usage error; 1 the output exists (without --force), cannot be
-written, or the translation does not pass `check`.
+Exit statuses: 0 written; 2 the input is missing, a directory, unreadable or empty, cannot be
+read as its format (file, line and key, as for an invalid services file), or a usage error;
+1 the output exists (without --force), cannot be written, or the translation does not pass
+`check`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def detect_format(path: Path) -> str | None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    # Before the format: a missing file is "no such file", whatever its name would tell.
+    unreadable = input_problem(args.file)
+    if unreadable is not None:
+        return _fail(f"{args.file}: {unreadable}")
     kind = args.format or detect_format(args.file)
     if kind is None:
         formats = "supervisord*.conf or *.ini, Procfile*, *compose*.yml or .yaml"
@@ -89,6 +94,23 @@ def run_import(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"cannot write {output}: {error.strerror}", EXIT_FAILED)
     return EXIT_OK
+
+
+def input_problem(path: Path) -> str | None:
+    """Why `path` cannot be imported at all, whatever its format (None if it can be read):
+    it is not there, is a directory, cannot be opened, or holds nothing."""
+    try:
+        with path.open("rb") as file:
+            # A pipe (`<(...)`) has no size and is read once, by the reader: not here.
+            if path.is_file() and not file.read().strip():
+                return "the file is empty: nothing to import"
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "is a directory, not a file"
+    except OSError as error:
+        return f"cannot read: {(error.strerror or str(error)).lower()}"
+    return None
 
 
 def _reader(kind: str) -> Callable[[Path, Path], Translation]:

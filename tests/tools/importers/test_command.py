@@ -63,7 +63,7 @@ def test_an_existing_output_is_overwritten_only_with_force(tmp_path) -> None:
 def test_a_missing_input_is_an_error_with_its_name(tmp_path) -> None:
     result = supervisor_import(tmp_path / "supervisord.conf")
     assert result.returncode == 2
-    assert f"{tmp_path / 'supervisord.conf'}: cannot read" in result.stderr
+    assert f"{tmp_path / 'supervisord.conf'}: no such file" in result.stderr
 
 
 def test_a_translation_check_refuses_is_not_written(tmp_path, monkeypatch, capsys) -> None:

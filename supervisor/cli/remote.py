@@ -25,6 +25,7 @@ from supervisor.shared.exits import (
     EXIT_NOT_RUNNING,
     EXIT_OK,
     EXIT_TIMEOUT,
+    EXIT_USAGE,
 )
 from supervisor.shared.faults import KINDS
 from supervisor.shared.logfiles import colour_wanted
@@ -137,6 +138,14 @@ def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--signal", metavar="SIG", help="kill: the signal (default KILL)")
 
 
+def add_signal_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="a service (every process of it) or a process")
+    parser.add_argument("signal", metavar="SIG", help="a signal name or number: HUP, USR1, 15, ...")
+    parser.add_argument(
+        "--group", action="store_true", help="the whole process group, not only the main process"
+    )
+
+
 # -- handlers ----------------------------------------------------------------------------------
 
 
@@ -211,6 +220,27 @@ def _wait_reply(client: ControlClient, condition: str, names: list[str]) -> int:
     return reply.get("status", EXIT_OK)
 
 
+def needs_names_or_all(
+    handler: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command that acts on processes: with no NAME and no --all (or both), a usage error,
+    exit 2, told before any file is read or any supervisor asked."""
+
+    @functools.wraps(handler)
+    def command(args: argparse.Namespace) -> int:
+        if bool(args.names) == bool(args.all):
+            what = "NAME and --all do not go together" if args.all else "no NAME and no --all"
+            message = (
+                f"supervisor {args.command}: error: {what}: name services or processes, "
+                f"or act on every process with: supervisor {args.command} --all"
+            )
+            return report_error(message, EXIT_USAGE, as_json=getattr(args, "json", False))
+        return handler(args)
+
+    return command
+
+
+@needs_names_or_all
 @asks_the_supervisor
 def act(args: argparse.Namespace, state_dir: Path) -> int:
     """start, stop, restart: act, then (unless --no-block) wait until it took effect."""
@@ -269,6 +299,25 @@ def _fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
     except ValueError:
         raise CommandFailed(f"{args.kind}: not a number: {args.value}") from None
     return {"signal": args.signal} if args.kind == "kill" and args.signal else {}
+
+
+@asks_the_supervisor
+def send_signal(args: argparse.Namespace, state_dir: Path) -> int:
+    import signal
+
+    from supervisor.shared.signalnames import signal_number
+
+    number = signal_number(args.signal)
+    if number is None:
+        message = f"supervisor signal: no such signal: {args.signal!r} (a name as HUP or a number)"
+        raise CommandFailed(message, EXIT_USAGE)
+    with ControlClient(state_dir) as client:
+        reply = _ask(client, "signal", names=[args.name], signal=args.signal, group=args.group)
+    for process in reply["processes"]:
+        print(f"{process}: sent {signal.Signals(number).name}")
+    for process in reply["not_running"]:
+        print(f"{process}: not running, not signalled", file=sys.stderr)
+    return EXIT_OK
 
 
 @asks_the_supervisor

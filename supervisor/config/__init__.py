@@ -7,8 +7,9 @@ The package's modules: `plan` (the frozen Plan), `loader` (file → Plan), `loca
 file's supervisor lives: all a client command reads), `tomlfile` (parsing), `source` (lines of
 keys), `schema` (a typed reader that collects problems), `problems`, `limits` and `rules` (what
 is allowed), `services` (the keys of one service), `interpolate`, `envfile` and `placeholders`
-(`${VAR}`, env files, `{port}`), `dependencies` (start order), `diff` (what a reload changes),
-`openstack` and `cinderconf` (`[openstack]`: Cinder's own files).
+(`${VAR}`, env files, `{port}`), `programs` (each program can be run), `dependencies` (start
+order), `diff` (what a reload changes), `openstack` and `cinderconf` (`[openstack]`: Cinder's
+own files).
 
 What callers use is re-exported here, lazily: `load` imports the reader only when called and
 the plan's names are imported when first asked for, so `from supervisor import config` costs a
@@ -48,11 +49,12 @@ __all__ = [
 ]
 
 
-def load(path: str | os.PathLike[str]) -> Plan:
-    """Read, check and build the plan of a services file; ConfigError lists every problem."""
+def load(path: str | os.PathLike[str], *, programs: bool = True) -> Plan:
+    """Read, check and build the plan of a services file; ConfigError lists every problem.
+    `programs=False` leaves out whether each program can be run on this host."""
     from supervisor.config.loader import load as load_file
 
-    return load_file(path)
+    return load_file(path, programs=programs)
 
 
 def __getattr__(name: str) -> Any:

@@ -22,6 +22,7 @@ from supervisor.config.interpolate import (
     read_env_files,
 )
 from supervisor.config.placeholders import expand
+from supervisor.config.programs import check_programs
 from supervisor.config.schema import Problem, TableReader
 from supervisor.config.services import ServiceSettings, read_settings
 from supervisor.config.source import SourceMap
@@ -35,7 +36,9 @@ from supervisor.config.location import DEFAULT_STATE_DIR
 from supervisor.config.plan import LogSettings, Plan, ProcessPlan
 
 
-def load(path: str | os.PathLike[str]) -> Plan:
+def load(path: str | os.PathLike[str], *, programs: bool = True) -> Plan:
+    """`programs`: judge that every program can be run here (see `programs`); off only for a
+    plan that runs on another host (a container image)."""
     display = str(path)
     text, document = read(path)
     problems: list[Problem] = []
@@ -47,6 +50,9 @@ def load(path: str | os.PathLike[str]) -> Plan:
     plan = _build(
         Path(path).resolve(), document, TableReader.root(document, source, problems), env_files
     )
+    if programs:  # last: each program is judged as it will run, after interpolation
+        root = TableReader.root(document, source, problems)
+        check_programs(plan, root, {problem.key for problem in problems})
     if problems:
         raise ConfigError(display, sorted(problems, key=lambda problem: problem.line or 0))
     return plan

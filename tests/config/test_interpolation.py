@@ -169,10 +169,10 @@ def test_placeholders_give_each_process_its_own_values(write_config: WriteConfig
             env = { ME = "{name} {service} {backend} {process_number} {port}" }
 
             [services.web]
-            command = ["serve", "--port={port}", "--id={name}"]
+            command = ["echo", "--port={port}", "--id={name}"]
             port = 8000
             workers = 2
-            readiness = { exec = ["probe", "{port}"] }
+            readiness = { exec = ["test", "{port}"] }
             """
         )
     )
@@ -182,9 +182,9 @@ def test_placeholders_give_each_process_its_own_values(write_config: WriteConfig
     }
     for number, port in ((1, 8000), (2, 8001)):
         web = by_name[f"web#{number}"]
-        assert web.argv == ("serve", f"--port={port}", f"--id=web#{number}")
+        assert web.argv == ("echo", f"--port={port}", f"--id=web#{number}")
         assert web.settings.readiness is not None
-        assert web.settings.readiness.exec == ("probe", str(port))
+        assert web.settings.readiness.exec == ("test", str(port))
 
 
 def test_env_file_syntax():

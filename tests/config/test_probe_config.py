@@ -44,13 +44,13 @@ def test_tcp_and_exec_with_their_thresholds(write_config: WriteConfig):
         [services.broker]
         command = ["true"]
         readiness = { tcp = "[::1]:5672", failure_threshold = 10, timeout = 0.5 }
-        liveness = { exec = "rabbitmqctl ping", failure_threshold = 1 }
+        liveness = { exec = "test -e /", failure_threshold = 1 }
         """
     )
     settings = settings_of(path)
     assert settings.readiness == Probe(tcp="[::1]:5672", failure_threshold=10, timeout=0.5)
-    assert settings.liveness == Probe(exec=("rabbitmqctl", "ping"), failure_threshold=1)
-    assert settings.liveness.target == "rabbitmqctl ping"
+    assert settings.liveness == Probe(exec=("test", "-e", "/"), failure_threshold=1)
+    assert settings.liveness.target == "test -e /"
 
 
 @pytest.mark.parametrize(

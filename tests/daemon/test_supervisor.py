@@ -148,13 +148,18 @@ def test_never_ends_with_the_exit_code_or_128_plus_the_signal(
 
 
 def test_a_program_that_cannot_be_executed_is_fatal_at_once(
-    write_config: WriteConfig, run_stack: RunStack
+    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
 ):
-    config = write_config('[services.ghost]\ncommand = ["/nonexistent/program"]\n')
+    # An executable file that the kernel cannot start (its interpreter is missing): `check`
+    # finds the program, and only its start can fail.
+    ghost = tmp_path / "ghost"
+    ghost.write_text("#!/nonexistent/interpreter\n")
+    ghost.chmod(0o755)
+    config = write_config(f'[services.ghost]\ncommand = ["{ghost}"]\n')
     stack = run_stack(config)
     assert stack.wait_exit() == 127
     (fatal,) = stack.select(event="state", unit="ghost", to="fatal")
-    assert fatal["cause"] == "cannot execute /nonexistent/program: No such file or directory"
+    assert fatal["cause"] == f"cannot execute {ghost}: No such file or directory"
 
 
 def test_a_critical_unit_that_fails_for_good_stops_the_group(

@@ -304,7 +304,7 @@ def test_a_oneshot_job_and_a_probed_service_start_as_the_supervisor_says(
         oneshot = true
         [services.broker]
         command = ["true"]
-        readiness = { exec = ["probe"] }
+        readiness = { exec = ["true"] }
         """
     )
     plan = config.load(path)

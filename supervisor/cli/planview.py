@@ -2,16 +2,26 @@
 
 Both show each process's own values, interpolated, with every value that came from an env file
 as `***` (`ProcessPlan.shown`): a `check` in a CI log must not print the secrets it checked.
+
+The whole plan: `--json` gives every setting of `ServiceSettings` by its name (a key added
+there appears here with no change); the text gives each one that is not what a service of its
+kind gets from a table that sets nothing, so it shows what the file chose.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import functools
 import json
 import shlex
 import signal
+from pathlib import Path
 from typing import Any
 
 from supervisor.config import Plan, ProcessPlan
+from supervisor.config.interpolate import MASK
+from supervisor.config.services import Probe, ServiceSettings
 from supervisor.policy.restart import RestartPolicy
 
 
@@ -35,8 +45,6 @@ def shown_env(process: ProcessPlan) -> dict[str, str]:
 
 def process_as_json(process: ProcessPlan) -> dict[str, Any]:
     resolution = process.resolution
-    settings = process.settings
-    policy = settings.restart
     return {
         "name": process.name,
         "service": process.service,
@@ -51,19 +59,46 @@ def process_as_json(process: ProcessPlan) -> dict[str, Any]:
         "host": process.host,
         "argv": list(shown_argv(process)),
         "env": shown_env(process),
-        "notify": settings.notify,
-        "start_seconds": settings.start_seconds,
-        "stop_signal": signal.Signals(settings.stop_signal).name,
-        "stop_timeout": settings.stop_timeout,
-        "critical": settings.critical,
-        "restart": {
-            "policy": policy.policy,
-            "success_exit_codes": sorted(policy.success_exit_codes),
-            "prevent_exit_codes": sorted(policy.prevent_exit_codes),
-            "backoff": vars(policy.backoff),
-            "start_limit": vars(policy.start_limit),
-        },
+        **settings_as_json(process),
     }
+
+
+def settings_as_json(process: ProcessPlan) -> dict[str, Any]:
+    """Every setting of the process (`ServiceSettings`, whatever keys it gains), by its name."""
+    unsaid = _secrets(process)
+    return {
+        field.name: _json_value(getattr(process.settings, field.name), unsaid)
+        for field in dataclasses.fields(ServiceSettings)
+        if field.name != "env"  # `env`, above, with its secrets masked
+    }
+
+
+def _json_value(value: Any, unsaid: frozenset[str]) -> Any:
+    if isinstance(value, RestartPolicy):
+        return {
+            "policy": value.policy,
+            "success_exit_codes": sorted(value.success_exit_codes),
+            "prevent_exit_codes": sorted(value.prevent_exit_codes),
+            "backoff": vars(value.backoff),
+            "start_limit": vars(value.start_limit),
+        }
+    if isinstance(value, Probe):
+        return {
+            "kind": value.kind,
+            **_json_value(dataclasses.asdict(_masked(value, unsaid)), unsaid),
+        }
+    if isinstance(value, signal.Signals):
+        return value.name
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, dict):
+        return {key: _json_value(item, unsaid) for key, item in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [_json_value(item, unsaid) for item in value]
+        return items if isinstance(value, tuple | list) else sorted(items)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _json_value(dataclasses.asdict(value), unsaid)
+    return value
 
 
 def plan_as_json(plan: Plan) -> dict[str, Any]:
@@ -95,11 +130,95 @@ def describe_plan(plan: Plan) -> str:
         ]
         if env := shown_env(process):
             rows.append(("env", " ".join(f"{name}={shlex.quote(v)}" for name, v in env.items())))
+        rows += _changed_settings(process)
         rows += [
             ("restart", restart_summary(process.settings.restart)),
         ]
-        lines += [f"  {key:<9} {value}" for key, value in rows]
+        width = max(_KEY_WIDTH, *(len(key) for key, _ in rows))
+        lines += [f"  {key:<{width}} {value}" for key, value in rows]
     return "\n".join(lines)
+
+
+_KEY_WIDTH = 9
+# Shown on rows of their own, always: not repeated among the changed settings.
+_ALWAYS_SHOWN = ("env", "restart")
+_SECONDS = ("start_seconds", "start_timeout", "stop_timeout", "watchdog")
+
+
+def _changed_settings(process: ProcessPlan) -> list[tuple[str, str]]:
+    """A row for each setting that is not what a service of its kind gets when its table sets
+    nothing (a manager's default `notify` is true, a command's false): what the file chose."""
+    defaults = _defaults(is_manager=process.spec is not None)
+    unsaid = _secrets(process)
+    rows = []
+    for field in dataclasses.fields(ServiceSettings):
+        value = getattr(process.settings, field.name)
+        if field.name in _ALWAYS_SHOWN or value == getattr(defaults, field.name):
+            continue
+        rows.append((field.name, _text_value(field.name, value, unsaid)))
+    return rows
+
+
+@functools.cache
+def _defaults(*, is_manager: bool) -> ServiceSettings:
+    """The settings of a `[services.NAME]` table that sets nothing, read as the loader reads
+    one: so the defaults are the reader's own, never a second copy of them."""
+    from supervisor.config.schema import TableReader
+    from supervisor.config.services import read_settings
+    from supervisor.config.source import SourceMap
+
+    reader = TableReader({}, ("services", "x"), SourceMap(""), [])
+    return read_settings(reader, Path("services.toml"), is_manager=is_manager)
+
+
+def _text_value(name: str, value: Any, unsaid: frozenset[str]) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name in _SECONDS and isinstance(value, int | float):
+        return f"{value:g}s"
+    if isinstance(value, signal.Signals):
+        return value.name.removeprefix("SIG")  # as the file names it
+    if isinstance(value, Probe):
+        return _probe_summary(_masked(value, unsaid))
+    if isinstance(value, tuple | list):
+        return ", ".join(_text_value(name, item, unsaid) for item in value)
+    if isinstance(value, enum.Enum):
+        return value.name
+    return str(value)
+
+
+def _probe_summary(probe: Probe) -> str:
+    if probe.kind == "log":
+        return f"log {probe.log!r}"
+    return (
+        f"{probe.kind} {probe.target}: period {probe.period:g}s, timeout {probe.timeout:g}s,"
+        f" failure_threshold {probe.failure_threshold}, initial_delay {probe.initial_delay:g}s"
+    )
+
+
+def _secrets(process: ProcessPlan) -> frozenset[str]:
+    """The values of the process's environment that `check` shows as `***` (from env files),
+    so that a probe built from them does not print them either."""
+    shown = shown_env(process)
+    return frozenset(
+        value for name, value in process.settings.env if value and shown.get(name) != value
+    )
+
+
+def _masked(probe: Probe, unsaid: frozenset[str]) -> Probe:
+    if not unsaid:
+        return probe
+
+    def mask(text: str) -> str:
+        for secret in sorted(unsaid, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
+    return dataclasses.replace(
+        probe,
+        exec=tuple(mask(arg) for arg in probe.exec),
+        **{key: mask(getattr(probe, key)) for key in ("http", "tcp", "log") if getattr(probe, key)},
+    )
 
 
 def plan_json(plan: Plan) -> str:

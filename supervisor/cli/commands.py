@@ -180,6 +180,12 @@ COMMANDS = (
         f"{_REMOTE}:add_shutdown_arguments",
     ),
     Command(
+        "signal",
+        "send a signal to a service's processes or to one process",
+        f"{_REMOTE}:send_signal",
+        f"{_REMOTE}:add_signal_arguments",
+    ),
+    Command(
         "fault",
         "inject a fault into one live process",
         f"{_REMOTE}:fault",

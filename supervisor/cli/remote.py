@@ -309,7 +309,7 @@ def send_signal(args: argparse.Namespace, state_dir: Path) -> int:
 
     number = signal_number(args.signal)
     if number is None:
-        message = f"supervisor signal: no such signal: {args.signal!r} (a name as HUP or a number)"
+        message = f"signal: no such signal: {args.signal!r} (a name as HUP or a number)"
         raise CommandFailed(message, EXIT_USAGE)
     with ControlClient(state_dir) as client:
         reply = _ask(client, "signal", names=[args.name], signal=args.signal, group=args.group)

@@ -83,6 +83,9 @@ class DaemonView(Protocol):
 
     def restart_process(self, process: str, cause: str) -> None: ...
 
+    def signal_process(self, process: str, signum: int, *, whole_group: bool) -> None:
+        """Send `signum` to the process (or its whole process group), if it has one."""
+
     def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
         """Inject a checked fault; what was done.  Refused if the process cannot take it."""
 

@@ -24,6 +24,7 @@ from supervisor.control.protocol import (
     Reload,
     Request,
     Shutdown,
+    Signal,
     Status,
     Wait,
 )
@@ -63,6 +64,7 @@ class CommandHandler:
             Logs: self._logs,
             Shutdown: self._shutdown,
             Fault: self._fault,
+            Signal: self._signal,
         }
         daemon.subscribe(self)
 
@@ -160,6 +162,17 @@ class CommandHandler:
         pid = unit.pid  # the process the fault reached, even if it ends the process
         done = self._daemon.inject_fault(unit.name, request.kind, request.arguments)
         return {"ok": True, "process": unit.name, "done": done, "pid": pid}
+
+    def _signal(self, connection: Connection, request: Signal) -> Message:
+        units = self.resolve(request.names)
+        sent = [u.name for u in units if u.pid is not None]
+        idle = [u for u in units if u.pid is None]
+        if not sent:
+            reason = "; ".join(f"{unit.name} is {unit.state}" for unit in idle)
+            raise Refused(f"no process to signal: {reason}")
+        for name in sent:
+            self._daemon.signal_process(name, request.signal, whole_group=request.group)
+        return {"ok": True, "processes": sent, "not_running": [unit.name for unit in idle]}
 
     def _shutdown(self, connection: Connection, request: Shutdown) -> None:
         self._waiters.append(_Waiter(connection, "exit", []))

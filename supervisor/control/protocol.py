@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supervisor.shared.faults import KINDS
+from supervisor.shared.signalnames import signal_number
 
 # Bounds on what a request may carry; generous for any real stack, small enough that no request
 # can make the supervisor build a large answer or remember much.
@@ -76,7 +77,17 @@ class Fault:
     arguments: dict[str, int | float | str] = field(default_factory=dict)
 
 
-Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault
+@dataclass(frozen=True)
+class Signal:
+    """Send a signal to named processes (their main process, or with `group` their whole
+    process group), as `supervisorctl signal` and `systemctl kill` do."""
+
+    names: tuple[str, ...]
+    signal: int
+    group: bool = False
+
+
+Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault | Signal
 # A reply, as the server sends it and the client reads it back: one JSON object per line,
 # `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 Message = dict[str, Any]
@@ -203,6 +214,17 @@ def _fault(fields: dict[str, Any]) -> Fault:
     )
 
 
+def _signal(fields: dict[str, Any]) -> Signal:
+    names = _names(fields.get("names", []))
+    if not names:
+        raise BadRequest("'signal' needs at least one name")
+    value = fields.get("signal")
+    number = signal_number(value) if isinstance(value, str) and len(value) <= 16 else None
+    if number is None:
+        raise BadRequest(f"signal = {_show(value)}: expected a signal name or number, as TERM")
+    return Signal(names, number, _flag("group", fields.get("group", False)))
+
+
 # command -> (the fields it takes, how they become a request)
 _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "status": (("names",), _status),
@@ -214,6 +236,7 @@ _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "logs": (("names",), _logs),
     "shutdown": ((), lambda fields: Shutdown()),
     "fault": (("name", "kind", "arguments"), _fault),
+    "signal": (("names", "signal", "group"), _signal),
 }
 COMMANDS = tuple(_COMMANDS)
 

@@ -44,6 +44,7 @@ from supervisor.shared.exits import EXIT_INTERNAL_ERROR
 from supervisor.shared.logfiles import LOG_SUFFIX
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_PROGRESS_PERIOD = 5.0  # seconds between the stop's "still waiting for" lines
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
 
 
@@ -203,15 +204,32 @@ class Supervisor:
         else:
             unit.start(cause)
 
-    def begin_stop(self, cause: str) -> None:
+    def begin_stop(self, cause: str, *, then: str | None = None) -> None:
+        """Stop the group in dependency layers; `then` says what a second request would do
+        (for the console of an operator who pressed Ctrl-C)."""
         if self.stopping:
             return
         self.stopping = True
         self._context.shutting_down = True
         self._stop_cause = cause
         self._index.stop_began()
-        self.events.emit("group", action="stop", cause=cause)
+        self.events.emit("group", action="stop", cause=cause, then=then)
         self._on_change(None)
+        self._loop.call_later(STOP_PROGRESS_PERIOD, self._report_stop_progress)
+
+    def _report_stop_progress(self) -> None:
+        """While the stop lasts, say now and then whom it is waiting for and how long each may
+        still take, as systemd's "A stop job is running for ..." does."""
+        if self._ended or self.has_ended():
+            return
+        now = self.clock()
+        waiting = [
+            f"{unit.name} ({unit.state}, {unit.stop_deadline(now)})"
+            for unit in self.units.values()
+            if not unit.is_final
+        ]
+        self.events.emit("group", action="waiting", cause=self._stop_cause, waiting_for=waiting)
+        self._loop.call_later(STOP_PROGRESS_PERIOD, self._report_stop_progress)
 
     def reload(self) -> PlanDiff:
         """Apply the difference between the running plan and the file as it is now."""
@@ -297,6 +315,20 @@ class Supervisor:
         if unit.state is not State.WAITING:
             unit.restart(cause)
 
+    def signal_process(self, process: str, signum: int, *, whole_group: bool) -> None:
+        unit = self.units[process]
+        pid = unit.pid
+        if unit.send(signum, whole_group=whole_group):
+            name = signal.Signals(signum).name
+            self.events.emit(
+                "signal",
+                unit=process,
+                signal=name,
+                pid=pid,
+                group=whole_group,
+                cause="sent by operator",
+            )
+
     def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
         unit = self.units[process]
         pid = unit.pid
@@ -356,7 +388,7 @@ class Supervisor:
             with contextlib.suppress(ReloadRejected):
                 self.reload()
         elif not self.stopping:
-            self.begin_stop(f"{name} received")
+            self.begin_stop(f"{name} received", then=f"a second {name} kills everything at once")
         else:
             self._force(signum)
 

@@ -376,6 +376,15 @@ class Unit:
             self._set_timer(self.plan.settings.stop_timeout, self._escalate)
             self._transition(State.STOPPING, cause)
 
+    def stop_deadline(self, now: float) -> str:
+        """How long its stop may still take, for an operator waiting on it."""
+        if self.state is State.STOPPING and not self._escalated:
+            left = max(0.0, self.since + self.plan.settings.stop_timeout - now)
+            return f"SIGKILL in {left:.0f}s"
+        if self.state is State.STOPPING:
+            return "killed, waiting for it to exit"
+        return "not stopped yet: its dependants go first"
+
     def _escalate(self) -> None:
         self._timer = None
         if self.state is State.STOPPING:
@@ -392,10 +401,16 @@ class Unit:
         if self.state is not State.STOPPING:
             self._transition(State.STOPPING, cause)
 
-    def send(self, signum: int) -> None:
-        """Forward a signal to the service's main process (SIGHUP: the manager's reset())."""
-        if self._process is not None:
+    def send(self, signum: int, *, whole_group: bool = False) -> bool:
+        """Forward a signal to the service's main process (SIGHUP: the manager's reset()), or
+        to its whole process group; False when it has no process."""
+        if self._process is None:
+            return False
+        if whole_group:
+            self._process.signal(signum)
+        else:
             self._process.signal_leader(signum)
+        return True
 
     def snapshot(self, now: float) -> dict[str, object]:
         """The unit as `status --json` shows it."""

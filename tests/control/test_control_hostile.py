@@ -91,6 +91,12 @@ HOSTILE_REQUESTS = [
     ({"command": "fault", "name": {}, "kind": "kill"}, "name = {}: expected a service"),
     ({"command": "fault", "name": "db", "kind": "melt"}, "kind = 'melt': expected one of kill"),
     ({"command": "fault", "name": "db"}, "'fault' needs a name and a kind"),
+    ({"command": "signal", "signal": "HUP"}, "'signal' needs at least one name"),
+    ({"command": "signal", "names": ["db"], "signal": "BOGUS"}, "signal = 'BOGUS': expected"),
+    ({"command": "signal", "names": ["db"], "signal": 1}, "signal = 1: expected a signal"),
+    ({"command": "signal", "names": ["db"], "signal": "99"}, "signal = '99': expected"),
+    ({"command": "signal", "names": ["db"], "signal": "x" * 10**5}, "expected a signal"),
+    ({"command": "signal", "names": ["db"], "signal": "HUP", "group": 1}, "group = 1"),
 ]
 
 

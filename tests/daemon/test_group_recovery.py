@@ -6,6 +6,8 @@ Through real processes and the real command line, as an operator met it on the d
 
 from __future__ import annotations
 
+import signal
+
 from supervisor.testing.harness import RunningStack
 from tests.support.stackcli import ReadyStack, cli, status_of
 
@@ -60,3 +62,26 @@ def test_a_fatal_process_left_fatal_still_gives_the_group_its_status(ready_stack
     assert stack.wait_exit() == fatal["exit_status"]
     (exit,) = stack.select(event="group", action="exit")
     assert exit["cause"] == f"{LVM2} failed: {fatal['cause']}"
+
+
+STUBBORN = """
+[services.stubborn]
+command = ["sh", "-c", "trap '' TERM INT; exec sleep 1000"]
+start_seconds = 0
+stop_timeout = 600
+"""
+
+
+def test_a_first_ctrl_c_says_what_a_second_does_and_whom_the_stop_waits_for(
+    ready_stack: ReadyStack,
+):
+    stack = ready_stack(STUBBORN)
+    stack.signal(signal.SIGINT)
+    stop = stack.wait_event(event="group", action="stop")
+    assert stop["then"] == "a second SIGINT kills everything at once"
+    waiting = stack.wait_event(event="group", action="waiting")
+    (line,) = waiting["waiting_for"]
+    assert line.startswith("stubborn (stopping, SIGKILL in ")
+    assert "a second SIGINT kills everything at once" in stack.console()
+    stack.signal(signal.SIGINT)
+    assert stack.wait_exit() == 128 + signal.SIGINT

@@ -5,18 +5,30 @@ ask a running supervisor instead.)"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.cli.planview import describe_plan, plan_json
-from supervisor.shared.exits import EXIT_ALREADY_RUNNING, EXIT_CONFIG_INVALID, EXIT_OK
+from supervisor.config.problems import Problem
+from supervisor.policy.names import UnknownName, resolve_names
+from supervisor.shared.exits import (
+    EXIT_ALREADY_RUNNING,
+    EXIT_CONFIG_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--only", action="append", metavar="SERVICE", help="run only this service (repeatable)"
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only this service (all its processes) or process (repeatable); "
+        "the dependencies it names are not started, and count as met",
     )
 
 
@@ -36,14 +48,25 @@ def run(args: argparse.Namespace) -> int:
     from supervisor.daemon.statelock import AlreadyRunning
 
     def load() -> config.Plan:
+        """The file's plan, narrowed to --only; on a reload a name the file no longer has is
+        an error in the file, and the reload is refused."""
         plan = config.load(args.config)
-        return plan.only(args.only) if args.only else plan
+        try:
+            return only(plan, args.only) if args.only else plan
+        except UnknownName as unknown:
+            problem = Problem(None, "--only", unknown.name, "no longer a service or process")
+            raise config.ConfigError(str(plan.path), [problem]) from None
 
     try:
-        plan = load()
+        whole = config.load(args.config)
     except config.ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_INVALID
+    try:
+        plan = only(whole, args.only) if args.only else whole
+    except UnknownName as unknown:
+        print(f"supervisor run: error: {unknown_only(whole, unknown.name)}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         status = Supervisor(plan, load_plan=load).run()
     except AlreadyRunning as error:
@@ -54,6 +77,30 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+def only(plan: config.Plan, names: list[str]) -> config.Plan:
+    """The plan with only the processes `names` mean (a service: each of its processes; a
+    process: that one); raises UnknownName.  Everything else of the plan is kept."""
+    return dataclasses.replace(plan, processes=tuple(resolve_names(plan.processes, names)))
+
+
+def unknown_only(plan: config.Plan, name: str) -> str:
+    """`--only NAME` for a name the file does not have: a mistake on the command line, with
+    the closest names and every one it could have been."""
+    from supervisor.cli.suggest import did_you_mean  # difflib, for this error only
+
+    processes = [process.name for process in plan.processes]
+    known = list(dict.fromkeys([*plan.services, *processes]))
+    hint = did_you_mean(name, known)
+    return "; ".join(
+        [
+            f"--only {name!r}: no such service or process in {plan.path}",
+            *([hint] if hint else []),
+            f"services: {', '.join(plan.services) or '-'}",
+            f"processes: {', '.join(processes) or '-'}",
+        ]
+    )
 
 
 def check(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ from hypothesis.stateful import (
 
 from supervisor import config
 from supervisor.control.handlers import CommandHandler
-from supervisor.control.protocol import Act, Fault, Reload, Shutdown, Status, Wait
+from supervisor.control.protocol import Act, Fault, Reload, Shutdown, Signal, Status, Wait
 from supervisor.daemon.arbiter import Supervisor
 from supervisor.policy import group
 from supervisor.policy.restart import ExitStatus
@@ -386,6 +386,19 @@ class StackMachine(RuleBasedStateMachine):
             {"count": count} if kind == "crash-on-start" else {"seconds": float(count)}
         )
         self._send(Fault(self._pick(name), kind, arguments=arguments))
+        self._serve()
+
+    @rule(
+        name=names,
+        signum=st.sampled_from([signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGKILL]),
+        whole_group=st.booleans(),
+    )
+    def signal_request(self, name: tuple[str, int], signum: int, whole_group: bool) -> None:
+        """`supervisor signal NAME SIG [--group]`."""
+        if self.finished:
+            return  # the supervisor has exited: nobody answers
+        (reply,) = self._send(Signal((self._pick(name),), signum, whole_group)).replies
+        assert reply["ok"] or reply["error"], reply
         self._serve()
 
     @rule(seconds=delays)

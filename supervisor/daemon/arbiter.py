@@ -22,6 +22,7 @@ from typing import TextIO
 
 from supervisor.config import ConfigError, Plan
 from supervisor.config.diff import PlanDiff, ReloadRejected, diff
+from supervisor.control import registry
 from supervisor.control.daemonview import DaemonSubscriber, Refused
 from supervisor.control.handlers import CommandHandler
 from supervisor.control.server import ControlServer
@@ -105,6 +106,8 @@ class Supervisor:
         commands = CommandHandler(self)  # subscribes itself to this supervisor's changes
         control = ControlServer(self.plan.state_dir, commands.handle, loop, events.emit)
         healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
+        # So that a client whose file's state_dir was edited meanwhile still finds this one.
+        registration = registry.record(self.plan.path, self.plan.state_dir)
         wakeup_read, wakeup_write = socket.socketpair()
         wakeup_write.setblocking(False)
         previous_handlers = {sig: signal.signal(sig, _ignore) for sig in _HANDLED_SIGNALS}
@@ -129,7 +132,8 @@ class Supervisor:
             signal.set_wakeup_fd(-1)
             for sig, handler in previous_handlers.items():
                 signal.signal(sig, handler)
-            for closable in (control, wakeup_read, wakeup_write, listener, loop, events):
+            closables = (control, wakeup_read, wakeup_write, listener, loop, events, registration)
+            for closable in closables:
                 closable.close()
             sentinel.close()
             output.close()

@@ -17,28 +17,6 @@ from supervisor.control.address import LOCK_NAME
 from supervisor.testing.harness import RunningStack, WriteConfig
 from tests.support.stackcli import SLEEPERS
 
-# `supervisor run` with its supervisor recorded for as long as it runs, as `Supervisor.run`
-# records itself (the wrapping is for a `Supervisor.run` that does not, yet).
-_RECORDING_RUN = (
-    "-c",
-    """
-import sys
-from supervisor.cli.main import main
-from supervisor.control import registry
-from supervisor.daemon import arbiter
-
-if not hasattr(arbiter, "registry"):
-    unrecorded = arbiter.Supervisor.run
-
-    def run(self):
-        with registry.record(self.plan.path, self.plan.state_dir):
-            return unrecorded(self)
-
-    arbiter.Supervisor.run = run
-sys.exit(main(sys.argv[1:]))
-""",
-)
-
 
 @pytest.fixture
 def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -58,7 +36,6 @@ def recording_stack(
         config,
         tmp_path / "state",
         environment={registry.RUNTIME_VARIABLE: str(runtime.parent)},
-        interpreter=_RECORDING_RUN,
     )
     try:
         ready = supervisor(config, "wait", "--ready", "--timeout", "20")

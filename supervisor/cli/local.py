@@ -30,6 +30,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="run only this service (all its processes) or process (repeatable); "
         "the dependencies it names are not started, and count as met",
     )
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background: return once the supervisor answers, its console in "
+        "<state_dir>/supervisor.log (`supervisor shutdown` ends it)",
+    )
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,10 +49,6 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Here, not at the top: `check` needs nothing of the daemon.
-    from supervisor.daemon.arbiter import Supervisor
-    from supervisor.daemon.statelock import AlreadyRunning
-
     def load() -> config.Plan:
         """The file's plan, narrowed to --only; on a reload a name the file no longer has is
         an error in the file, and the reload is refused."""
@@ -67,6 +69,14 @@ def run(args: argparse.Namespace) -> int:
     except UnknownName as unknown:
         print(f"supervisor run: error: {unknown_only(whole, unknown.name)}", file=sys.stderr)
         return EXIT_USAGE
+    if args.detach:
+        from supervisor.cli.detach import start_detached
+
+        return start_detached(args, plan.state_dir, plan.logs.max_bytes)
+    # Here, not at the top: `check` and `run --detach` need nothing of the daemon.
+    from supervisor.daemon.arbiter import Supervisor
+    from supervisor.daemon.statelock import AlreadyRunning
+
     try:
         status = Supervisor(plan, load_plan=load).run()
     except AlreadyRunning as error:

@@ -274,7 +274,7 @@ def test_env_files_reach_the_environment_and_check_masks_them(
 
     shown = cli(path, "check")
     assert shown.returncode == 0, shown.stderr
-    assert "env       TOKEN='***' SHARED='***' GREETING='hello *** show'" in shown.stdout
+    assert "env           TOKEN='***' SHARED='***' GREETING='hello *** show'" in shown.stdout
     as_json = json.loads(cli(path, "check", "--json").stdout)
     (process,) = as_json["processes"]
     assert process["env"] == {"TOKEN": "***", "SHARED": "***", "GREETING": "hello *** show"}

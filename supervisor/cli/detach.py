@@ -46,7 +46,10 @@ def start_detached(args: argparse.Namespace, state_dir: Path, log_max_bytes: int
     state_dir.mkdir(parents=True, exist_ok=True)
     _rotate(log, log_max_bytes)
     only = [f"--only={name}" for name in args.only or ()]
+    # Its console is a file: the events only, as supervisord's own log; every process's output
+    # is in its log file already, and a second copy would grow without bound.
     command = [sys.executable, "-m", "supervisor", "run", "-c", str(args.config), *only]
+    command.append("--console=events")
     with log.open("ab") as console:
         start = console.tell()
         child = subprocess.Popen(

@@ -36,6 +36,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="run in the background: return once the supervisor answers, its console in "
         "<state_dir>/supervisor.log (`supervisor shutdown` ends it)",
     )
+    parser.add_argument(
+        "--console",
+        choices=("all", "events"),
+        default="all",
+        help="what the console shows: the events and every process's output (all, the "
+        "default), or the events alone (the processes' output is in their log files)",
+    )
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from supervisor.daemon.statelock import AlreadyRunning
 
     try:
-        status = Supervisor(plan, load_plan=load).run()
+        status = Supervisor(plan, load_plan=load, console_output=args.console == "all").run()
     except AlreadyRunning as error:
         print(f"supervisor: {error}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING

@@ -58,8 +58,11 @@ class Supervisor:
         console: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
         uniform: Callable[[float, float], float] = random.uniform,
+        console_output: bool = True,
     ) -> None:
+        """`console_output`: the processes' output on the console as well as in their logs."""
         self.plan = plan
+        self._console_output = console_output
         self._load_plan = load_plan
         self._console = console or sys.stderr
         self.clock = clock
@@ -98,6 +101,7 @@ class Supervisor:
             self.plan.logs.backups,
             names=[process.name for process in self.plan.processes],
             timestamps=self.plan.logs.timestamps,
+            console_output=self._console_output,
         )
         output.start()
         events = EventLog(self.plan.state_dir, output.console_stream())

@@ -137,8 +137,11 @@ class OutputPump:
         names: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
         timestamps: bool = True,
+        console_output: bool = True,
     ) -> None:
         """`names`: every process that will be attached, so prefixes line up from the start.
+        `console_output`: whether the processes' lines go to the console too (else only to
+        their log files; the console keeps the supervisor's own event lines).
         `clock`: the wall clock the log files' timestamps are read from.  `timestamps`: whether
         log file lines start with one (`[supervisor] log_timestamps`); without, the file gets
         the views of what was read as they are, with no per-line work at all."""
@@ -148,7 +151,7 @@ class OutputPump:
         self._max_bytes = max_bytes
         self._backups = backups
         self._console = ConsoleWriter(console)
-        self._console_shown = not self._console.discards
+        self._console_shown = console_output and not self._console.discards
         self._prefixes = Prefixes(names, colour=wants_colour(console))
         self._requests: queue.SimpleQueue[_Attach | _Close] = queue.SimpleQueue()
         self._wake_read, self._wake_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)

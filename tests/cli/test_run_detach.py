@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -148,3 +149,29 @@ def test_a_start_that_fails_in_the_background_is_told_in_the_foreground(
     assert lines[1].startswith(
         "supervisor: the detached supervisor ended at its start with exit status 1"
     )
+
+
+TALKER = """
+[services.talker]
+command = ["sh", "-c", "echo said-once; exec sleep 1000"]
+start_seconds = 0
+"""
+
+
+def test_its_console_has_the_events_and_the_processes_output_stays_in_their_logs(
+    write_config: WriteConfig, detach: Detach
+):
+    config = write_config(TALKER)
+    state_dir = config.parent / "state"
+    pid, _ = detach(config)
+    assert cli(config, "wait", "--ready", "--timeout", "20").returncode == 0
+    process_log = state_dir / "logs" / "talker.log"
+    deadline = time.monotonic() + DEADLINE
+    while "said-once" not in cli(config, "logs", "talker", "-n", "all").stdout:
+        assert time.monotonic() < deadline, "talker's line never reached its log"
+    assert cli(config, "shutdown").returncode == 0
+    assert wait_gone(pid)
+    console = (state_dir / "supervisor.log").read_text()
+    assert "unit=talker from=starting to=running" in console
+    assert "said-once" not in console  # one copy only, in the process's own log
+    assert "said-once" in process_log.read_text()

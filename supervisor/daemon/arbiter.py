@@ -180,6 +180,11 @@ class Supervisor:
             subscriber.group_ended(status)
         return status
 
+    @property
+    def first_failure(self) -> group.Failure | None:
+        """The first failure for good that still stands: the group's status, if it ended now."""
+        return self._failures.first
+
     def outcome(self) -> tuple[int, str]:
         """The exit status and cause the group ends with, judged now."""
         first = self._failures.first

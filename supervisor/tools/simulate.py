@@ -1,15 +1,17 @@
 """The policy simulator: what the supervisor would do with a crash schedule, without a process.
 
-It drives the supervisor's own state machine (`daemon.unit.Unit`, which asks `policy.decide`
-with each process's restart policy and start settings from the loaded plan) and the group's own
-judgement (`policy.group`) on a virtual loop and virtual processes (`tools.virtualhost`), on a
-clock that jumps from one event to the next, so an hour of simulated time takes milliseconds.
+It drives the supervisor itself (`daemon.arbiter.Supervisor`: its units, which ask
+`policy.decide` with each process's restart policy and start settings from the loaded plan, its
+dependencies, its settle loop and the group's judgement in `policy.group`) on a virtual loop and
+virtual processes (`tools.virtualhost`), on a clock that jumps from one event to the next, so an
+hour of simulated time takes milliseconds.
 The events it produces are those of `events.jsonl` (`state` and `group` events with `unit`,
 `from`, `to`, `cause`, `exit_status`, `delay`), without pids, and with `time` in simulated
 seconds since the group started instead of a timestamp.
 
 What it assumes, since it runs nothing:
-  * every simulated process starts at time 0 (dependencies are not waited for);
+  * every process is started at time 0, the steady ones first; a simulated process whose
+    dependency is simulated too waits for it to be ready, as under the supervisor;
   * a process is running as the supervisor's start gate says: at once, or once it has been up
     `start_seconds`; one with `notify` sends READY=1, and a readiness probe passes,
     `ready_after` seconds after it started; a `oneshot` one runs until its exit;
@@ -33,8 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supervisor.config import Plan, ProcessPlan
-from supervisor.daemon.unit import Unit, UnitContext
-from supervisor.policy import group
+from supervisor.daemon.arbiter import Supervisor
 from supervisor.policy.names import UnknownName, resolve_names
 from supervisor.tools.crashschedule import Schedule
 from supervisor.tools.virtualhost import VirtualHost, VirtualLoop, VirtualProbe, VirtualProcess
@@ -63,7 +64,8 @@ class SimulationResult:
 
 
 class _Timeline:
-    """The units' event sink: their `state` and the group's events, on the simulated clock."""
+    """The supervisor's event sink: the `state` events and the group's stop and exit, on the
+    simulated clock."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -73,6 +75,8 @@ class _Timeline:
     def emit(self, event: str, **fields: Any) -> None:
         if not self.recording or event not in _TIMELINE_EVENTS:
             return
+        if event == "group" and fields.get("action") not in ("stop", "exit"):
+            return  # a stop's progress lines: for an operator, not for a timeline
         fields.pop("pid", None)  # a simulated process has none worth showing
         present = {key: value for key, value in fields.items() if value is not None}
         self.events.append({"event": event, "time": round(self._clock(), 6), **present})
@@ -89,7 +93,6 @@ class Simulation:
         duration: float,
         ready_after: float = 0.0,
     ) -> None:
-        self._plan = plan
         self._scheduled = set(names)
         self._schedule = schedule
         self._duration = duration
@@ -102,15 +105,12 @@ class Simulation:
             on_probe=self._script_probe,
             on_message=lambda unit, fields: self._units[unit].on_notify(fields),
         )
-        self._context = UnitContext(
-            self._loop, self._timeline, self._host, "", uniform, self._on_change
+        simulated = dataclasses.replace(
+            plan, processes=tuple(self._simulated(p) for p in plan.processes)
         )
-        self._units = {p.name: Unit(self._simulated(p), self._context) for p in plan.processes}
-        self._stopping = False
-        self._stop_cause = ""
-        self._failures = group.Failures()
-        self._settling = False
-        self._unsettled = False
+        self._supervisor = Supervisor(simulated, clock=self._loop.clock, uniform=uniform)
+        self._supervisor.attach(self._loop, self._timeline, self._host, "")
+        self._units = self._supervisor.units
 
     def _simulated(self, process: ProcessPlan) -> ProcessPlan:
         """The plan a simulated unit runs: no watchdog (nothing hangs); a steady one runs at
@@ -124,20 +124,20 @@ class Simulation:
 
     def run(self) -> SimulationResult:
         units = self._units.values()
-        for unit in units:
+        supervisor = self._supervisor
+        for unit in list(units):
             if unit.name not in self._scheduled:
-                unit.start("supervisor started")
+                supervisor.start_unit(unit, "supervisor started")
         self._timeline.recording = True
-        for unit in units:
+        for unit in list(units):
             if unit.name in self._scheduled:
-                unit.start("supervisor started")
-        outcome = self._loop.run(until=self._has_ended, deadline=self._duration)
+                supervisor.start_unit(unit, "supervisor started")
+        outcome = self._loop.run(until=supervisor.has_ended, deadline=self._duration)
         group_status: int | None = None
-        first = self._failures.first
+        would_exit_with, _ = supervisor.outcome()
+        first = supervisor.first_failure
         if outcome == "until":
-            group_status = group.exit_status(first)
-            cause = group.end_cause(first, stop_cause=self._stop_cause)
-            self._timeline.emit("group", action="exit", status=group_status, cause=cause)
+            group_status = supervisor.finish(*supervisor.outcome())
             finished = "the group ended"
         elif outcome == "deadline":
             finished = f"the duration ({self._duration:g}s) was reached"
@@ -155,7 +155,7 @@ class Simulation:
             steady=tuple(name for name in self._units if name not in simulated),
             states={name: str(self._units[name].state) for name in simulated},
             group_status=group_status,
-            would_exit_with=group.exit_status(first),
+            would_exit_with=would_exit_with,
             first_failure=first.name if first else None,
         )
 
@@ -185,32 +185,6 @@ class Simulation:
                 cause = f"no process was running to {exit.describe()}"
                 ignored.append({"event": "ignored", "time": when, "unit": name, "cause": cause})
         return ignored
-
-    # -- the group, as the supervisor runs it -------------------------------------------------
-
-    def _has_ended(self) -> bool:
-        return group.has_ended(self._units.values(), stopping=self._stopping)
-
-    def _on_change(self, unit: Unit | None) -> None:
-        if unit is not None and self._failures.note(unit):
-            cause = group.critical_failure(unit, critical=unit.plan.settings.critical)
-            if cause is not None and not self._stopping:
-                self._stopping = self._context.shutting_down = True
-                self._stop_cause = cause
-                self._timeline.emit("group", action="stop", cause=cause)
-        # What a stop starts reports back here: settle it in a loop, not nested.
-        self._unsettled = True
-        if self._settling:
-            return
-        self._settling = True
-        try:
-            while self._unsettled:
-                self._unsettled = False
-                if self._stopping:
-                    for member in group.to_stop(self._plan.dependants, self._units.values()):
-                        member.stop(self._stop_cause)
-        finally:
-            self._settling = False
 
 
 def processes_named(plan: Plan, names: list[str]) -> list[str]:

@@ -36,6 +36,10 @@ class UnitView(Member, Protocol):
     def pid(self) -> int | None: ...
 
     @property
+    def retiring(self) -> bool:
+        """Removed by a reload and stopping: it will not start again."""
+
+    @property
     def held(self) -> bool:
         """Stopped, and kept stopped until an operator starts it (or `autostart = false`)."""
 

@@ -128,6 +128,14 @@ class CommandHandler:
         if request.command != "stop":
             self._refuse_while_stopping()
         units = self._targets(request)
+        if request.command != "stop":
+            # Removed by a reload and on their way out: nothing starts them again.
+            leaving = [unit.name for unit in units if unit.retiring]
+            if leaving and not request.all:
+                raise Refused(
+                    f"{', '.join(leaving)}: removed from the configuration by a reload, stopping"
+                )
+            units = [unit for unit in units if not unit.retiring]
         for unit in units:
             if request.command == "start":
                 self._daemon.start_process(unit.name, "started by operator")

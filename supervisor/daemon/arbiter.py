@@ -262,8 +262,11 @@ class Supervisor:
         # takes the new plan and starts again once that process has ended.
         returning = self._retiring & self.units.keys()
         self._retiring = (self._retiring - returning) | set(changes.removed)
+        for name in returning:
+            kept[name].retiring = False
         for name in self._retiring:  # a retiring unit stays until it is down, reload or not
             self.units[name] = kept[name]
+            kept[name].retiring = True
         self._index.units_replaced()
         self.events.emit("reload", action="applied", **changes.summary())
         for process in loaded.processes:

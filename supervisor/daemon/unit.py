@@ -74,6 +74,9 @@ class Unit:
         self._start_after_stop: str | None = None  # a restart in progress, with its cause
         self._failed_by: str | None = None  # the supervisor ended this run as a failure
         self.status_text: str | None = None  # the last STATUS= the process sent
+        # Removed from the plan by a reload and stopping: it never starts again, and leaves the
+        # supervisor once final.
+        self.retiring = False
         self._gate = StartGate(
             self.name,
             context.loop,
@@ -169,6 +172,8 @@ class Unit:
 
     def start(self, cause: str) -> None:
         """Start from a final state, as an operator or the supervisor asks: a fresh history."""
+        if self.retiring:
+            return
         if self.is_final or self.state is State.WAITING:
             self._spawn_afresh(cause)
 
@@ -189,7 +194,9 @@ class Unit:
 
     def restart(self, cause: str) -> None:
         """Stop if running, then start again with a fresh history."""
-        if self.state in (State.STARTING, State.RUNNING, State.STOPPING):
+        if self.retiring:
+            self.stop(cause)
+        elif self.state in (State.STARTING, State.RUNNING, State.STOPPING):
             self.stop(cause)
             self._start_after_stop = cause  # after the stop, which drops any earlier restart
         else:

@@ -34,6 +34,7 @@ class FakeUnit:
     failure_status: int | None = None
     pid: int | None = None
     held: bool = False
+    retiring: bool = False
 
     def snapshot(self, now: float) -> dict[str, object]:
         return {"name": self.name, "state": str(self.state), "cause": self.cause}

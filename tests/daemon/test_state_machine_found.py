@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from supervisor.control.protocol import Act
 from supervisor.policy.restart import ExitStatus
 from supervisor.policy.states import State
 from tests.support.stackmachine import StackMachine
@@ -146,3 +147,21 @@ def test_a_disabled_service_waits_for_its_operator_and_keeps_the_group_up(
     assert not machine.finished  # tool waits for its operator, so the group does too
     machine.operate("start", ("tool", -1), every=False)
     assert tool.state is State.RUNNING
+
+
+def test_a_process_removed_by_a_reload_is_never_started_again(machine: StackMachine):
+    machine.boot({"db", "cinder-backup"}, seed=0)
+    machine.time_passes(1.1)
+    ignore_the_stop_signal(machine, "db")
+    assert machine.reload_to({"cinder-backup", "cinder-volume"})["ok"]
+    assert states(machine)["db"] is State.STOPPING
+    # `restart --all` while db is on its way out: it restarted once its stop was done, as a
+    # process no unit of the supervisor knew any more.
+    machine.operate("restart", ("api", 0), every=True)
+    named = machine._send(Act("start", ("db",))).replies
+    assert named == [
+        {"ok": False, "error": "db: removed from the configuration by a reload, stopping"}
+    ]
+    machine.time_passes(5.0)
+    machine_checks(machine)
+    assert "db" not in states(machine)

@@ -155,8 +155,9 @@ def _service(
         argv = reader.command("command")
         settings = read_settings(reader, config_path, is_manager=False)
         workers = reader.integer("workers", 1, 1, limits.MAX_PROCESSES)
+        numbered = "workers" in reader.data
         return settings, [
-            ProcessPlan(_instance_name(name, "#", n, workers), name, argv, settings)
+            ProcessPlan(_worker_name(name, n, numbered), name, argv, settings)
             for n in range(1, workers + 1)
         ]
 
@@ -253,15 +254,13 @@ def _instances(
         ]
     if "backends" not in reader.data:
         default_workers = 1
+        numbered = "workers" in reader.data
         if openstack is not None and subtopic == "backup":
             default_workers = openstack.default_workers(reader, limits.MAX_PROCESSES)
+            numbered = numbered or openstack.sets_backup_workers
         workers = reader.integer("workers", default_workers, 1, limits.MAX_PROCESSES)
         return [
-            {
-                "process": _instance_name(name, "#", n, workers),
-                "process_number": n,
-                "workers": workers,
-            }
+            {"process": _worker_name(name, n, numbered), "process_number": n}
             for n in range(1, workers + 1)
         ]
     if "workers" in reader.data:
@@ -291,8 +290,11 @@ def _instances(
     ]
 
 
-def _instance_name(service: str, separator: str, number: int, count: int) -> str:
-    return service if count == 1 else f"{service}{separator}{number}"
+def _worker_name(service: str, number: int, numbered: bool) -> str:
+    """`NAME#N` for every worker of a service whose count is set (`workers`, any value, 1 too),
+    else `NAME`: a process's name never depends on how many siblings it has, so changing
+    `workers` adds or removes processes at the end and renames none (nor its log)."""
+    return f"{service}#{number}" if numbered else service
 
 
 def _manager_argv(binary: str) -> tuple[str, ...]:

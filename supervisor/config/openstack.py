@@ -60,6 +60,11 @@ class OpenStack:
     def backend_host(self, host: str | None, backend: str) -> str:
         return f"{host}@{backend}" if host else self.conf.backend_host(backend)
 
+    @property
+    def sets_backup_workers(self) -> bool:
+        """cinder.conf sets backup_workers (to any value): cinder-backup's workers are numbered."""
+        return self.conf.default("backup_workers") is not None
+
     def default_workers(self, reader: TableReader, maximum: int) -> int:
         """cinder-backup's `backup_workers`, reported against the service when unusable."""
         try:

@@ -30,8 +30,9 @@ class ServiceSpec:
     manager: str | None = None  # explicit override; None means "the <subtopic>_manager option"
     cluster: str | None = None
     backend: str | None = None  # cinder-volume: the backend (config group) this process serves
-    process_number: int = 1  # cinder-backup: 1..workers
-    workers: int = 1
+    # cinder-backup: 1..workers.  The count itself is not here: a worker's spec (and so the
+    # process, on a reload) stays the same when only its number of siblings changes.
+    process_number: int = 1
     state_dir: str = ".supervisor"
     # "stack": this package's runtime; "openstack": Cinder's own Service, bootstrapped as
     # cinder/cmd/*.py does, from the cinder.conf files in `config_files`.

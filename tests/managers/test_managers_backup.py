@@ -64,7 +64,6 @@ def start_workers(
             host="node1",
             options={"periodic_interval": 0.02, "periodic_fuzzy_delay": 0, **options},
             process_number=number,
-            workers=count,
             state_dir=str(state_dir),
         )
         for number in range(1, count + 1)

@@ -67,7 +67,6 @@ def backup_spec(state_dir: Path, number: int, **options: Any) -> ServiceSpec:
             host="node1",
             backend=None,
             process_number=number,
-            workers=2,
             options={"backup_manager": "supervisor.managers.backup.BackupManager"},
         ),
         **options,

@@ -57,7 +57,6 @@ def recording_spec(tmp_path: Path, records: Inbox, **options: Any) -> ServiceSpe
                 "host": "node1",
                 "backend": None,
                 "process_number": 2,
-                "workers": 2,
                 "options": {"backup_manager": "supervisor.managers.backup.BackupManager"},
             },
             "cinder-backup node1",
@@ -103,7 +102,6 @@ def test_only_backup_worker_one_removes_incomplete_backups(
         service="cinder-backup",
         host="node1",
         backend=None,
-        workers=2,
         options={"backup_manager": "supervisor.managers.backup.BackupManager"},
     )
     second = spawn("cinder-backup", replace(base, process_number=2), notify)

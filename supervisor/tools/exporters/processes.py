@@ -35,7 +35,7 @@ class ExportedProcess:
     cwd: str | None
     is_manager: bool  # a manager service: speaks sd_notify and has a ServiceSpec
     backend: str | None  # cinder-volume's backend, else None
-    process_number: int | None  # 1..N for a service of several workers, else None
+    process_number: int | None  # 1..N for a service that sets `workers`, else None
     # Ready only once it sends READY=1 (every manager; a command with `notify = true`).
     notify: bool = False
     # The instance that sets it apart from the other processes of its service: the backend or
@@ -54,11 +54,7 @@ def _exported(process: ProcessPlan, state_dir: str) -> ExportedProcess:
     spec = process.spec
     backend = spec.backend if spec is not None else None
     _, separator, instance = process.name.partition("@" if "@" in process.name else "#")
-    number: int | None = None
-    if separator == "#":
-        number = int(instance)
-    elif spec is not None and spec.backend is None and spec.workers > 1:
-        number = spec.process_number
+    number = int(instance) if separator == "#" else None
     return ExportedProcess(
         name=process.name,
         service=process.service,

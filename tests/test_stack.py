@@ -47,8 +47,8 @@ def test_one_process_per_backend_and_per_backup_worker(
         "cinder-scheduler": "cinder-scheduler node1",
         "cinder-volume@lvm-1": "cinder-volume node1@lvm-1",
         "cinder-volume@lvm-2": "cinder-volume node1@lvm-2",
-        "cinder-backup#1": "cinder-backup node1",
-        "cinder-backup#2": "cinder-backup node1",
+        "cinder-backup#1": "cinder-backup#1 node1",
+        "cinder-backup#2": "cinder-backup#2 node1",
     }
     assert stack.stop() == 0
 

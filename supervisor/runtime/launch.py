@@ -45,7 +45,7 @@ def run_service(spec: ServiceSpec, binary: str, manager_kwargs: Mapping[str, Any
     the volume backend as `service_name`, backup's `process_number`).
     """
     configure_logging(debug=bool(spec.options.get("debug")))
-    setproctitle(f"{binary} {spec.host}")
+    setproctitle(spec.title(binary))
     notifier = Notifier.from_environ()
     try:
         return _serve(spec, binary, manager_kwargs, notifier)

@@ -39,6 +39,14 @@ class ServiceSpec:
     runtime: str = STACK_RUNTIME
     config_files: tuple[str, ...] = ()
 
+    def title(self, binary: str) -> str:
+        """The process title (what `ps` shows): Cinder's `<binary> <host>`, with a worker's
+        `#N` after the binary (`cinder-backup#2 node1`).  A backend is already in the host
+        (`cinder-volume node1@lvm-1`), so every process of a stack has a title of its own."""
+        service, separator, number = self.process.rpartition("#")
+        worker = f"#{number}" if separator and service == self.service else ""
+        return f"{binary}{worker} {self.host}"
+
     def to_env(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 

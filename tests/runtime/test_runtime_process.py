@@ -56,10 +56,11 @@ def recording_spec(tmp_path: Path, records: Inbox, **options: Any) -> ServiceSpe
             {
                 "host": "node1",
                 "backend": None,
+                "process": "cinder-backup#2",
                 "process_number": 2,
                 "options": {"backup_manager": "supervisor.managers.backup.BackupManager"},
             },
-            "cinder-backup node1",
+            "cinder-backup#2 node1",
         ),
     ],
 )

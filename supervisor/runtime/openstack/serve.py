@@ -45,7 +45,7 @@ _COORDINATED = frozenset({"volume", "backup"})  # Service.create(coordination=Tr
 
 
 def serve(spec: ServiceSpec, binary: str) -> int:
-    setproctitle(f"{binary} {spec.host}")
+    setproctitle(spec.title(binary))
     notifier = Notifier.from_environ()
     try:
         return _serve(spec, binary, notifier)

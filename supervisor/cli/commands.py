@@ -211,6 +211,12 @@ COMMANDS = (
         needs_file=lambda args: not args.events,
     ),
     Command(
+        "events",
+        "print the supervisor's events, or stream them (-f)",
+        "supervisor.cli.events:run_events",
+        "supervisor.cli.events:add_events_arguments",
+    ),
+    Command(
         "logs",
         "print the log of processes, or follow it",
         f"{_REMOTE}:logs",

@@ -92,6 +92,13 @@ class ControlClient:
             raise LostSupervisor("the reply is not a JSON object")
         return reply
 
+    def next_line(self) -> bytes:
+        """The next line after a reply (a `subscribe` stream's events); b"" once it ends."""
+        try:
+            return self._lines.readline()
+        except ConnectionError:
+            return b""
+
     def set_timeout(self, timeout: float | None) -> None:
         self._sock.settimeout(timeout)
 

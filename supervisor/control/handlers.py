@@ -26,9 +26,11 @@ from supervisor.control.protocol import (
     Shutdown,
     Signal,
     Status,
+    Subscribe,
     Wait,
 )
 from supervisor.control.server import Connection
+from supervisor.control.stream import EventStream
 from supervisor.policy.names import UnknownName, resolve_names
 from supervisor.policy.states import FINAL_STATES, State
 
@@ -53,8 +55,9 @@ def _failed(unit: UnitView) -> bool:
 
 
 class CommandHandler:
-    def __init__(self, daemon: DaemonView) -> None:
+    def __init__(self, daemon: DaemonView, stream: EventStream | None = None) -> None:
         self._daemon = daemon
+        self._stream = stream
         self._waiters: list[_Waiter] = []
         self._handlers: dict[type, Callable[[Connection, Any], Message | None]] = {
             Status: self._status,
@@ -65,6 +68,7 @@ class CommandHandler:
             Shutdown: self._shutdown,
             Fault: self._fault,
             Signal: self._signal,
+            Subscribe: self._subscribe,
         }
         daemon.subscribe(self)
 
@@ -181,6 +185,18 @@ class CommandHandler:
         for name in sent:
             self._daemon.signal_process(name, request.signal, whole_group=request.group)
         return {"ok": True, "processes": sent, "not_running": [unit.name for unit in idle]}
+
+    def _subscribe(self, connection: Connection, request: Subscribe) -> None:
+        """One reply line (`seq`: the latest event's number, `oldest`: the oldest kept), then
+        every event as a JSON line until the supervisor ends or drops a client that lags."""
+        if self._stream is None:
+            raise Refused("this supervisor streams no events")
+        names = frozenset(request.names)
+        if names:
+            self.resolve(request.names)  # an unknown name is refused, as everywhere
+        stream = self._stream
+        connection.reply({"ok": True, "seq": stream.seq, "oldest": stream.oldest})
+        stream.subscribe(connection, names, request.since)
 
     def _shutdown(self, connection: Connection, request: Shutdown) -> None:
         self._waiters.append(_Waiter(connection, "exit", []))

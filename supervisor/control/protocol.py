@@ -87,7 +87,15 @@ class Signal:
     group: bool = False
 
 
-Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault | Signal
+@dataclass(frozen=True)
+class Subscribe:
+    """Stream events from the one after `since` (a `seq`), or from now when it is None."""
+
+    names: tuple[str, ...] = ()
+    since: int | None = None
+
+
+Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault | Signal | Subscribe
 # A reply, as the server sends it and the client reads it back: one JSON object per line,
 # `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 Message = dict[str, Any]
@@ -225,6 +233,12 @@ def _signal(fields: dict[str, Any]) -> Signal:
     return Signal(names, number, _flag("group", fields.get("group", False)))
 
 
+def _subscribe(fields: dict[str, Any]) -> Subscribe:
+    since = fields.get("since", "now")
+    number = None if since == "now" else _integer("since", since, 0, 2**63 - 1)
+    return Subscribe(_names(fields.get("names", [])), number)
+
+
 # command -> (the fields it takes, how they become a request)
 _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "status": (("names",), _status),
@@ -237,6 +251,7 @@ _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "shutdown": ((), lambda fields: Shutdown()),
     "fault": (("name", "kind", "arguments"), _fault),
     "signal": (("names", "signal", "group"), _signal),
+    "subscribe": (("names", "since"), _subscribe),
 }
 COMMANDS = tuple(_COMMANDS)
 

@@ -72,6 +72,18 @@ class Connection:
         self._outbox += json.dumps(message).encode() + b"\n"
         self._flush()
 
+    @property
+    def unsent(self) -> int:
+        """Bytes queued for this client that the socket has not taken yet."""
+        return len(self._outbox)
+
+    def send_line(self, line: bytes) -> None:
+        """A line already encoded (one event streamed to many clients is encoded once)."""
+        if self.closed or self._closing:
+            return
+        self._outbox += line
+        self._flush()
+
     def reply_and_close(self, message: Message) -> None:
         self.reply(message)
         self._closing = True

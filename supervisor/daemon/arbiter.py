@@ -26,6 +26,7 @@ from supervisor.control import registry
 from supervisor.control.daemonview import DaemonSubscriber, Refused
 from supervisor.control.handlers import CommandHandler
 from supervisor.control.server import ControlServer
+from supervisor.control.stream import EventStream
 from supervisor.daemon import faultinjector as faults
 from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
@@ -107,7 +108,9 @@ class Supervisor:
         events = EventLog(self.plan.state_dir, output.console_stream())
         loop = Loop(self.clock)
         listener = NotifyListener()
-        commands = CommandHandler(self)  # subscribes itself to this supervisor's changes
+        stream = EventStream(events.emit)  # `subscribe` clients: every event as it is written
+        events.add_listener(stream.publish)
+        commands = CommandHandler(self, stream)  # subscribes itself to this supervisor's changes
         control = ControlServer(self.plan.state_dir, commands.handle, loop, events.emit)
         healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
         # So that a client whose file's state_dir was edited meanwhile still finds this one.

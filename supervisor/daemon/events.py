@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -125,6 +126,11 @@ class EventLog:
         self._file = _EventFile(self.path)
         self._console = console or sys.stderr
         self._console_line = _ConsoleLine(_colour_wanted_on(self._console))
+        # Told of every record as the file has it (the control socket's event stream).
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        self._listeners.append(listener)
 
     def emit(self, event: str, **fields: Any) -> None:
         self.check()
@@ -142,6 +148,8 @@ class EventLog:
         # The file's line: the fields, then the event's name and its time, as readers expect.
         record = {**present, "event": event, "timestamp": stamp}
         self._file.write(json.dumps(record, default=repr) + "\n")
+        for listener in self._listeners:
+            listener(record)
         # A console that is gone (a closed terminal) loses the line; the file has it.
         with contextlib.suppress(OSError, ValueError):
             self._console.write(self._console_line(stamp, event, present))

@@ -149,7 +149,7 @@ def _service(
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
     common += ("watchdog", "start_timeout", "readiness", "liveness", "oneshot", "port")
-    common += (ENV_FILE, "stderr", "autostart")
+    common += (ENV_FILE, "stderr", "autostart", "user", "group")
     if "command" in reader.data:
         reader.allow("command", *common)
         argv = reader.command("command")

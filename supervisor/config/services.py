@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from supervisor.config import limits, rules
+from supervisor.config.identity import RunAs, read_run_as
 from supervisor.config.schema import TableReader
 from supervisor.policy.restart import POLICIES, Backoff, RestartPolicy, StartLimit
 from supervisor.shared.exits import EXIT_CONFIG
@@ -83,6 +84,9 @@ class ServiceSettings:
     # False: not started with the group (supervisord's autostart, a disabled systemd unit);
     # it stays `stopped` until an operator starts it.
     autostart: bool = True
+    # `user`/`group`: who the processes and their exec probes run as; None: the supervisor's
+    # own identity.
+    run_as: RunAs | None = None
 
 
 def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> ServiceSettings:
@@ -105,6 +109,7 @@ def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -
         liveness=_probe(reader, "liveness"),
         oneshot=_oneshot(reader),
         autostart=reader.boolean("autostart", True),
+        run_as=read_run_as(reader, is_manager=is_manager),
     )
 
 

@@ -2,7 +2,8 @@
 
 Each run is spawned (see `spawn`) with its output to the pump, registered with the orphan guard,
 born in the unit's cgroup where the sentinel holds one, and watched through a pidfd on the
-supervisor's loop.  Nothing here decides anything: the unit's state machine does.
+supervisor's loop.  A service's `user`/`group` apply to its runs and its exec probes alike.
+Nothing here decides anything: the unit's state machine does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping
 
+from supervisor.config.identity import RunAs
 from supervisor.config.services import Probe, ServiceSettings
 from supervisor.daemon.cgroup import UnitCgroup
 from supervisor.daemon.loop import Loop
@@ -84,6 +86,9 @@ class OsHost:
         # The current run's log-probe matcher, fed from its first line on, until the probe
         # takes it: started with the pipes, so no line can come before it listens.
         self._log_matches: dict[str, LogMatch] = {}
+        # Who the unit's current run is (`user`/`group`), and so its exec probes: set by every
+        # start, since probes only ever run while the run they check does.
+        self._run_as: dict[str, tuple[RunAs, frozenset[str]]] = {}
 
     def _cgroup(self, unit: str) -> UnitCgroup | None:
         try:
@@ -116,6 +121,13 @@ class OsHost:
     ) -> OsChild:
         cgroup = self._cgroup(unit)
         self._drop_log_match(unit)
+        run_as = settings.run_as
+        if run_as is not None:
+            own = frozenset(key for key, _ in settings.env)
+            self._run_as[unit] = (run_as, own)
+            env = run_as.environment(env, own)
+        else:
+            self._run_as.pop(unit, None)
         readiness = settings.readiness
         match = None
         if readiness is not None and readiness.log:
@@ -128,7 +140,7 @@ class OsHost:
             on_lines=None if match is None else match.feed,
         ) as pipes:
             process, pidfd = spawn(
-                argv, env, settings.directory, pipes.stdout, pipes.stderr, cgroup
+                argv, env, settings.directory, pipes.stdout, pipes.stderr, cgroup, run_as
             )
         self._sentinel.watch(process.pid)
         self._loop.add_reader(pidfd, on_exit)
@@ -149,23 +161,25 @@ class OsHost:
             log_probe.start()
             return log_probe
         runner = ProbeRunner(
-            self._loop, probe, self._check(probe, env, directory), on_pass, on_failure
+            self._loop, probe, self._check(unit, probe, env, directory), on_pass, on_failure
         )
         runner.start()
         return runner
 
-    def _check(self, probe: Probe, env: dict[str, str], directory: str | None) -> Check:
+    def _check(self, unit: str, probe: Probe, env: dict[str, str], directory: str | None) -> Check:
         if probe.http:
             return HttpCheck(self._loop, probe.http)
         if probe.tcp:
             return TcpCheck(self._loop, probe.tcp)
+        run_as, own = self._run_as.get(unit, (None, frozenset()))
         return ExecCheck(
             self._loop,
             probe.exec,
-            env=env,
+            env=env if run_as is None else run_as.environment(env, own),
             directory=directory,
             watch=self._sentinel.watch,
             forget=self._forget,
+            run_as=run_as,
         )
 
     def _drop_log_match(self, unit: str) -> None:
@@ -175,6 +189,7 @@ class OsHost:
 
     def unit_ended(self, unit: str) -> None:
         self._drop_log_match(unit)
+        self._run_as.pop(unit, None)
         cgroup = self._cgroup(unit)
         if cgroup is not None:
             cgroup.remove()

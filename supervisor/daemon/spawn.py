@@ -4,6 +4,10 @@ No code runs between fork and exec (no preexec_fn), so CPython can use vfork: a 
 the same whatever the supervisor's size, and is safe beside the output threads.  Where the unit
 has a cgroup, the spawn happens while the supervisor stands in it, so the child is born inside
 (see cgroup.py).
+
+A service with `user`/`group` is spawned by root with Popen's user=, group= and extra_groups=
+(still no preexec_fn; CPython then forks rather than vforks, for those spawns alone).  The log
+files stay the supervisor's: the child writes only to its pipes.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import contextlib
 import functools
 import os
 import subprocess
+from typing import Any
 
+from supervisor.config.identity import RunAs, switches
 from supervisor.daemon.cgroup import UnitCgroup
 
 
@@ -23,17 +29,26 @@ def spawn(
     stdout: int,
     stderr: int,
     cgroup: UnitCgroup | None = None,
+    run_as: RunAs | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Exec `argv` as the leader of a new process group, in `cgroup` if given; return it and a
-    pidfd for its exit."""
+    """Exec `argv` as the leader of a new process group, in `cgroup` if given, as `run_as` if
+    given; return it and a pidfd for its exit."""
     with cgroup.hosting() if cgroup is not None else contextlib.nullcontext():
-        process = _popen(argv, env, directory, stdout, stderr)
+        process = _popen(argv, env, directory, stdout, stderr, run_as)
     return process, os.pidfd_open(process.pid)
 
 
 def _popen(
-    argv: tuple[str, ...], env: dict[str, str], directory: str | None, stdout: int, stderr: int
+    argv: tuple[str, ...],
+    env: dict[str, str],
+    directory: str | None,
+    stdout: int,
+    stderr: int,
+    run_as: RunAs | None,
 ) -> subprocess.Popen[bytes]:
+    identity: dict[str, Any] = {}
+    if run_as is not None and switches(run_as):
+        identity = {"user": run_as.uid, "group": run_as.gid, "extra_groups": list(run_as.groups)}
     return subprocess.Popen(
         argv,
         env=env,
@@ -42,6 +57,7 @@ def _popen(
         stdout=stdout,
         stderr=stderr,
         process_group=0,
+        **identity,
     )
 
 

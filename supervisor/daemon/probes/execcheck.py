@@ -14,6 +14,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 
+from supervisor.config.identity import RunAs
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.probes.runner import Done
 from supervisor.daemon.spawn import signal_group, spawn
@@ -31,8 +32,10 @@ class ExecCheck:
         directory: str | None,
         watch: Callable[[int], None],
         forget: Callable[[int], None],
+        run_as: RunAs | None = None,
     ) -> None:
         self._loop = loop
+        self._run_as = run_as  # the service's `user`/`group`: a probe runs as its process does
         self._argv = argv
         self._env = env
         self._directory = directory
@@ -45,7 +48,12 @@ class ExecCheck:
     def begin(self, done: Done) -> None:
         try:
             self._process, self._pidfd = spawn(
-                self._argv, self._env, self._directory, subprocess.DEVNULL, subprocess.DEVNULL
+                self._argv,
+                self._env,
+                self._directory,
+                subprocess.DEVNULL,
+                subprocess.DEVNULL,
+                run_as=self._run_as,
             )
         except OSError as error:
             done(f"cannot execute {self._argv[0]}: {error.strerror}")

@@ -1,2 +1,0 @@
-"""A preload template: one process that imports a runtime and its managers once, then forks
-each service process on the supervisor's request (see README "Preloading")."""

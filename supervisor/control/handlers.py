@@ -129,10 +129,11 @@ class CommandHandler:
             raise Refused("the supervisor is shutting down")
 
     def _act(self, connection: Connection, request: Act) -> Message:
-        if request.command != "stop":
+        starts = request.command != "stop"
+        if starts:
             self._refuse_while_stopping()
         units = self._targets(request)
-        if request.command != "stop":
+        if starts:
             # Removed by a reload and on their way out: nothing starts them again.
             leaving = [unit.name for unit in units if unit.retiring]
             if leaving and not request.all:

@@ -169,7 +169,7 @@ class Supervisor:
                 start = functools.partial(self.start_unit, unit, "supervisor started")
                 self._loop.call_later(0, start)
             else:
-                unit.disable()
+                unit.disable()  # at once: a client's first `wait` already sees it held
 
     def has_ended(self) -> bool:
         return group.has_ended(self.units.values(), stopping=self.stopping)
@@ -288,7 +288,7 @@ class Supervisor:
         for name in changes.added:
             unit = self.units[name]
             if name in returning:
-                continue
+                continue  # it starts again once its old run is down
             if unit.plan.settings.autostart:
                 self.start_unit(unit, "added by reload")
             else:

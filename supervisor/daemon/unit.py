@@ -298,9 +298,8 @@ class Unit:
         self._cancel_timer()
         self._gate.close()
         self.liveness.disarm()
-        self.watchdog.disarm()
-        self.watchdog.forget()  # a dead process's heartbeat and STATUS= are not current
-        self.status_text = None
+        self.watchdog.disarm()  # and its heartbeat's age: a dead process's is not current
+        self.status_text = None  # nor its STATUS=
         self._process = None
         self.ready = False
         exit = ExitStatus.from_returncode(returncode)

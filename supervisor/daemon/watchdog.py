@@ -23,7 +23,6 @@ class Watchdog:
         """Start watching with `limit` seconds between keep-alives; 0 only records them."""
         self.disarm()
         self._limit = limit
-        self.last_keepalive = None
         self._schedule()
 
     def keepalive(self) -> None:
@@ -32,12 +31,11 @@ class Watchdog:
             self._schedule()
 
     def disarm(self) -> None:
+        """Stop watching: the process is gone (so no keep-alive of it is news any more), or is
+        about to be watched afresh."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-
-    def forget(self) -> None:
-        """The process it watched is gone: no keep-alive of it is news any more."""
         self.last_keepalive = None
 
     def age(self) -> float | None:

@@ -111,8 +111,7 @@ class Failures:
             self._standing.pop(member.name, None)
             self._standing[member.name] = failure
             return True
-        if member.failure_status is None or member.state not in FINAL_STATES:
-            self._standing.pop(member.name, None)
+        self._standing.pop(member.name, None)  # started again: no longer failed for good
         return False
 
     def forget(self, name: str) -> None:

@@ -33,6 +33,7 @@ from supervisor.shared.servicespec import ENV_VAR as SERVICE_ENV
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME
 from supervisor.tools.exporters.kubernetesoptions import DEFAULT_IMAGE
 from supervisor.tools.exporters.kubernetesprobes import container_probes, whole_seconds
+from supervisor.tools.exporters.kubernetessecurity import security_context
 from supervisor.tools.exporters.kubernetesworkloads import Workload, kubernetes_name
 from supervisor.tools.exporters.processes import ExportedProcess
 
@@ -223,6 +224,11 @@ def _pod(stack: Stack, workload: Workload, manifest: Manifest) -> dict[str, Any]
         manifest.notes.append(f"workingDir is the host's {process.cwd}: the image must have it")
     container["env"] = _environment(stack, workload, manifest)
     container["volumeMounts"] = [{"name": STATE_VOLUME, "mountPath": STATE_DIR}]
+    security = security_context(settings.run_as)
+    if security.fields:
+        container["securityContext"] = security.fields
+    manifest.notes.extend(security.notes)
+    manifest.warnings.extend(security.warnings)
     probes = container_probes(settings, _heartbeat(stack, process), _report_interval(stack))
     container.update(probes.fields())
     manifest.notes.extend(probes.notes)

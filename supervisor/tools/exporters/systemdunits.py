@@ -6,8 +6,9 @@ depends on (and of where `kill` is, for a manager's ExecReload=): it returns the
 `export` prints on stderr for what changes behaviour.  What maps exactly: the stop signal and
 timeout, the watchdog, the restart decision (which exits restart: `Restart=`,
 `SuccessExitStatus=`, `RestartForceExitStatus=`, `RestartPreventExitStatus=`), notify
-readiness, one-shot jobs, a manager's SIGHUP, and the start order of `depends_on` on notify and
-one-shot services.  Whatever is approximated is said in the unit itself, next to the directive.
+readiness, one-shot jobs, a manager's SIGHUP, `user`/`group` (`User=`/`Group=`), and the start
+order of `depends_on` on notify and one-shot services.  Whatever is approximated is said in the
+unit itself, next to the directive.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from supervisor.config.services import ServiceSettings
 from supervisor.policy.restart import Backoff, RestartPolicy
-from supervisor.tools.exporters.systemdsyntax import exec_word, time_span
+from supervisor.tools.exporters.systemdsyntax import exec_word, plain_value, time_span
 
 # Deaths by these signals are a clean exit to systemd's Restart=on-failure; to the supervisor's
 # on-failure, a signal it did not send is a failure: RestartForceExitStatus= restores that.
@@ -61,6 +62,12 @@ def service_directives(
     out.service.append(f"TimeoutStopSec={_at_least_1us(settings.stop_timeout)}")
     out.service.append(f"KillSignal={signal.Signals(settings.stop_signal).name}")
     out.service.append("KillMode=control-group")
+    if settings.run_as is not None:
+        # systemd sets the same supplementary groups (initgroups) and HOME, USER, LOGNAME and
+        # SHELL from the user's entry, as the supervisor does.
+        out.service.append(f"User={plain_value(settings.run_as.user)}")
+        if settings.run_as.group is not None:
+            out.service.append(f"Group={plain_value(settings.run_as.group)}")
     if settings.watchdog:
         # SIGABRT on a missed keep-alive, SIGKILL after TimeoutAbortSec= (TimeoutStopSec=),
         # result "watchdog": a failure to Restart=, as under the supervisor.

@@ -45,7 +45,7 @@ _REASONS = {
     "network_mode": "processes share the host's network",
     "container_name": "the process is named after the service",
     "hostname": "processes share the host's name",
-    "user": "processes run as the supervisor's own user here",
+    "user": "a user of the image, not of this machine: set user (and group) by hand",
     "init": "a stopped or ended process's whole group is killed here anyway",
     "deploy": "a swarm's or a scheduler's settings; restart here is `restart`",
     "profiles": "every service in the file is imported",

@@ -1,10 +1,10 @@
 """One supervisord `[program:x]` → one service, with a note wherever the meaning shifts.
 
 What maps exactly: command, environment, directory, numprocs (workers), startsecs
-(start_seconds), stopsignal, stopwaitsecs, exitcodes, autorestart, the log sizes.  What is
+(start_seconds), stopsignal, stopwaitsecs, exitcodes, autorestart, user, the log sizes.  What is
 approximated, with a comment: startretries (a start limit and a backoff), `%(process_num)s`
 counted from 0, process_name patterns, autostart=false (written commented out).  What has no
-equivalent is dropped with a comment and a line on stderr: user, umask, log file paths, syslog,
+equivalent is dropped with a comment and a line on stderr: umask, log file paths, syslog,
 capture mode, events, serverurl.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from supervisor.config import limits
+from supervisor.config.identity import resolve
 from supervisor.tools.importers.expansions import Expander, Numbering, Where, unmark
 from supervisor.tools.importers.inifile import Section
 from supervisor.tools.importers.model import (
@@ -33,7 +34,6 @@ _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 _BYTE_UNITS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
 _DROPPED = {
-    "user": "processes run as the supervisor's own user here",
     "umask": "processes inherit the supervisor's umask here",
     "serverurl": "this project's control socket is <state_dir>/control.sock",
     "stdout_capture_maxbytes": "there is no capture mode here",
@@ -48,7 +48,7 @@ _READ = {
     "autorestart", "startsecs", "startretries", "exitcodes", "stopsignal", "stopwaitsecs",
     "stopasgroup", "killasgroup", "redirect_stderr", "stdout_logfile", "stderr_logfile",
     "stdout_logfile_maxbytes", "stdout_logfile_backups", "stderr_logfile_maxbytes",
-    "stderr_logfile_backups", "environment", "directory",
+    "stderr_logfile_backups", "environment", "directory", "user",
 }  # fmt: skip
 
 
@@ -142,6 +142,7 @@ def translate_program(
     _workers(reader, service, name, numprocs, first)
     _environment(reader, service, global_env)
     _directory(reader, service, base, translation)
+    _user(reader, service, translation)
     _start_stop(reader, service, translation)
     _restart(reader, service, translation)
     _logs(reader, service, translation)
@@ -230,6 +231,23 @@ def _directory(reader: _Reader, service: Service, base: Path, translation: Trans
     else:
         why = "no such directory on this host (check refuses one)"
         reader.drop(translation, service, "directory", text, why)
+
+
+def _user(reader: _Reader, service: Service, translation: Translation) -> None:
+    """supervisord's `user` (a name or a uid) is `user`, where this machine has that user."""
+    text = reader.text("user", "")
+    if not text:
+        return
+    *_, problem = resolve(text, None)
+    if problem is not None:
+        reader.drop(translation, service, "user", text, f"{problem} (check refuses one)")
+        return
+    service.set(
+        "user",
+        text,
+        "supervisord changes only the uid and groups; here HOME, USER, LOGNAME and SHELL are"
+        " the user's too, as under systemd (a service's env still wins).",
+    )
 
 
 def _start_stop(reader: _Reader, service: Service, translation: Translation) -> None:

@@ -398,3 +398,26 @@ def test_the_command_line(purpose_made: Path, tmp_path: Path, export: Export):
     assert container(manifests["deployment-worker.yaml"])["image"] == "cinder:2"
     assert "has no image" not in result.stderr
     assert "Deployment worker: its readiness log probe" in result.stderr
+
+
+def test_a_numeric_user_is_run_as_user_and_a_name_is_said(
+    write_config: WriteConfig, tmp_path: Path
+):
+    path = write_config(
+        """
+        [services.numeric]
+        command = ["sleep", "1000"]
+        user = "65534"
+
+        [services.named]
+        command = ["sleep", "1000"]
+        user = "nobody"
+        """
+    )
+    _, errors = write(path, tmp_path / "out")
+    manifests = read_manifests(tmp_path / "out")
+    assert container(manifests["deployment-numeric.yaml"])["securityContext"] == {
+        "runAsUser": 65534
+    }
+    assert "securityContext" not in container(manifests["deployment-named.yaml"])
+    assert "user = 'nobody' is a name: no runAsUser written" in errors

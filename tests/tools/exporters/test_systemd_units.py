@@ -391,3 +391,24 @@ def test_a_service_of_one_backend_is_a_template_of_one_instance(
     assert target.value("Unit", "Wants") == "cinder-volume@solo.service"
     verify(out)
     _assert_round_trip(config_path, out)
+
+
+def test_user_and_group_are_user_and_group(tmp_path: Path, export: Export, verify: Verify) -> None:
+    _, out = _exported(
+        tmp_path,
+        export,
+        """
+        [services.web]
+        command = ["sleep", "1000"]
+        user = "daemon"  # systemd warns on nobody (it owns files it should not)
+        group = "daemon"
+
+        [services.plain]
+        command = ["sleep", "1000"]
+        """,
+    )
+    unit = read_unit(out / "web.service")
+    assert (unit.value("Service", "User"), unit.value("Service", "Group")) == ("daemon", "daemon")
+    plain = (out / "plain.service").read_text()
+    assert "User=" not in plain and "Group=" not in plain
+    verify(out)

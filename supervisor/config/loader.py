@@ -62,8 +62,16 @@ def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: E
     root.allow("supervisor", "options", "services", "openstack")
     main = root.table("supervisor")
     main.allow(
-        "state_dir", "topic_prefix", "log_max_bytes", "log_backups", "log_timestamps", ENV_FILE
+        "state_dir",
+        "topic_prefix",
+        "log_max_bytes",
+        "log_backups",
+        "log_timestamps",
+        ENV_FILE,
+        "name",
     )
+    # The stack's name where another manager needs one (a systemd target, Kubernetes labels).
+    stack = main.name("name", path.parent.name)
     state_dir = path.parent / main.string("state_dir", DEFAULT_STATE_DIR)
     if (unusable := rules.state_dir_problem(state_dir)) is not None:
         main.problem(("state_dir",), main.data.get("state_dir", DEFAULT_STATE_DIR), unusable)
@@ -97,7 +105,7 @@ def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: E
             rules.check_processes(reader, [process.name for process in by_service[name]])
     order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
-    return Plan(path, state_dir, options, processes, logs, openstack)
+    return Plan(path, state_dir, options, processes, logs, openstack, stack)
 
 
 def _start_order(

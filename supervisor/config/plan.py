@@ -58,6 +58,7 @@ class Plan:
     processes: tuple[ProcessPlan, ...]
     logs: LogSettings = field(default_factory=LogSettings)
     openstack: OpenStack | None = None  # `[openstack]`: the manager services are real Cinder
+    name: str = ""  # `[supervisor] name`: the stack's, else its file's directory's
 
     @property
     def services(self) -> tuple[str, ...]:

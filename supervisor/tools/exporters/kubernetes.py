@@ -42,7 +42,7 @@ def write_kubernetes(
     stderr: TextIO | None = None,
 ) -> list[Path]:
     """Write the manifests of `plan` into `directory`; return the files written, in order."""
-    stack_name = kubernetes_name(stack or plan.path.parent.name)
+    stack_name = kubernetes_name(stack or plan.name or plan.path.parent.name)
     shared = Stack(plan, stack_name, image)
     processes = exported_processes(plan)
     manifests = [options_config_map(shared)]

@@ -39,6 +39,9 @@ HEADER = (
     "# Written by `supervisor export systemd` from {config}: change that file and export again."
 )
 Warn = Callable[[str], None]
+# The search path systemd resolves a bare ExecStart= program on (and puts in every service's
+# environment, systemd.exec(5)), whatever the unit's Environment=PATH= says.
+SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 
 
 # Targets systemd itself defines (systemd.special(7)) that a directory may well be named after:
@@ -74,9 +77,10 @@ _SPECIAL_TARGETS = frozenset(
 
 
 def stack_name(plan: Plan, given: str | None = None) -> str:
-    """The target's name: `--stack`, else the services file's directory; made usable in a
+    """The target's name: `--stack`, else `[supervisor] name` (whose default is the services
+    file's directory, as compose names a project); made usable in a
     unit name, and never one of systemd's own targets (`default` becomes `default-stack`)."""
-    name = unit_name_part(given or plan.path.parent.name, "stack")
+    name = unit_name_part(given or plan.name or plan.path.parent.name, "stack")
     return f"{name}-stack" if name in _SPECIAL_TARGETS else name
 
 
@@ -117,6 +121,7 @@ def write_systemd(plan: Plan, directory: Path, stack: str, warn: Warn | None = N
             is_manager=group[0].is_manager,
         )
         _unusable_names(group[0], directives)
+        _program_note(group[0], directives)
         files = _service_files(plan, stack, group, directives, header, say)
         for name, text in files:
             path = directory / name
@@ -139,6 +144,20 @@ def _unusable_names(process: ExportedProcess, directives: Directives) -> None:
             " (letters, digits and '_', not first a digit), so not passed"
         )
         directives.service.append(f"# Not mapped: {why}")
+        directives.notes.append(why)
+
+
+def _program_note(process: ExportedProcess, directives: Directives) -> None:
+    """Why ExecStart= names its program by a path, where the services file does not."""
+    program = process.argv[0]
+    if process.is_manager:
+        directives.program.append(
+            "# ExecStart= names the interpreter by its path: the one this package is installed in"
+        )
+    elif "/" not in program and _executable(process) != program:
+        where = "the service's own PATH" if "PATH" in process.env else "`supervisor export`'s PATH"
+        why = f"{program} is not on systemd's own search path: ExecStart= names the one on {where}"
+        directives.program.append(f"# {why}")
         directives.notes.append(why)
 
 
@@ -177,13 +196,18 @@ def _values(stack: str, process: ExportedProcess) -> _Values:
 
 
 def _executable(process: ExportedProcess) -> str:
-    """argv[0] as a path: the supervisor looks a bare name up in PATH as it starts the
-    process, systemd only in its own fixed PATH."""
+    """argv[0] as ExecStart= gives it.  systemd looks a bare name up only on its own fixed
+    path: a name it finds there is left bare (the exporting shell's PATH, a venv's say, is not
+    the host's); a service that sets PATH gets the program on that PATH, as the supervisor
+    would start it; any other is the one this export finds."""
     program = process.argv[0]
     if "/" in program:
         return program
-    path = process.env.get("PATH", os.environ.get("PATH", os.defpath))
-    return shutil.which(program, path=path) or program
+    if "PATH" in process.env:
+        return shutil.which(program, path=process.env["PATH"]) or program
+    if shutil.which(program, path=SYSTEMD_PATH):
+        return program
+    return shutil.which(program, path=os.environ.get("PATH", os.defpath)) or program
 
 
 def _template(every: list[_Values], instances: list[str]) -> _Values | None:
@@ -212,7 +236,7 @@ def _unit(header: str, stack: str, values: _Values, cwd: str, directives: Direct
     lines = [header, "# Output goes to the journal: journalctl -u <unit>.", ""]
     lines += ["[Unit]", f"Description={plain_value(values.description)}", f"PartOf={stack}.target"]
     lines += directives.unit
-    lines += ["", "[Service]", f"ExecStart={exec_line(values.argv)}"]
+    lines += ["", "[Service]", *directives.program, f"ExecStart={exec_line(values.argv)}"]
     lines += [f"Environment={environment_word(key, value)}" for key, value in values.env]
     lines.append(f"WorkingDirectory={plain_value(cwd)}")
     lines += directives.service

@@ -32,6 +32,7 @@ _RESTART = {"always": "always", "on-failure": "on-failure", "never": "no"}
 class Directives:
     unit: list[str] = field(default_factory=list)  # "Key=value" lines and "# ..." comments
     service: list[str] = field(default_factory=list)
+    program: list[str] = field(default_factory=list)  # "# ..." comments above ExecStart=
     notes: list[str] = field(default_factory=list)  # one line each, for stderr
 
 
@@ -136,6 +137,10 @@ def _backoff(backoff: Backoff, out: Directives) -> None:
         # systemd 254 and later: the delay grows geometrically from RestartSec= to
         # RestartMaxDelaySec= over RestartSteps= restarts; older ones ignore both keys.
         factor = (backoff.max / backoff.initial) ** (1 / steps)
+        out.service.append(
+            "# RestartSteps= and RestartMaxDelaySec= need systemd 254 or later: an older one"
+            " ignores them and restarts after RestartSec= every time"
+        )
         out.service.append(f"RestartSteps={steps}")
         out.service.append(f"RestartMaxDelaySec={time_span(backoff.max)}")
         if not math.isclose(factor, backoff.factor, rel_tol=1e-9):

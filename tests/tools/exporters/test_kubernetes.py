@@ -421,3 +421,11 @@ def test_a_numeric_user_is_run_as_user_and_a_name_is_said(
     }
     assert "securityContext" not in container(manifests["deployment-named.yaml"])
     assert "user = 'nobody' is a name: no runAsUser written" in errors
+
+
+def test_the_stack_s_own_name_is_the_part_of_label(write_config: WriteConfig, tmp_path: Path):
+    path = write_config('[supervisor]\nname = "cinder-prod"\n[services.web]\ncommand = ["true"]\n')
+    write(path, tmp_path / "out")
+    manifests = read_manifests(tmp_path / "out")
+    labels = manifests["deployment-web.yaml"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/part-of"] == "cinder-prod"

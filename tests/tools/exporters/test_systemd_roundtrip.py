@@ -20,15 +20,13 @@ import pytest
 
 from supervisor.daemon.sentinel import MARKER_VARIABLE
 from supervisor.testing.harness import RunStack
+from supervisor.tools.exporters.systemd import SYSTEMD_PATH
 from tests.conftest import MARKER
 from tests.support.datagrams import Inbox
 from tests.support.serviceprocesses import FIXTURE_MANAGERS_PATH
 from tests.support.waiting import TIMEOUT
 from tests.tools.exporters.conftest import Export
 from tests.tools.exporters.systemd_unitfile import read_unit
-
-# What systemd's service manager puts in every service's environment (systemd.exec(5)).
-SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 
 
 @pytest.fixture

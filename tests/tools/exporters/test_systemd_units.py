@@ -13,7 +13,7 @@ import pytest
 
 from supervisor import config
 from supervisor.tools.exporters.processes import exported_processes
-from supervisor.tools.exporters.systemd import stack_name
+from supervisor.tools.exporters.systemd import SYSTEMD_PATH, stack_name
 from tests.tools.exporters.conftest import Export, Verify
 from tests.tools.exporters.systemd_unitfile import UnitFile, read_unit
 
@@ -105,7 +105,10 @@ def _assert_round_trip(config_path: Path, out: Path) -> None:
         argv = unit.exec_start(instance)
         assert argv[1:] == list(process.argv[1:]), process.name
         assert Path(argv[0]).name == Path(process.argv[0]).name
-        assert shutil.which(argv[0]) == argv[0], f"{argv[0]} is not an absolute executable"
+        if "/" in argv[0]:
+            assert shutil.which(argv[0]) == argv[0], f"{argv[0]} is not an absolute executable"
+        else:  # left to systemd, which looks it up on its own fixed path only
+            assert shutil.which(argv[0], path=SYSTEMD_PATH), f"systemd cannot find {argv[0]}"
         assert unit.environment(instance) == process.env, process.name
         assert unit.working_directory(instance) == (process.cwd or str(config_path.parent))
 
@@ -412,3 +415,72 @@ def test_user_and_group_are_user_and_group(tmp_path: Path, export: Export, verif
     plain = (out / "plain.service").read_text()
     assert "User=" not in plain and "Group=" not in plain
     verify(out)
+
+
+def test_a_program_is_left_to_systemds_own_path_where_it_finds_it(
+    tmp_path: Path, export: Export, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exporting shell's PATH (a venv's first, say) is not the host's: `python3` stays
+    `python3`; a program systemd cannot find is named by the path the export found it at."""
+    shell_bin = tmp_path / "venv-bin"
+    shell_bin.mkdir()
+    for name in ("python3", "only-here"):
+        (shell_bin / name).write_text("#!/bin/sh\n")
+        (shell_bin / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shell_bin}:{SYSTEMD_PATH}")
+    _, out = _exported(
+        tmp_path,
+        export,
+        """
+        [services.plain]
+        command = ["python3", "-m", "http.server"]
+
+        [services.own]
+        command = ["only-here"]
+
+        [services.pathed]
+        command = ["python3", "-V"]
+        env = { PATH = "VENV" }
+        """.replace("VENV", str(shell_bin)),
+    )
+    assert read_unit(out / "plain.service").exec_start()[0] == "python3"
+    own = (out / "own.service").read_text()
+    assert read_unit(out / "own.service").exec_start()[0] == str(shell_bin / "only-here")
+    assert (
+        "# only-here is not on systemd's own search path: ExecStart= names the one on"
+        " `supervisor export`'s PATH"
+    ) in own
+    # The service's own PATH is what the supervisor would look it up on.
+    assert read_unit(out / "pathed.service").exec_start()[0] == str(shell_bin / "python3")
+
+
+def test_the_restart_steps_say_which_systemd_they_need(tmp_path: Path, export: Export) -> None:
+    _, out = _exported(
+        tmp_path,
+        export,
+        """
+        [services.web]
+        command = ["sleep", "1000"]
+        restart = { backoff = { initial = 1.0, max = 8.0, factor = 2.0 } }
+        """,
+    )
+    text = (out / "web.service").read_text()
+    assert (
+        "# RestartSteps= and RestartMaxDelaySec= need systemd 254 or later: an older one ignores"
+        " them and restarts after RestartSec= every time\nRestartSteps=3"
+    ) in text
+
+
+def test_the_stack_s_own_name_names_the_target_and_stack_still_wins(
+    tmp_path: Path, export: Export
+) -> None:
+    path = tmp_path / "services.toml"
+    path.write_text('[supervisor]\nname = "cinder-prod"\n[services.web]\ncommand = ["true"]\n')
+    assert export(path, "systemd", tmp_path / "units").returncode == 0
+    assert (tmp_path / "units" / "cinder-prod.target").is_file()
+    assert export(path, "systemd", tmp_path / "other", "--stack", "given").returncode == 0
+    assert (tmp_path / "other" / "given.target").is_file()
+    path.write_text('[supervisor]\nname = ""\n[services.web]\ncommand = ["true"]\n')
+    refused = export(path, "systemd", tmp_path / "empty")
+    assert refused.returncode == 2
+    assert "supervisor.name = '': expected a non-empty string" in refused.stderr

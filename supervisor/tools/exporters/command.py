@@ -45,7 +45,8 @@ def run_export(args: argparse.Namespace) -> int:
     from supervisor.tools.exporters.processes import ExportError, export_directory
 
     try:
-        plan = config.load(args.config)
+        # A container runs the image's programs, not this host's: only systemd units run here.
+        plan = config.load(args.config, programs=args.format != "kubernetes")
     except config.ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_INVALID

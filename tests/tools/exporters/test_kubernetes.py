@@ -76,24 +76,11 @@ PURPOSE_MADE = """
     """
 
 
-# The programs the purpose-made stacks name, which live in the image, not on this host: stand-ins
-# on PATH, so that the files pass the rule every load applies (each program can be run).
-_IMAGE_PROGRAMS = ("cinder-manage", "api-server", "worker", "worker-ctl", "a", "b")
-
-
-@pytest.fixture(autouse=True)
-def image_programs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    bin_dir = tmp_path_factory.mktemp("image-bin")
-    for name in _IMAGE_PROGRAMS:
-        (bin_dir / name).write_text("#!/bin/sh\n")
-        (bin_dir / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
-
-
 def write(plan_path: Path, directory: Path, **options: Any) -> tuple[list[Path], str]:
     errors = io.StringIO()
     directory.mkdir(exist_ok=True)
-    written = write_kubernetes(config.load(plan_path), directory, stderr=errors, **options)
+    plan = config.load(plan_path, programs=False)  # the image's programs, not this host's
+    written = write_kubernetes(plan, directory, stderr=errors, **options)
     return written, errors.getvalue()
 
 
@@ -195,7 +182,7 @@ def test_a_managers_environment_is_the_supervisors_with_the_pods_own_values(
     manifests = read_manifests(tmp_path / "out")
     (options_map,) = (body for body in manifests.values() if body["kind"] == "ConfigMap")
     config_maps = {options_map["metadata"]["name"]: options_map["data"]}
-    plan = config.load(purpose_made)
+    plan = config.load(purpose_made, programs=False)
     specs = {process.name: process.spec for process in plan.processes}
 
     volume = manifests["deployment-cinder-volume-lvm-1.yaml"]
@@ -429,3 +416,16 @@ def test_the_stack_s_own_name_is_the_part_of_label(write_config: WriteConfig, tm
     manifests = read_manifests(tmp_path / "out")
     labels = manifests["deployment-web.yaml"]["metadata"]["labels"]
     assert labels["app.kubernetes.io/part-of"] == "cinder-prod"
+
+
+def test_programs_of_the_image_need_not_be_on_this_host(tmp_path: Path, export: Export):
+    path = tmp_path / "services.toml"
+    path.write_text('[services.api]\ncommand = ["api-server-of-the-image", "--port", "80"]\n')
+    exported = export(path, "kubernetes", tmp_path / "manifests")
+    assert exported.returncode == 0, exported.stderr
+    assert container(read_manifests(tmp_path / "manifests")["deployment-api.yaml"])["command"][
+        0
+    ] == ("api-server-of-the-image")
+    refused = export(path, "systemd", tmp_path / "units")  # a unit runs on this host
+    assert refused.returncode == 2
+    assert "api-server-of-the-image" in refused.stderr

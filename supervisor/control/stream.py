@@ -73,10 +73,11 @@ class EventStream:
         self._subscribers.append(subscriber)
         self._drop_backlogged()
 
-    def publish(self, record: dict[str, Any]) -> None:
-        """An event as the file has it (EventLog's listener)."""
+    def publish(self, record: dict[str, Any], text: str) -> None:
+        """An event, and its JSON as the file has it (EventLog's listener): the line sent is
+        that object with its `seq` last, spliced in rather than encoded again."""
         self._seq += 1
-        line = json.dumps({**record, "seq": self._seq}, default=repr).encode() + b"\n"
+        line = f'{text[:-1]}, "seq": {self._seq}}}\n'.encode()
         self._kept.append((self._seq, line))
         if not self._subscribers:
             return

@@ -126,10 +126,11 @@ class EventLog:
         self._file = _EventFile(self.path)
         self._console = console or sys.stderr
         self._console_line = _ConsoleLine(_colour_wanted_on(self._console))
-        # Told of every record as the file has it (the control socket's event stream).
-        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        # Told of every record, and of its JSON as the file has it (the control socket's event
+        # stream), so that no listener encodes an event a second time.
+        self._listeners: list[Callable[[dict[str, Any], str], None]] = []
 
-    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+    def add_listener(self, listener: Callable[[dict[str, Any], str], None]) -> None:
         self._listeners.append(listener)
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -147,9 +148,10 @@ class EventLog:
         stamp = _utc_stamp()
         # The file's line: the fields, then the event's name and its time, as readers expect.
         record = {**present, "event": event, "timestamp": stamp}
-        self._file.write(json.dumps(record, default=repr) + "\n")
+        text = json.dumps(record, default=repr)
+        self._file.write(text + "\n")
         for listener in self._listeners:
-            listener(record)
+            listener(record, text)
         # A console that is gone (a closed terminal) loses the line; the file has it.
         with contextlib.suppress(OSError, ValueError):
             self._console.write(self._console_line(stamp, event, present))

@@ -169,8 +169,9 @@ def _service(
             for n in range(1, workers + 1)
         ]
 
-    reader.allow("topic", "manager", "host", "backends", *common)
+    reader.allow("topic", "manager", "host", "backends", "preload", *common)
     settings = read_settings(reader, config_path, is_manager=True)
+    settings = replace(settings, preload=reader.boolean("preload", openstack is not None))
     host = reader.name("host", options["host"])
     manager_override = reader.class_path("manager")
     topic_override = reader.string("topic", None)

@@ -87,6 +87,9 @@ class ServiceSettings:
     # `user`/`group`: who the processes and their exec probes run as; None: the supervisor's
     # own identity.
     run_as: RunAs | None = None
+    # A manager service's processes are forked from a template that imported its code once
+    # (README "Preloading"); the loader sets it, on by default under [openstack].
+    preload: bool = False
 
 
 def read_settings(reader: TableReader, config_path: Path, *, is_manager: bool) -> ServiceSettings:

@@ -108,6 +108,7 @@ class Supervisor:
         events = EventLog(self.plan.state_dir, output.console_stream())
         loop = Loop(self.clock)
         listener = NotifyListener()
+        host = OsHost(loop, output, sentinel, events)
         stream = EventStream(events.emit)  # `subscribe` clients: every event as it is written
         events.add_listener(stream.publish)
         commands = CommandHandler(self, stream)  # subscribes itself to this supervisor's changes
@@ -122,7 +123,8 @@ class Supervisor:
         try:
             loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
             loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
-            self.attach(loop, events, OsHost(loop, output, sentinel), listener.address)
+            self.attach(loop, events, host, listener.address)
+            host.preloader.prepare(self.plan.processes)  # imports overlap every wait
             events.emit(
                 "supervisor",
                 action="start",
@@ -139,7 +141,8 @@ class Supervisor:
             signal.set_wakeup_fd(-1)
             for sig, handler in previous_handlers.items():
                 signal.signal(sig, handler)
-            closables = (control, wakeup_read, wakeup_write, listener, loop, events, registration)
+            closables = (control, wakeup_read, wakeup_write, listener, host, loop, events)
+            closables += (registration,)
             for closable in closables:
                 closable.close()
             sentinel.close()
@@ -256,6 +259,9 @@ class Supervisor:
             raise
         changes = diff(self.plan, loaded)
         self.plan = loaded
+        if (preloader := getattr(self._context.host, "preloader", None)) is not None:
+            preloader.prepare(loaded.processes)
+            preloader.refresh("reload")  # a reload runs the code as it is on disk now
         kept = self.units
         self.units = {
             p.name: kept[p.name] if p.name in kept else Unit(p, self._context)

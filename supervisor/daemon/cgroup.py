@@ -74,6 +74,10 @@ class UnitCgroup:
         self._stack = stack
         self.path = stack.path / dir_name(unit)
         self._exists = False
+        # Written cgroup.kill once: some kernels (6.18 here) then SIGKILL every process cloned
+        # into it with CLONE_INTO_CGROUP (the kill sequence is compared with the creator's
+        # cgroup's), so a fork into such a cgroup moves itself in instead.
+        self.killed = False
         # cpu.stat and memory.current, opened at the first `status` and read with pread: an
         # open of a cgroup file costs five times the read (1,000 processes' status: 180 ms of
         # opening and closing); closed before the cgroup is removed.
@@ -99,10 +103,35 @@ class UnitCgroup:
         finally:
             _write(self._stack.home / _PROCS, "0")
 
+    def directory_fd(self) -> int | None:
+        """The cgroup's directory, opened for clone3's CLONE_INTO_CGROUP (a process born there
+        needs no migration of the supervisor in and out); None if it cannot be made."""
+        try:
+            if not self._exists:
+                with contextlib.suppress(FileExistsError):
+                    self.path.mkdir()
+                self._exists = True
+            return os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            return None
+
     def kill(self) -> None:
         """SIGKILL every process in the unit's cgroup, however it left its process group."""
         if self._exists:
+            self.killed = True
             _kill(self.path)
+
+    def kill_if_populated(self) -> None:
+        """`kill`, only where a process is left: a cgroup never killed can still take
+        processes born into it (see `killed`)."""
+        if not self._exists:
+            return
+        try:
+            empty = b"populated 0" in self._read("cgroup.events")
+        except OSError:
+            empty = False
+        if not empty:
+            self.kill()
 
     def remove(self) -> None:
         """Remove the cgroup if it is empty; one whose killed processes are still exiting stays

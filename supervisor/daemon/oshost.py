@@ -16,8 +16,11 @@ from collections.abc import Callable, Mapping
 from supervisor.config.identity import RunAs
 from supervisor.config.services import Probe, ServiceSettings
 from supervisor.daemon.cgroup import UnitCgroup
+from supervisor.daemon.host import EventSink
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.output import OutputPump
+from supervisor.daemon.preload.forked import ForkedChild
+from supervisor.daemon.preload.pool import Preloader, preloads, title_of
 from supervisor.daemon.probes.execcheck import ExecCheck
 from supervisor.daemon.probes.logmatch import LogMatch, LogProbe
 from supervisor.daemon.probes.netcheck import HttpCheck, TcpCheck
@@ -77,7 +80,9 @@ class OsHost:
     """Real processes: spawned with their output to the pump, registered with the orphan guard,
     each unit in its own cgroup where the sentinel holds one."""
 
-    def __init__(self, loop: Loop, output: OutputPump, sentinel: Sentinel) -> None:
+    def __init__(
+        self, loop: Loop, output: OutputPump, sentinel: Sentinel, events: EventSink | None = None
+    ) -> None:
         self._loop = loop
         self._output = output
         self._sentinel = sentinel
@@ -89,6 +94,14 @@ class OsHost:
         # Who the unit's current run is (`user`/`group`), and so its exec probes: set by every
         # start, since probes only ever run while the run they check does.
         self._run_as: dict[str, tuple[RunAs, frozenset[str]]] = {}
+        # Processes of services with `preload = true` are forked from a template (preload/).
+        self.preloader = Preloader(
+            loop,
+            output,
+            sentinel,
+            events or _NoEvents(),
+            {**os.environ, **self.environment()},
+        )
 
     def _cgroup(self, unit: str) -> UnitCgroup | None:
         try:
@@ -118,7 +131,7 @@ class OsHost:
         env: dict[str, str],
         settings: ServiceSettings,
         on_exit: Callable[[], None],
-    ) -> OsChild:
+    ) -> OsChild | ForkedChild:
         cgroup = self._cgroup(unit)
         self._drop_log_match(unit)
         run_as = settings.run_as
@@ -139,6 +152,10 @@ class OsHost:
             separate_stderr=settings.stderr == "separate",
             on_lines=None if match is None else match.feed,
         ) as pipes:
+            if run_as is None and preloads(argv, settings):
+                return self.preloader.start(
+                    argv, env, settings, title_of(env, unit), pipes, cgroup, on_exit, self._forget
+                )
             process, pidfd = spawn(
                 argv, env, settings.directory, pipes.stdout, pipes.stderr, cgroup, run_as
             )
@@ -199,3 +216,12 @@ class OsHost:
         if cgroup is None:
             return None, None
         return cgroup.memory(), cgroup.cpu()
+
+    def close(self) -> None:
+        """At the supervisor's exit: the templates end (the processes were stopped already)."""
+        self.preloader.close()
+
+
+class _NoEvents:
+    def emit(self, event: str, **fields: object) -> None:
+        pass

@@ -61,6 +61,11 @@ def _popen(
     )
 
 
+def stdin_fd() -> int:
+    """The /dev/null every child gets as stdin (a forked one too)."""
+    return _devnull()
+
+
 @functools.cache
 def _devnull() -> int:
     """One /dev/null for every child's stdin, opened once rather than on every spawn."""

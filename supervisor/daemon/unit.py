@@ -237,6 +237,8 @@ class Unit:
             self._transition(State.FATAL, f"cannot {what}: {error.strerror}")
             return
         self._started_at = self._context.loop.clock()
+        if note := getattr(self._process, "note", None):  # e.g. a preload template replaced
+            cause = f"{cause}; {note}"
         self._transition(State.STARTING, cause)
         self._gate.begin(settings, env)
 
@@ -293,6 +295,8 @@ class Unit:
         assert self._process is not None
         pgid = self._process.pid
         returncode = self._process.reap()
+        # Why a run ended that the exit status cannot say (a preload template's import error).
+        detail = getattr(self._process, "failure", None)
         if returncode is None:
             return
         self._cancel_timer()
@@ -307,7 +311,7 @@ class Unit:
         if self.state is State.STOPPING or self._context.shutting_down:
             self._on_stopped(exit, pgid)
         else:
-            self._on_crash(exit, pgid)
+            self._on_crash(exit, pgid, detail)
 
     def _on_stopped(self, exit: ExitStatus, pid: int) -> None:
         policy = self.plan.settings.restart
@@ -327,7 +331,7 @@ class Unit:
             cause, self._start_after_stop = self._start_after_stop, None
             self.start(cause)
 
-    def _on_crash(self, exit: ExitStatus, pid: int) -> None:
+    def _on_crash(self, exit: ExitStatus, pid: int, detail: str | None = None) -> None:
         clock = self._context.loop.clock
         if self._failed_by is not None and is_success(self.plan.settings.restart, exit):
             exit = ExitStatus(signal=signal.SIGABRT)  # ending it was our verdict, not its own
@@ -342,6 +346,8 @@ class Unit:
         self._history = decision.history
         if self._failed_by is not None:
             decision = replace(decision, reason=f"{self._failed_by}; {decision.reason}")
+        if detail:
+            decision = replace(decision, reason=f"{decision.reason}; {detail}")
         if decision.action is Action.RESTART:
             self.restarts += 1
             self._transition(

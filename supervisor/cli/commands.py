@@ -174,6 +174,12 @@ COMMANDS = (
         f"{_REMOTE}:reload",
     ),
     Command(
+        "scale",
+        "run N workers of a service from now on, then wait until they are ready or stopped",
+        "supervisor.cli.scale:run_scale",
+        "supervisor.cli.scale:add_scale_arguments",
+    ),
+    Command(
         "shutdown",
         "stop every service, then the supervisor",
         f"{_REMOTE}:shutdown",

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from collections.abc import Mapping
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
@@ -56,10 +57,10 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    def load() -> config.Plan:
-        """The file's plan, narrowed to --only; on a reload a name the file no longer has is
-        an error in the file, and the reload is refused."""
-        plan = config.load(args.config)
+    def load(workers: Mapping[str, int] | None = None) -> config.Plan:
+        """The file's plan (with `scale`'s counts of workers), narrowed to --only; on a reload
+        a name the file no longer has is an error in the file, and the reload is refused."""
+        plan = config.load(args.config, workers=workers)
         try:
             return only(plan, args.only) if args.only else plan
         except UnknownName as unknown:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
+from supervisor.cli.scaleview import scaled_lines
 from supervisor.cli.statusview import status_table
 from supervisor.control import registry
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
@@ -208,6 +209,8 @@ def status(args: argparse.Namespace, state_dir: Path) -> int:
         print(json.dumps(reply, indent=2))
     else:
         print(status_table(reply["processes"], colour=_stdout_wants_colour()))
+        for line in scaled_lines(reply.get("scaled") or {}):
+            print(line)
     if args.names and not _all_running(reply["processes"]):
         return EXIT_NOT_RUNNING
     return EXIT_OK

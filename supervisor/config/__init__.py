@@ -20,6 +20,7 @@ import were a third of a `status`'s imports).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from supervisor.config.location import DEFAULT_STATE_DIR, state_dir_of
@@ -49,12 +50,18 @@ __all__ = [
 ]
 
 
-def load(path: str | os.PathLike[str], *, programs: bool = True) -> Plan:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    programs: bool = True,
+    workers: Mapping[str, int] | None = None,
+) -> Plan:
     """Read, check and build the plan of a services file; ConfigError lists every problem.
-    `programs=False` leaves out whether each program can be run on this host."""
+    `programs=False` leaves out whether each program can be run on this host; `workers` runs
+    that many processes of a service of numbered workers instead of the file's count."""
     from supervisor.config.loader import load as load_file
 
-    return load_file(path, programs=programs)
+    return load_file(path, programs=programs, workers=workers)
 
 
 def __getattr__(name: str) -> Any:

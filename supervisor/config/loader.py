@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,9 +37,16 @@ from supervisor.config.location import DEFAULT_STATE_DIR
 from supervisor.config.plan import LogSettings, Plan, ProcessPlan
 
 
-def load(path: str | os.PathLike[str], *, programs: bool = True) -> Plan:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    programs: bool = True,
+    workers: Mapping[str, int] | None = None,
+) -> Plan:
     """`programs`: judge that every program can be run here (see `programs`); off only for a
-    plan that runs on another host (a container image)."""
+    plan that runs on another host (a container image).  `workers`: how many processes a
+    service of numbered workers runs instead of the file's count (`supervisor scale`); the
+    plan's `workers` still says the file's own."""
     display = str(path)
     text, document = read(path)
     problems: list[Problem] = []
@@ -48,7 +56,11 @@ def load(path: str | os.PathLike[str], *, programs: bool = True) -> Plan:
     env_files = read_env_files(raw, Path(path).resolve().parent)
     document = interpolate_document(raw, env_files)
     plan = _build(
-        Path(path).resolve(), document, TableReader.root(document, source, problems), env_files
+        Path(path).resolve(),
+        document,
+        TableReader.root(document, source, problems),
+        env_files,
+        workers or {},
     )
     if programs:  # last: each program is judged as it will run, after interpolation
         root = TableReader.root(document, source, problems)
@@ -58,7 +70,13 @@ def load(path: str | os.PathLike[str], *, programs: bool = True) -> Plan:
     return plan
 
 
-def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: EnvFiles) -> Plan:
+def _build(
+    path: Path,
+    document: dict[str, Any],
+    root: TableReader,
+    env_files: EnvFiles,
+    scaled: Mapping[str, int],
+) -> Plan:
     root.allow("supervisor", "options", "services", "openstack")
     main = root.table("supervisor")
     main.allow(
@@ -94,10 +112,15 @@ def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: E
     readers: dict[str, TableReader] = {}
     by_service: dict[str, list[ProcessPlan]] = {}
     depends_on: dict[str, tuple[str, ...]] = {}
+    declared_workers: dict[str, int] = {}
     for name in services.data:
         named = rules.check_name(services, (name,), name, "service")
         reader = readers[name] = services.table(name)
-        settings, processes = _service(reader, name, options, prefix, state_dir, path, openstack)
+        settings, processes, declared = _service(
+            reader, name, options, prefix, state_dir, path, openstack, scaled.get(name)
+        )
+        if declared is not None:
+            declared_workers[name] = declared
         variables = env_files.variables(name)
         by_service[name] = expand(reader, settings, processes, variables)
         depends_on[name] = settings.depends_on
@@ -105,7 +128,7 @@ def _build(path: Path, document: dict[str, Any], root: TableReader, env_files: E
             rules.check_processes(reader, [process.name for process in by_service[name]])
     order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
-    return Plan(path, state_dir, options, processes, logs, openstack, stack)
+    return Plan(path, state_dir, options, processes, logs, openstack, stack, declared_workers)
 
 
 def _start_order(
@@ -151,9 +174,12 @@ def _service(
     state_dir: Path,
     config_path: Path,
     openstack: OpenStack | None = None,
-) -> tuple[ServiceSettings, list[ProcessPlan]]:
-    """The service's settings and its processes.  Every key is read before anything can stop
-    the build of its processes, so each of the table's problems is reported."""
+    scaled: int | None = None,
+) -> tuple[ServiceSettings, list[ProcessPlan], int | None]:
+    """The service's settings, its processes, and the file's count of its workers (None for a
+    service whose processes are not numbered workers).  Every key is read before anything can
+    stop the build of its processes, so each of the table's problems is reported.  `scaled`:
+    the count of workers to run instead of the file's, if it has numbered workers."""
     common = ("env", "directory", "start_seconds", "stop_signal", "stop_timeout", "critical")
     common += ("restart", "workers", "notify", "depends_on", "log_max_bytes", "log_backups")
     common += ("watchdog", "start_timeout", "readiness", "liveness", "oneshot", "port")
@@ -164,10 +190,12 @@ def _service(
         settings = read_settings(reader, config_path, is_manager=False)
         workers = reader.integer("workers", 1, 1, limits.MAX_PROCESSES)
         numbered = "workers" in reader.data
-        return settings, [
+        count = scaled if numbered and scaled is not None else workers
+        processes = [
             ProcessPlan(_worker_name(name, n, numbered), name, argv, settings)
-            for n in range(1, workers + 1)
+            for n in range(1, count + 1)
         ]
+        return settings, processes, workers if numbered else None
 
     reader.allow("topic", "manager", "host", "backends", "preload", *common)
     settings = read_settings(reader, config_path, is_manager=True)
@@ -176,9 +204,11 @@ def _service(
     manager_override = reader.class_path("manager")
     topic_override = reader.string("topic", None)
     subtopic = topic_convention.subtopic_of(topic_override or name, prefix)
-    instances = _instances(reader, name, host, options["cluster"], openstack, subtopic)
+    instances, declared = _instances(
+        reader, name, host, options["cluster"], openstack, subtopic, scaled
+    )
     if manager_override is None and "manager" in reader.data:
-        return settings, []  # already reported; the option lookup would only mislead
+        return settings, [], declared  # already reported; the option lookup would only mislead
     try:
         resolution = topic_convention.resolve(
             name, options, prefix=prefix, topic=topic_override, manager=manager_override
@@ -190,7 +220,7 @@ def _service(
             f'{missing}: set [options] {missing.option} = "package.module.Class"'
             ' or give the service manager = "package.module.Class"',
         )
-        return settings, []
+        return settings, [], declared
     if openstack is not None:
         source = (
             "services.toml" if manager_override else openstack.source_of(resolution.manager_option)
@@ -229,10 +259,11 @@ def _service(
                 message = f"backend {backend!r} has no [{backend}] section in cinder.conf"
                 reader.problem(("backends",), backend, message)
     specs = [replace(base, **fields) for fields in instances]
-    return settings, [
+    processes = [
         ProcessPlan(spec.process, name, argv, settings, spec.host, spec, resolution)
         for spec in specs
     ]
+    return settings, processes, declared
 
 
 def _instances(
@@ -242,8 +273,10 @@ def _instances(
     cluster: str | None,
     openstack: OpenStack | None = None,
     subtopic: str = "",
-) -> list[dict[str, Any]]:
-    """What sets each process of a manager service apart: its backend, or its worker number.
+    scaled: int | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """What sets each process of a manager service apart: its backend, or its worker number;
+    and the file's count of workers when they are numbered (`scaled` runs that many instead).
     Under `[openstack]`, cinder-volume's backends default to cinder.conf's enabled_backends
     and cinder-backup's workers to its backup_workers, as Cinder's binaries read them."""
     given_host = "host" in reader.data or (openstack is not None and "host" in openstack.given)
@@ -260,7 +293,7 @@ def _instances(
             }
             for backend in backends
             if rules.check_name(reader, (), backend, "backend (from enabled_backends)")
-        ]
+        ], None
     if "backends" not in reader.data:
         default_workers = 1
         numbered = "workers" in reader.data
@@ -268,10 +301,11 @@ def _instances(
             default_workers = openstack.default_workers(reader, limits.MAX_PROCESSES)
             numbered = numbered or openstack.sets_backup_workers
         workers = reader.integer("workers", default_workers, 1, limits.MAX_PROCESSES)
+        count = scaled if numbered and scaled is not None else workers
         return [
             {"process": _worker_name(name, n, numbered), "process_number": n}
-            for n in range(1, workers + 1)
-        ]
+            for n in range(1, count + 1)
+        ], workers if numbered else None
     if "workers" in reader.data:
         reader.problem(("workers",), reader.data["workers"], "not allowed with backends")
     # Cinder skips empty entries of enabled_backends (",a,,b").
@@ -280,7 +314,7 @@ def _instances(
         reader.problem(("backends",), reader.data["backends"], "expected at least one backend")
     elif len(given) > limits.MAX_PROCESSES:
         reader.problem(("backends",), len(given), f"expected 1 to {limits.MAX_PROCESSES} backends")
-        return []
+        return [], None
     backends: list[str] = []
     for backend in given:
         if backend in backends:
@@ -296,7 +330,7 @@ def _instances(
             "backend": backend,
         }
         for backend in backends
-    ]
+    ], None
 
 
 def _worker_name(service: str, number: int, numbered: bool) -> str:

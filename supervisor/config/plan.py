@@ -59,6 +59,9 @@ class Plan:
     logs: LogSettings = field(default_factory=LogSettings)
     openstack: OpenStack | None = None  # `[openstack]`: the manager services are real Cinder
     name: str = ""  # `[supervisor] name`: the stack's, else its file's directory's
+    # The file's `workers` of each service of numbered workers (NAME#1..NAME#N), even where
+    # `supervisor scale` runs another count: a reload tells from it whether the file changed it.
+    workers: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -83,4 +86,4 @@ class Plan:
                 [Problem(None, "services", unknown[0], f"no such service; known: {known}")],
             )
         kept = tuple(p for p in self.processes if p.service in services)
-        return Plan(self.path, self.state_dir, self.options, kept, self.logs)
+        return Plan(self.path, self.state_dir, self.options, kept, self.logs, workers=self.workers)

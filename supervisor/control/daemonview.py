@@ -96,6 +96,14 @@ class DaemonView(Protocol):
     def reload(self) -> PlanDiff:
         """Apply the configuration file as it is now; ReloadRejected leaves everything as it was."""
 
+    def scale(self, service: str, workers: int) -> dict[str, object]:
+        """Run `workers` processes of the service (`service`, `workers`, `was`, `file`, `added`,
+        `removed`); Refused for a service without numbered workers or a count out of range."""
+
+    @property
+    def scaled(self) -> Mapping[str, Mapping[str, int]]:
+        """The services run with another count of workers than the file's: `workers`, `file`."""
+
     def begin_stop(self, cause: str) -> None:
         """Stop the whole group, dependants first; the supervisor exits once it is down."""
 

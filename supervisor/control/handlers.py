@@ -23,6 +23,7 @@ from supervisor.control.protocol import (
     Message,
     Reload,
     Request,
+    Scale,
     Shutdown,
     Signal,
     Status,
@@ -69,6 +70,7 @@ class CommandHandler:
             Fault: self._fault,
             Signal: self._signal,
             Subscribe: self._subscribe,
+            Scale: self._scale,
         }
         daemon.subscribe(self)
 
@@ -122,6 +124,7 @@ class CommandHandler:
                 "waiting_clients": len(self._waiters),
             },
             "processes": [unit.snapshot(now) for unit in units],
+            "scaled": {service: dict(counts) for service, counts in daemon.scaled.items()},
         }
 
     def _refuse_while_stopping(self) -> None:
@@ -158,6 +161,10 @@ class CommandHandler:
             message = f"reload rejected, nothing changed:\n{error}"
             return {"ok": False, "error": message, "invalid_config": True}
         return {"ok": True, **changes.summary()}
+
+    def _scale(self, connection: Connection, request: Scale) -> Message:
+        self._refuse_while_stopping()
+        return {"ok": True, **self._daemon.scale(request.name, request.workers)}
 
     def _logs(self, connection: Connection, request: Logs) -> Message:
         units = self.resolve(request.names)

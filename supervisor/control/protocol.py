@@ -88,6 +88,14 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """Run `workers` processes of a service of numbered workers from now on."""
+
+    name: str
+    workers: int
+
+
+@dataclass(frozen=True)
 class Subscribe:
     """Stream events from the one after `since` (a `seq`), or from now when it is None."""
 
@@ -95,7 +103,7 @@ class Subscribe:
     since: int | None = None
 
 
-Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault | Signal | Subscribe
+Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault | Signal | Subscribe | Scale
 # A reply, as the server sends it and the client reads it back: one JSON object per line,
 # `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 Message = dict[str, Any]
@@ -233,6 +241,13 @@ def _signal(fields: dict[str, Any]) -> Signal:
     return Signal(names, number, _flag("group", fields.get("group", False)))
 
 
+def _scale(fields: dict[str, Any]) -> Scale:
+    if "name" not in fields or "workers" not in fields:
+        raise BadRequest("'scale' needs a name and a count of workers")
+    # The range is the daemon's to judge (`daemon.scaling`): here only its type and size.
+    return Scale(_name("name", fields["name"]), _integer("workers", fields["workers"], 0, 2**31))
+
+
 def _subscribe(fields: dict[str, Any]) -> Subscribe:
     since = fields.get("since", "now")
     number = None if since == "now" else _integer("since", since, 0, 2**63 - 1)
@@ -252,6 +267,7 @@ _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "fault": (("name", "kind", "arguments"), _fault),
     "signal": (("names", "signal", "group"), _signal),
     "subscribe": (("names", "since"), _subscribe),
+    "scale": (("name", "workers"), _scale),
 }
 COMMANDS = tuple(_COMMANDS)
 

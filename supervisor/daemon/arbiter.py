@@ -28,6 +28,7 @@ from supervisor.control.handlers import CommandHandler
 from supervisor.control.server import ControlServer
 from supervisor.control.stream import EventStream
 from supervisor.daemon import faultinjector as faults
+from supervisor.daemon import scaling
 from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
 from supervisor.daemon.host import EventSink, ProcessHost, Timers
@@ -35,6 +36,7 @@ from supervisor.daemon.loop import Loop
 from supervisor.daemon.notifysocket import NotifyListener
 from supervisor.daemon.oshost import OsHost
 from supervisor.daemon.output import LOGS_DIR, OutputPump
+from supervisor.daemon.scaling import Scaled, ScaleRefused
 from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.statedir import StateDirHealer
 from supervisor.daemon.statelock import StateLock
@@ -55,13 +57,15 @@ class Supervisor:
         self,
         plan: Plan,
         *,
-        load_plan: Callable[[], Plan] | None = None,
+        load_plan: Callable[..., Plan] | None = None,
         console: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
         uniform: Callable[[float, float], float] = random.uniform,
         console_output: bool = True,
     ) -> None:
-        """`console_output`: the processes' output on the console as well as in their logs."""
+        """`console_output`: the processes' output on the console as well as in their logs.
+        `load_plan()` reads the file for a reload; `load_plan(workers={service: N})` with the
+        counts `scale` set."""
         self.plan = plan
         self._console_output = console_output
         self._load_plan = load_plan
@@ -70,6 +74,7 @@ class Supervisor:
         self._uniform = uniform
         self.units: dict[str, Unit] = {}
         self._retiring: set[str] = set()  # removed by a reload, still stopping
+        self._scaled: dict[str, Scaled] = {}  # `supervisor scale`, while the file agrees
         self.stopping = False
         self._stop_cause = ""
         self._forced_by: int | None = None
@@ -251,17 +256,41 @@ class Supervisor:
         self._loop.call_later(STOP_PROGRESS_PERIOD, self._report_stop_progress)
 
     def reload(self) -> PlanDiff:
-        """Apply the difference between the running plan and the file as it is now."""
+        """Apply the difference between the running plan and the file as it is now.  A service
+        `scale` changed keeps its count, unless the file's own `workers` for it changed."""
         try:
-            loaded = self._load_for_reload()
+            loaded, dropped = self._load_keeping_scales()
         except ReloadRejected as error:
             self.events.emit("reload", action="rejected", error=str(error))
             raise
+        for service in dropped:
+            was = self._scaled.pop(service)
+            self.events.emit(
+                "scale",
+                action="dropped",
+                service=service,
+                workers=was.workers,
+                file=loaded.workers.get(service),
+                cause=f"the file's workers changed from {was.file}: the file wins",
+            )
         changes = diff(self.plan, loaded)
-        self.plan = loaded
         if (preloader := getattr(self._context.host, "preloader", None)) is not None:
             preloader.prepare(loaded.processes)
             preloader.refresh("reload")  # a reload runs the code as it is on disk now
+        self.events.emit("reload", action="applied", **changes.summary())
+        self._apply(
+            loaded, changes, added="added by reload", removed="removed from the configuration"
+        )
+        return changes
+
+    def _apply(
+        self, loaded: Plan, changes: PlanDiff, *, added: str, removed: str, reset: bool = True
+    ) -> None:
+        """Run `loaded` instead of the running plan, which differs from it by `changes`: added
+        processes start (after their dependencies), removed ones stop, the last one first, and
+        changed ones restart.  `reset`: the unchanged manager processes get SIGHUP (a reload's
+        reset(); a scale leaves them alone).  `added` and `removed` are the causes."""
+        self.plan = loaded
         kept = self.units
         self.units = {
             p.name: kept[p.name] if p.name in kept else Unit(p, self._context)
@@ -277,36 +306,93 @@ class Supervisor:
             self.units[name] = kept[name]
             kept[name].retiring = True
         self._index.units_replaced()
-        self.events.emit("reload", action="applied", **changes.summary())
         for process in loaded.processes:
             unit = self.units[process.name]
             if process.name in returning:
                 unit.replace_plan(process)
-                unit.restart("added by reload")
+                unit.restart(added)
             elif process.name in changes.changed:
                 unit.replace_plan(process)
                 if not unit.is_final:
                     self._restart(unit, "configuration changed")
-            elif process.name in changes.unchanged and process.spec is not None:
+            elif reset and process.name in changes.unchanged and process.spec is not None:
                 unit.send(signal.SIGHUP)  # the manager's reset(), as Cinder's mutate
-        for name in changes.removed:
-            kept[name].stop("removed from the configuration")  # settled ones already left
+        for name in reversed(changes.removed):  # NAME#3 before NAME#2; settled ones already left
+            kept[name].stop(removed)
         for name in changes.added:
             unit = self.units[name]
             if name in returning:
                 continue  # it starts again once its old run is down
             if unit.plan.settings.autostart:
-                self.start_unit(unit, "added by reload")
+                self.start_unit(unit, added)
             else:
                 unit.disable()
         self._on_change(None)
-        return changes
 
-    def _load_for_reload(self) -> Plan:
+    def scale(self, service: str, workers: int) -> dict[str, object]:
+        """Run `workers` processes of the service from now on (`supervisor scale`), through the
+        path a reload takes; what changed, as the reply says it."""
+        try:
+            was = scaling.current_workers(self.plan, service)
+            scaling.check_count(workers)
+            file = self.plan.workers[service]
+            plan = self.plan
+            if workers != was:
+                loaded = self._load_for_reload({service: workers})
+                plan = scaling.splice(self.plan, loaded, service, workers)
+            changes = diff(self.plan, plan)
+        except ScaleRefused as error:
+            raise Refused(str(error)) from None
+        except ReloadRejected as error:
+            raise Refused(f"cannot scale {service}: the file does not load:\n{error}") from None
+        if workers == file:
+            self._scaled.pop(service, None)  # back to the file's count: nothing to keep
+        else:
+            self._scaled[service] = Scaled(workers, file)
+        reply: dict[str, object] = {
+            "service": service,
+            "workers": workers,
+            "was": was,
+            "file": file,
+            "added": list(changes.added),
+            "removed": list(reversed(changes.removed)),  # in the order they are stopped
+        }
+        if workers == was:
+            return reply
+        self.events.emit("scale", action="applied", cause="scaled by operator", **reply)
+        if (preloader := getattr(self._context.host, "preloader", None)) is not None:
+            preloader.prepare(plan.processes)  # a new worker forks from its template too
+        cause = f"{service} {was} -> {workers} workers"
+        self._apply(
+            plan,
+            changes,
+            added=f"added by scale ({cause})",
+            removed=f"removed by scale ({cause})",
+            reset=False,
+        )
+        return reply
+
+    @property
+    def scaled(self) -> dict[str, dict[str, int]]:
+        """The services `scale` runs with another count than the file's: {"workers", "file"}."""
+        return {s: {"workers": x.workers, "file": x.file} for s, x in self._scaled.items()}
+
+    def _load_keeping_scales(self) -> tuple[Plan, list[str]]:
+        """The file's plan with the scaled counts that still hold; the services whose scale
+        the file's own edit of `workers` overrides (read again without theirs)."""
+        loaded = self._load_for_reload(scaling.counts(self._scaled))
+        dropped = scaling.overridden_by_file(self._scaled, loaded.workers)
+        if dropped:
+            kept = {s: x for s, x in self._scaled.items() if s not in dropped}
+            loaded = self._load_for_reload(scaling.counts(kept))
+        return loaded, dropped
+
+    def _load_for_reload(self, workers: dict[str, int] | None = None) -> Plan:
         if self._load_plan is None:
             raise ReloadRejected("this supervisor was started without a file to reload")
         try:
-            loaded = self._load_plan()
+            # Without counts, a loader that takes none (a test's) serves as well.
+            loaded = self._load_plan(workers=workers) if workers else self._load_plan()
         except ConfigError as error:
             raise ReloadRejected(str(error)) from error
         if loaded.state_dir != self.plan.state_dir:

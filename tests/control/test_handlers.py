@@ -49,6 +49,7 @@ class FakeDaemon:
         self.stopping = False
         self.started_at = 100.0
         self.containment = "process-group"
+        self.scaled: dict[str, dict[str, int]] = {}
         self.config_path = state_dir / "services.toml"
         self.asked: list[tuple[str, str, str]] = []
         self._state_dir = state_dir

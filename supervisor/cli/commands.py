@@ -158,9 +158,13 @@ COMMANDS = (
             verb,
             _ACT_AND_WAIT.format(verb, waits_for),
             f"{_REMOTE}:act",
-            f"{_REMOTE}:add_act_arguments",
+            f"{_REMOTE}:{arguments}",
         )
-        for verb, waits_for in (("start", "ready"), ("stop", "stopped"), ("restart", "ready"))
+        for verb, waits_for, arguments in (
+            ("start", "ready", "add_act_arguments"),
+            ("stop", "stopped", "add_act_arguments"),
+            ("restart", "ready", "add_restart_arguments"),
+        )
     ),
     Command(
         "wait",
@@ -214,6 +218,13 @@ COMMANDS = (
         "draw the timeline of the stack's event log: states, restarts, faults, the group's end",
         "supervisor.tools.report.command:run_report",
         "supervisor.tools.report.command:add_report_arguments",
+        needs_file=lambda args: not args.events,
+    ),
+    Command(
+        "analyze",
+        "why bring-up was slow: per process, waiting, spawn and ready times; the critical chain",
+        "supervisor.tools.analyzeview:run_analyze",
+        "supervisor.tools.analyzeview:add_analyze_arguments",
         needs_file=lambda args: not args.events,
     ),
     Command(

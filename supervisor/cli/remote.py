@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
 from supervisor.cli.scaleview import scaled_lines
-from supervisor.cli.statusview import status_table
+from supervisor.cli.statusview import status_table, template_lines
 from supervisor.control import registry
 from supervisor.control.client import ControlClient, LostSupervisor, NotRunning, Unreachable
 from supervisor.shared.exits import (
@@ -107,6 +107,15 @@ def add_act_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="every process")
     parser.add_argument("--no-block", action="store_true", help="do not wait")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting")
+
+
+def add_restart_arguments(parser: argparse.ArgumentParser) -> None:
+    add_act_arguments(parser)
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="replace the preload templates they fork from first, so they run the code on disk",
+    )
 
 
 def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
@@ -211,6 +220,8 @@ def status(args: argparse.Namespace, state_dir: Path) -> int:
         print(status_table(reply["processes"], colour=_stdout_wants_colour()))
         for line in scaled_lines(reply.get("scaled") or {}):
             print(line)
+        for line in template_lines(reply.get("templates") or []):
+            print(line)
     if args.names and not _all_running(reply["processes"]):
         return EXIT_NOT_RUNNING
     return EXIT_OK
@@ -248,9 +259,12 @@ def needs_names_or_all(
 def act(args: argparse.Namespace, state_dir: Path) -> int:
     """start, stop, restart: act, then (unless --no-block) wait until it took effect."""
     with ControlClient(state_dir, timeout=args.timeout) as client:
-        reply = _ask(client, args.command, names=args.names, all=args.all)
+        fresh = {"fresh": True} if getattr(args, "fresh", False) else {}
+        reply = _ask(client, args.command, names=args.names, all=args.all, **fresh)
         names = reply["processes"]
         print(f"{args.command}: {', '.join(names) or 'nothing'}")
+        if fresh:
+            print(f"templates replaced: {', '.join(reply['templates']) or 'none'}")
         if args.no_block or not names:
             return EXIT_OK
         return _wait_reply(client, "stopped" if args.command == "stop" else "ready", names)

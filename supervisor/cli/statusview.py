@@ -82,6 +82,23 @@ def _row(process: dict[str, Any], *, with_status: bool) -> list[str]:
     ]
 
 
+def template_lines(templates: list[dict[str, Any]]) -> list[str]:
+    """One line per preload template, under the table: what the forks come from."""
+    lines = []
+    for template in templates:
+        modules = template.get("modules")
+        what = [f"pid {template['pid']}", template["state"]]
+        if modules is not None:
+            what.append(f"{modules} modules")
+        what.append(f"{template.get('forks', 0)} forks")
+        if template.get("replaced"):
+            what.append(f"replaced {template['replaced']}x, last: {template['replaced_because']}")
+        if template.get("error"):
+            what.append(template["error"])
+        lines.append(f"template {template['name']}: {', '.join(what)}")
+    return lines
+
+
 def status_table(processes: list[dict[str, Any]], *, colour: bool = False) -> str:
     with_status = any(process.get("status_text") for process in processes)
     columns = [*_COLUMNS[:-1], "STATUS", _COLUMNS[-1]] if with_status else list(_COLUMNS)

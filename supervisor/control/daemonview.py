@@ -9,7 +9,7 @@ whose message is the error reply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -86,6 +86,13 @@ class DaemonView(Protocol):
         """An operator's stop: the process stays stopped (and the group waits) until started."""
 
     def restart_process(self, process: str, cause: str) -> None: ...
+
+    @property
+    def templates(self) -> list[dict[str, object]]:
+        """The preload templates: name, pid, state, modules, forks, replaced and why."""
+
+    def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
+        """Replace the preload templates these processes fork from; the names replaced."""
 
     def signal_process(self, process: str, signum: int, *, whole_group: bool) -> None:
         """Send `signum` to the process (or its whole process group), if it has one."""

@@ -125,6 +125,7 @@ class CommandHandler:
             },
             "processes": [unit.snapshot(now) for unit in units],
             "scaled": {service: dict(counts) for service, counts in daemon.scaled.items()},
+            "templates": daemon.templates,
         }
 
     def _refuse_while_stopping(self) -> None:
@@ -144,6 +145,10 @@ class CommandHandler:
                     f"{', '.join(leaving)}: removed from the configuration by a reload, stopping"
                 )
             units = [unit for unit in units if not unit.retiring]
+        templates = []
+        if request.fresh:
+            cause = "restart --fresh"
+            templates = self._daemon.refresh_templates([unit.name for unit in units], cause)
         for unit in units:
             if request.command == "start":
                 self._daemon.start_process(unit.name, "started by operator")
@@ -151,7 +156,10 @@ class CommandHandler:
                 self._daemon.stop_process(unit.name, "stopped by operator")
             else:
                 self._daemon.restart_process(unit.name, "restarted by operator")
-        return {"ok": True, "processes": [unit.name for unit in units]}
+        reply: Message = {"ok": True, "processes": [unit.name for unit in units]}
+        if request.fresh:
+            reply["templates"] = templates
+        return reply
 
     def _reload(self, connection: Connection, request: Reload) -> Message:
         self._refuse_while_stopping()

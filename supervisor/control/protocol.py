@@ -46,6 +46,7 @@ class Act:
     command: str
     names: tuple[str, ...] = ()
     all: bool = False
+    fresh: bool = False  # restart only: replace the preload templates they fork from first
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,13 @@ def _wait(fields: dict[str, Any]) -> Wait:
 
 def _act(command: str) -> Builder:
     def build(fields: dict[str, Any]) -> Act:
-        return Act(command, _names(fields.get("names", [])), _flag("all", fields.get("all", False)))
+        names = _names(fields.get("names", []))
+        return Act(
+            command,
+            names,
+            _flag("all", fields.get("all", False)),
+            _flag("fresh", fields.get("fresh", False)),
+        )
 
     return build
 
@@ -259,7 +266,7 @@ _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "status": (("names",), _status),
     "start": (("names", "all"), _act("start")),
     "stop": (("names", "all"), _act("stop")),
-    "restart": (("names", "all"), _act("restart")),
+    "restart": (("names", "all", "fresh"), _act("restart")),
     "reload": ((), lambda fields: Reload()),
     "wait": (("condition", "names"), _wait),
     "logs": (("names",), _logs),

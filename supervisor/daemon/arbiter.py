@@ -16,7 +16,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -419,6 +419,20 @@ class Supervisor:
 
     def restart_process(self, process: str, cause: str) -> None:
         self._restart(self.units[process], cause)
+
+    @property
+    def templates(self) -> list[dict[str, object]]:
+        """The preload templates, as `status` shows them (none on a host without them)."""
+        preloader = getattr(self._context.host, "preloader", None)
+        return [] if preloader is None else preloader.describe()
+
+    def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
+        """Replace the preload templates the named processes fork from (`restart --fresh`),
+        so that their next start runs the code as it is on disk; the templates replaced."""
+        preloader = getattr(self._context.host, "preloader", None)
+        if preloader is None:  # a host that never forks from templates (the simulator's)
+            return []
+        return preloader.refresh(cause, [self.units[name].plan for name in processes])
 
     def _restart(self, unit: Unit, cause: str) -> None:
         """Stop if running, then start again.  A unit still waiting for its dependencies keeps

@@ -34,7 +34,8 @@ def test_every_command_says_so_when_no_supervisor_runs(write_config: WriteConfig
 def test_status_json_schema_and_table(ready_stack: ReadyStack):
     stack = ready_stack(SLEEPERS)
     document = json.loads(cli(stack.config, "status", "--json").stdout)
-    assert set(document) == {"containment", "supervisor", "processes", "scaled"}
+    assert set(document) == {"containment", "supervisor", "processes", "templates", "scaled"}
+    assert document["templates"] == []  # no service preloads
     assert document["scaled"] == {}  # no `supervisor scale`
     assert set(document["supervisor"]) == {"pid", "config", "uptime", "stopping", "waiting_clients"}
     assert document["supervisor"]["pid"] == stack.process.pid

@@ -4,7 +4,7 @@ place of the supervisor: what they need of it is `DaemonView`, and nothing else.
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +50,7 @@ class FakeDaemon:
         self.started_at = 100.0
         self.containment = "process-group"
         self.scaled: dict[str, dict[str, int]] = {}
+        self.templates: list[dict[str, object]] = []  # no service preloads
         self.config_path = state_dir / "services.toml"
         self.asked: list[tuple[str, str, str]] = []
         self._state_dir = state_dir
@@ -72,6 +73,10 @@ class FakeDaemon:
 
     def restart_process(self, process: str, cause: str) -> None:
         self._change(process, State.RUNNING, "restart", cause)
+
+    def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
+        self.asked.extend(("refresh", process, cause) for process in processes)
+        return []
 
     def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
         if self.units[process].pid is None:
@@ -162,6 +167,19 @@ def test_operations_reach_the_daemon_by_process_name(stack: Stack):
     ]
     logs = stack.client.request("logs", names=["db"])["logs"]
     assert logs == [{"name": "db", "path": str(stack.daemon.log_path("db"))}]
+
+
+def test_restart_fresh_replaces_the_templates_of_the_named_processes_first(stack: Stack):
+    reply = stack.client.request("restart", names=["api"], fresh=True)
+    assert reply == {"ok": True, "processes": ["api-1", "api-2"], "templates": []}
+    refreshed = [asked for asked in stack.daemon.asked if asked[0] == "refresh"]
+    assert refreshed == [
+        ("refresh", "api-1", "restart --fresh"),
+        ("refresh", "api-2", "restart --fresh"),
+    ]
+    assert stack.daemon.asked[-1][0] == "restart"  # after the templates
+    start = stack.client.request("start", names=["api"], fresh=True)  # restart's only
+    assert start["ok"] is False and "'fresh'" in start["error"]
 
 
 def test_what_the_daemon_refuses_is_an_error_reply(stack: Stack):

@@ -188,6 +188,56 @@ def test_an_edited_manager_module_is_run_by_the_next_restart(
         "the restart's cause to say its template was replaced",
     )  # fmt: skip
     stack.wait_until(lambda: record.read_text() == "two (edited)", 20, "the edited code to run")
+    # status says the template was replaced, and why.
+    [template] = json.loads(cli(stack.config, "status", "--json").stdout)["templates"]
+    assert template["replaced"] == 1
+    assert "edited.py changed on disk" in template["replaced_because"]
+    text = cli(stack.config, "status").stdout
+    assert "template preload:stack: pid" in text and "replaced 1x, last: " in text, text
+    assert stack.stop() == 0
+
+
+READS_AT_IMPORT = """
+from pathlib import Path
+
+from supervisor.managers.volume import VolumeManager
+
+VERSION = Path({data!r}).read_text()  # read once, when the template imports this module
+
+
+class Manager(VolumeManager):
+    def init_host(self, *args, **kwargs):
+        Path({record!r}).write_text(VERSION)
+        return super().init_host(*args, **kwargs)
+"""
+
+
+def test_restart_fresh_replaces_the_template_so_what_import_read_is_read_again(
+    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
+):
+    # A file read at import time is no module: only a fresh template reads it again.
+    code = tmp_path / "code"
+    code.mkdir()
+    data, record = tmp_path / "data", tmp_path / "version"
+    data.write_text("one")
+    (code / "edited.py").write_text(READS_AT_IMPORT.format(data=str(data), record=str(record)))
+    stack = run_stack(_own_manager_stack(write_config, code))
+    first_template = _template_pid(stack)
+    stack.wait_event(event="state", unit="cinder-volume", to="running")
+    assert record.read_text() == "one"
+    data.write_text("two")
+    result = cli(stack.config, "restart", "--fresh", "cinder-volume")
+    assert result.returncode == 0, result.stderr
+    assert "templates replaced: preload:stack" in result.stdout
+    replaced = stack.wait_event(event="preload", action="replace")
+    assert replaced["cause"] == "restart --fresh"
+    stack.wait_until(lambda: record.read_text() == "two", 20, "the data read by a fresh import")
+    ready = stack.wait_until(
+        lambda: list(stack.select(event="preload", action="ready"))[1:], 20, "a new template"
+    )
+    assert ready[0]["pid"] != first_template
+    [template] = json.loads(cli(stack.config, "status", "--json").stdout)["templates"]
+    assert (template["pid"], template["replaced_because"]) == (ready[0]["pid"], "restart --fresh")
     assert stack.stop() == 0
 
 

@@ -93,6 +93,13 @@ def test_check_resolves_every_process_through_the_topic_convention(tmp_path: Pat
     assert processes["cinder-api"]["kind"] == "command"
 
 
+def forked_pids(cinder: CinderStack) -> set[int]:
+    """The processes forked from a preload template, from the run's events."""
+    lines = (cinder.state_dir / "events.jsonl").read_text().splitlines()
+    events = (json.loads(line) for line in lines if line.strip())
+    return {e["pid"] for e in events if e.get("event") == "preload" and e["action"] == "forked"}
+
+
 def test_every_service_is_up_in_cinders_own_services_table(cinder: CinderStack):
     rows = cinder.wait_until(
         lambda: (
@@ -117,6 +124,11 @@ def test_every_service_is_up_in_cinders_own_services_table(cinder: CinderStack):
     lines = [line.split() for line in listing.stdout.splitlines()[1:] if line.strip()]
     assert {(line[0], line[1]) for line in lines} >= CINDER_ROWS
     assert all(line[4] == ":-)" for line in lines), listing.stdout
+    # preload is on by default under [openstack]: every manager process, and only those, was
+    # forked from the template that imported Cinder once.
+    status = cinder.status()
+    forked = forked_pids(cinder)
+    assert {name for name, p in status.items() if p["pid"] in forked} == set(MANAGERS)
 
 
 def test_a_volume_created_through_the_api_becomes_available_on_a_backend(cinder: CinderStack):
@@ -147,6 +159,7 @@ def test_a_sigkilled_backend_is_restarted_alone_and_its_row_comes_back_up(cinder
     process = cinder.wait_until(back, READY_TIMEOUT, "cinder-volume@fake-1 running again")
     assert process["restarts"] == victim["restarts"] + 1
     assert process["last_exit"]["signal"] == "SIGKILL"
+    assert process["pid"] in forked_pids(cinder)  # forked again from the same template
     after = cinder.status()
     assert {name: after[name]["pid"] for name in others} == others  # the others untouched
 

@@ -66,6 +66,8 @@ class Preloader:
         self._specs: dict[_Key, TemplateSpec] = {}
         self._binaries: dict[_Key, set[str]] = {}
         self._managers: dict[_Key, set[str]] = {}
+        # Per template name: how often it was replaced, and why the last time.
+        self._replacements: dict[str, tuple[int, str]] = {}
 
     def _key(self, python: str, runtime: str, settings: ServiceSettings) -> _Key:
         return (python, runtime, settings.env, settings.directory)
@@ -114,6 +116,18 @@ class Preloader:
         )
         return template
 
+    def _count_replacement(self, name: str, cause: str) -> None:
+        count, _ = self._replacements.get(name, (0, ""))
+        self._replacements[name] = (count + 1, cause)
+
+    def describe(self) -> list[dict[str, object]]:
+        """Every template as `status` shows it, with how often and why it was replaced."""
+        described = []
+        for template in self._templates.values():
+            count, cause = self._replacements.get(template.spec.name, (0, None))
+            described.append({**template.describe(), "replaced": count, "replaced_because": cause})
+        return described
+
     def _replaced(self, old: Template, cause: str) -> None:
         """`old` is going (stale, dead, or deaf): its successor starts now and takes its
         unanswered requests."""
@@ -121,6 +135,7 @@ class Preloader:
         if key is None:
             return
         del self._templates[key]
+        self._count_replacement(old.spec.name, cause)
         pending = old.take_pending()
         new = self._template(key, None)
         self._events.emit("preload", template=new.spec.name, action="replaced", cause=cause)
@@ -161,14 +176,28 @@ class Preloader:
         template.fork(child, message, fds)
         return child
 
-    def refresh(self, cause: str) -> None:
-        """Replace every template (a reload, `restart --fresh`): the next forks run code as it
-        is on disk now."""
+    def refresh(self, cause: str, plans: Iterable[ProcessPlan] | None = None) -> list[str]:
+        """Replace every template (a reload), or those the given processes fork from
+        (`restart --fresh`): the next forks run code as it is on disk now.  The names of the
+        templates replaced."""
+        keys = None
+        if plans is not None:
+            keys = {
+                self._key(plan.argv[0], plan.spec.runtime, plan.settings)
+                for plan in plans
+                if plan.spec is not None and preloads(plan.argv, plan.settings)
+            }
+        replaced = []
         for key, template in list(self._templates.items()):
+            if keys is not None and key not in keys:
+                continue
+            replaced.append(template.spec.name)
+            self._count_replacement(template.spec.name, cause)
             self._events.emit("preload", template=template.spec.name, action="replace", cause=cause)
             template.stop()
             del self._templates[key]
             self._template(key, None)
+        return replaced
 
     def close(self) -> None:
         for template in self._templates.values():

@@ -12,6 +12,7 @@ come later through the loop.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import select
@@ -33,6 +34,7 @@ from supervisor.daemon.spawn import signal_group
 from supervisor.shared import preloadwire
 
 TEMPLATE_MODULE = "supervisor.runtime.template"
+_instances = itertools.count(1)
 REPLY_TIMEOUT = 10.0  # a ready template that does not answer a fork by then is replaced
 
 
@@ -74,10 +76,14 @@ class Template:
         self._on_gone = on_gone
         self.state = "starting"  # → ready | broken | gone
         self.error: str | None = None
+        self.modules: int | None = None  # imported, once ready
+        self.forks = 0
         self._pending: dict[int, _Request] = {}
         self._next_id = 0
         self._reaped = False
-        self.cgroup: UnitCgroup | None = sentinel.unit_cgroup(spec.name)
+        # A cgroup of its own instance: a successor starts while this one is still being
+        # reaped, and the reaping kills and removes this one's cgroup.
+        self.cgroup: UnitCgroup | None = sentinel.unit_cgroup(f"{spec.name}@{next(_instances)}")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock = ours
         env = dict(spec.env)
@@ -188,6 +194,7 @@ class Template:
         op = message.get("op")
         if op == "ready":
             self.state = "ready"
+            self.modules = message.get("modules")
             self._events.emit(
                 "preload",
                 template=self.spec.name,
@@ -215,6 +222,7 @@ class Template:
             self._close_fds(request)
         if op == "forked":
             child.born(int(message["pid"]))
+            self.forks += 1
             if message.get("error"):
                 child.failure = f"preload {self.spec.name}: {message['error']}"
             self._events.emit(
@@ -235,6 +243,18 @@ class Template:
         else:
             child.fail(f"preload {self.spec.name}: {message.get('error')}")
 
+    def describe(self) -> dict[str, Any]:
+        """The template as `status --json` shows it."""
+        return {
+            "name": self.spec.name,
+            "pid": self.pid,
+            "state": self.state,
+            "modules": self.modules,
+            "forks": self.forks,
+            "binaries": list(self.spec.binaries),
+            "error": self.error,
+        }
+
     # -- its end -------------------------------------------------------------------------------
 
     def _on_exit(self) -> None:
@@ -248,8 +268,9 @@ class Template:
         self._sentinel.forget(self.pid)
         self._sentinel.flush()
         if self.cgroup is not None:
-            self.cgroup.kill()
-            self.cgroup.remove()
+            with contextlib.suppress(FileNotFoundError):  # already gone: nothing to clean
+                self.cgroup.kill()
+                self.cgroup.remove()
         was = self.state
         self.state = "gone" if was != "broken" else was
         self._close_socket()

@@ -13,6 +13,8 @@ from supervisor.cli.planview import restart_summary
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_OK, EXIT_USAGE
 from supervisor.tools.crashschedule import Schedule, ScheduleError, parse_duration, parse_schedule
 from supervisor.tools.simulate import Simulation, SimulationResult, processes_named
+from supervisor.tools.sweep import SweepError, parse_sweep
+from supervisor.tools.sweepview import sweep_command
 
 DEFAULT_SEED = 0
 DEFAULT_DURATION = "1h"
@@ -28,10 +30,9 @@ def add_simulate_arguments(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--crashes",
-        required=True,
         metavar="SCHEDULE",
         help="'every 2s for 60s [exit 1]' (run lengths) or '1.5:1, 3.2:137, 10:KILL'"
-        " (absolute times of exits)",
+        " (absolute times of exits); needed unless --sweep crash_every=...",
     )
     sub.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the backoff's jitter (default 0)"
@@ -49,6 +50,13 @@ def add_simulate_arguments(sub: argparse.ArgumentParser) -> None:
         help="when a notify service sends READY=1 after its start (default 0)",
     )
     sub.add_argument("--json", action="store_true", help="print the events and the outcome as JSON")
+    sub.add_argument(
+        "--sweep",
+        metavar="PARAMETER=RANGE",
+        help="one simulation per value, like crash_every=1s..10s:1s or start_limit.burst=1,3,5"
+        " (README, What-if sweeps)",
+    )
+    sub.add_argument("--html", metavar="FILE", help="with --sweep: also write the chart's page")
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -59,12 +67,31 @@ def run_simulate(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_INVALID
     try:
         names = processes_named(plan, args.service)
-        schedule = parse_schedule(args.crashes)
+        sweep = parse_sweep(args.sweep) if args.sweep else None
+        if args.crashes is None and (sweep is None or sweep.parameter.name != "crash_every"):
+            raise ScheduleError("--crashes is needed (only --sweep crash_every=... goes without)")
+        if args.html and sweep is None:
+            raise ScheduleError("--html draws a sweep: give --sweep too")
+        schedule = parse_schedule(args.crashes) if args.crashes is not None else None
         duration = parse_duration(args.duration)
         ready_after = parse_duration(args.ready_after)
-    except (KeyError, ScheduleError) as error:
+        if sweep is not None:
+            sweep_command(
+                plan,
+                names,
+                sweep,
+                schedule,
+                seed=args.seed,
+                duration=duration,
+                ready_after=ready_after,
+                as_json=args.json,
+                html=args.html,
+            )
+            return EXIT_OK
+    except (KeyError, ScheduleError, SweepError) as error:
         print(f"supervisor simulate: {error.args[0]}", file=sys.stderr)
         return EXIT_USAGE
+    assert schedule is not None
     result = Simulation(
         plan,
         names,

@@ -27,7 +27,8 @@ GROUP_MEANINGS = {
     "exit": "group end",
 }
 
-_CSS = """
+# The timeline page's, and the sweep page's (which shows a timeline too).
+CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
        margin: 24px 32px; background: #fafbfc; }
 h1 { font-size: 20px; margin: 0 0 4px; }
@@ -71,19 +72,21 @@ th { background: #f0f2f5; } td.time { font-variant-numeric: tabular-nums; white-
 """
 
 
-def render_html(timeline: Timeline) -> str:
+def render_html(timeline: Timeline, extra: str = "") -> str:
+    """`extra`: more HTML after the table of happenings (`analyze`'s bring-up section)."""
     title = f"Timeline of {timeline.source}"
     return "\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
             f"<title>{escape(title)}</title>",
-            f"<style>{_CSS}</style></head><body>",
+            f"<style>{CSS}</style></head><body>",
             f"<h1>{escape(title)}{_status_badge(timeline)}</h1>",
             f'<p class="meta">{escape(_meta(timeline))}</p>',
             _legend(),
             render_svg(timeline),
             _table(timeline),
+            extra,
             "</body></html>",
         ]
     )

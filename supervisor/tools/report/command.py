@@ -9,6 +9,8 @@ from pathlib import Path
 from supervisor import config
 from supervisor.daemon.events import EVENTS_FILE
 from supervisor.shared.exits import EXIT_FAILED, EXIT_OK
+from supervisor.tools.analyze import analyze
+from supervisor.tools.analyzeview import html_section, load_run
 from supervisor.tools.report.html import render_html
 from supervisor.tools.report.text import DEFAULT_WIDTH, render_text
 from supervisor.tools.report.timeline import load_timeline
@@ -45,6 +47,7 @@ def run_report(args: argparse.Namespace) -> int:
         return EXIT_NO_LOG
     print(render_text(timeline, max(args.width, 10)))
     if args.html:
-        Path(args.html).write_text(render_html(timeline), encoding="utf-8")
+        bring_up = html_section(analyze(load_run(path, args.run)[0]))
+        Path(args.html).write_text(render_html(timeline, bring_up), encoding="utf-8")
         print(f"\nwrote {args.html}")
     return EXIT_OK

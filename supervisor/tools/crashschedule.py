@@ -7,6 +7,12 @@ Two forms, both on the simulator's clock, which starts at 0 when the group start
     moment is no later than M (so no exit happens after M; a run that would outlive M keeps
     running).  ``for M`` may be left out: the runs crash for the whole simulation.
 
+``runs L:X, L:X, ...``
+    Run lengths, one per start: the first run exits L seconds after it started, with X, the
+    second after the next L, and so on; runs after the last keep running.  Unlike absolute
+    times, no exit can miss (each belongs to its run), so the same list means the same thing
+    to the simulator and to a real process that follows it (`supervisor.testing.schedules`).
+
 ``T:X, T:X, ...``
     Absolute times.  At each time T the process running at that moment exits with X.  A time at
     which no process of the unit runs (it waits in backoff, or has ended for good) exits nothing;
@@ -76,7 +82,7 @@ class Periodic:
     until: float | None
     exit: ExitStatus
 
-    def next_exit(self, started_at: float) -> tuple[float, ExitStatus] | None:
+    def next_exit(self, started_at: float, run: int = 0) -> tuple[float, ExitStatus] | None:
         when = started_at + self.every
         if self.until is not None and when > self.until:
             return None
@@ -96,7 +102,7 @@ class ExitList:
 
     exits: tuple[tuple[float, ExitStatus], ...]
 
-    def next_exit(self, started_at: float) -> tuple[float, ExitStatus] | None:
+    def next_exit(self, started_at: float, run: int = 0) -> tuple[float, ExitStatus] | None:
         return next(((t, x) for t, x in self.exits if t >= started_at), None)
 
     def ignored(self, consumed: set[float], end: float) -> list[tuple[float, ExitStatus]]:
@@ -108,7 +114,28 @@ class ExitList:
         return f"the running process exits at {listed}"
 
 
-Schedule = Periodic | ExitList
+@dataclass(frozen=True)
+class RunList:
+    """The length and the end of each run in turn; runs after the last keep running."""
+
+    runs: tuple[tuple[float, ExitStatus], ...]
+
+    def next_exit(self, started_at: float, run: int = 0) -> tuple[float, ExitStatus] | None:
+        """`run`: how many runs of the process came before this one."""
+        if run >= len(self.runs):
+            return None
+        length, exit = self.runs[run]
+        return started_at + length, exit
+
+    def ignored(self, consumed: set[float], end: float) -> list[tuple[float, ExitStatus]]:
+        return []  # every exit belongs to a run, so none can miss
+
+    def describe(self) -> str:
+        listed = ", ".join(f"{length:g}s ({x.describe()})" for length, x in self.runs)
+        return f"the runs in turn last {listed}; later ones keep running"
+
+
+Schedule = Periodic | ExitList | RunList
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -121,8 +148,11 @@ def parse_schedule(text: str) -> Schedule:
         until = parse_duration(periodic["until"]) if periodic["until"] else None
         exit = parse_exit(periodic["exit"]) if periodic["exit"] else ExitStatus(code=1)
         return Periodic(every, until, exit)
+    runs = text.strip().startswith("runs ")
     exits: list[tuple[float, ExitStatus]] = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
+    for item in filter(
+        None, (part.strip() for part in text.strip().removeprefix("runs ").split(","))
+    ):
         when, colon, what = item.partition(":")
         if not colon:
             raise ScheduleError(
@@ -130,6 +160,10 @@ def parse_schedule(text: str) -> Schedule:
                 " or the form 'every 2s for 60s [exit 1]'"
             )
         exits.append((parse_duration(when), parse_exit(what)))
+    if runs and exits:
+        if any(length <= 0 for length, _ in exits):
+            raise ScheduleError("each run of 'runs L:X, ...' needs a length above 0")
+        return RunList(tuple(exits))
     if not exits:
         raise ScheduleError("empty schedule: give 'every 2s for 60s' or a list like '1.5:1, 3:137'")
     times = [when for when, _ in exits]

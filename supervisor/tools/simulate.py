@@ -30,7 +30,7 @@ the schedules.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,14 +87,17 @@ class Simulation:
         self,
         plan: Plan,
         names: list[str],
-        schedule: Schedule,
+        schedule: Schedule | Mapping[str, Schedule],
         *,
         uniform: Callable[[float, float], float],
         duration: float,
         ready_after: float = 0.0,
     ) -> None:
         self._scheduled = set(names)
-        self._schedule = schedule
+        # One schedule for every named process, or each its own.
+        self._schedules = (
+            dict(schedule) if isinstance(schedule, Mapping) else dict.fromkeys(names, schedule)
+        )
         self._duration = duration
         self._ready_after = ready_after
         self._loop = VirtualLoop()
@@ -164,7 +167,8 @@ class Simulation:
     def _script_run(self, process: VirtualProcess) -> None:
         if process.unit not in self._scheduled:
             return  # runs steadily
-        planned = self._schedule.next_exit(process.started_at)
+        earlier = len(self._host.runs.get(process.unit, [])) - 1  # this run is listed too
+        planned = self._schedules[process.unit].next_exit(process.started_at, earlier)
         if planned is not None:
             process.exit_at(*planned)
         if self._units[process.unit].plan.settings.notify:
@@ -181,7 +185,7 @@ class Simulation:
                 for run in self._host.runs.get(name, [])
                 if run.ended_as_planned and run.ended_at is not None
             }
-            for when, exit in self._schedule.ignored(hit, self._loop.now):
+            for when, exit in self._schedules[name].ignored(hit, self._loop.now):
                 cause = f"no process was running to {exit.describe()}"
                 ignored.append({"event": "ignored", "time": when, "unit": name, "cause": cause})
         return ignored

@@ -4,9 +4,10 @@ As `systemd-analyze blame` and `critical-chain` (and process-compose's `analyze`
 `state` events alone, every time in seconds since the run's `supervisor start` event:
 
 - waiting: from entering `waiting` until the dependency it waited for last became ready;
-- spawn: from then (or from the supervisor's start, for a process that waited for nothing) to
-  its `starting` event, which the supervisor writes once the process exists (fork and exec,
-  and every spawn queued before it);
+- spawn: from then (for a process that waited for nothing: from the supervisor's start, or the
+  `reload` or `scale` that added it) to its `starting` event, which the supervisor writes once
+  the process exists (fork and exec, and every spawn queued before it); 0 for a process an
+  operator started (the request is no event of its own);
 - ready: from `starting` to its first `running` (READY=1, the readiness probe passing, or
   start_seconds up); a one-shot job's successful end counts as ready.  Crashes before the
   first ready are inside it (`starts` counts the starts).
@@ -45,7 +46,8 @@ class BringUp:
     starts: int = 0
     state: str = ""  # the last state the run's events give it
     released_by: str | None = None  # the dependency's process that let it start
-    queued_at: float | None = None  # when it could start: its release, or the run's start
+    # When it could start: the run's start, the reload or scale that added it, its release.
+    queued_at: float | None = None
 
     @property
     def waiting(self) -> float | None:
@@ -96,13 +98,21 @@ def analyze(events: list[Event]) -> Analysis:
     """The bring-up of one run's events (as `report.timeline.split_runs` splits them)."""
     clock = _Clock(events)
     processes: dict[str, BringUp] = {}
+    added_at: dict[str, float] = {}  # by a reload or a scale: when it could start
     for event in events:
-        if event.get("event") != "state" or not event.get("unit"):
+        kind = event.get("event")
+        if kind in ("reload", "scale") and event.get("action") == "applied":
+            for added in event.get("added") or ():
+                added_at.setdefault(str(added), clock.seconds(event))
+        if kind != "state" or not event.get("unit"):
             continue
         now = clock.seconds(event)
-        unit = processes.setdefault(
-            event["unit"], BringUp(event["unit"], service_of(event["unit"]))
-        )
+        name = event["unit"]
+        if name not in processes:
+            booted = event.get("cause") == "supervisor started"
+            queued = clock.start if booted else added_at.get(name, now)
+            processes[name] = BringUp(name, service_of(name), queued_at=queued)
+        unit = processes[name]
         to = event.get("to", "")
         unit.state = to
         if unit.ready_at is not None:
@@ -120,17 +130,17 @@ def analyze(events: list[Event]) -> Analysis:
         elif to == "exited" and event.get("exit_status") == 0 and unit.spawned_at is not None:
             unit.ready_at, unit.completed = now, True
     for unit in processes.values():
-        _release(unit, processes, clock.start)
+        _release(unit, processes)
     return Analysis(clock.started, list(processes.values()), _chain(processes))
 
 
-def _release(unit: BringUp, processes: dict[str, BringUp], start: float) -> None:
-    """When it could start, and whose readiness let it: the dependency ready last before it
-    spawned, or the run's start for a process that waited for nothing."""
-    if unit.spawned_at is None:
-        return
+def _release(unit: BringUp, processes: dict[str, BringUp]) -> None:
+    """For a process that waited, when it could start and whose readiness let it: the
+    dependency ready last before it spawned."""
     if unit.waiting_since is None:
-        unit.queued_at = start
+        return
+    if unit.spawned_at is None:  # still waiting, or blocked, when the events end
+        unit.queued_at = None
         return
     candidates = [
         other

@@ -88,9 +88,9 @@ def _state(at: float, unit: str, to: str, cause: str = "", **fields: object) -> 
 def test_the_times_of_a_known_log():
     events = [
         {"event": "supervisor", "action": "start", "time": 10.0},
-        _state(10.1, "db", "starting"),
+        _state(10.1, "db", "starting", "supervisor started"),
         _state(10.1, "web#1", "waiting", "waiting for db, job to be ready"),
-        _state(10.2, "job", "starting"),
+        _state(10.2, "job", "starting", "supervisor started"),
         _state(10.5, "db", "backoff", exit_status=1),  # a crash before ready
         _state(11.0, "db", "starting"),
         _state(12.0, "db", "running", "READY=1"),
@@ -98,8 +98,11 @@ def test_the_times_of_a_known_log():
         _state(12.6, "web#1", "starting", "dependencies ready"),
         _state(13.6, "web#1", "running"),
         _state(14.0, "web#1", "backoff", exit_status=1),  # after bring-up: not counted
-        _state(14.0, "lost", "starting"),
+        _state(14.0, "lost", "starting", "started by operator"),  # no event asked for it
         _state(15.0, "lost", "fatal"),
+        {"event": "scale", "action": "applied", "time": 15.5, "added": ["web#2"]},
+        _state(15.7, "web#2", "starting", "added by scale (web 1 -> 2 workers)"),
+        _state(15.8, "web#2", "running"),
     ]
     result = analyze(events)
     by_name = {process.name: process for process in result.processes}
@@ -109,6 +112,10 @@ def test_the_times_of_a_known_log():
     assert round(web.spawn or 0, 3) == 0.1 and round(web.to_ready or 0, 3) == 1.0
     assert round(db.to_ready or 0, 3) == 1.9 and db.waiting is None
     assert job.completed and round(job.ready_at or 0, 3) == 2.5
-    assert [p.name for p in result.chain] == ["web#1", "job"]
-    assert [p.name for p in result.blame] == ["job", "db", "web#1", "lost"]  # never ready last
+    assert [p.name for p in analyze(events[:10]).chain] == ["web#1", "job"]
+    assert round(by_name["web#2"].spawn or 0, 3) == 0.2  # from the scale that added it
+    assert by_name["lost"].spawn == 0
+    assert [p.name for p in result.chain] == ["web#2"]  # ready last, and waited for nothing
+    blame = ["job", "db", "web#1", "web#2", "lost"]  # the slowest own start first, never ready last
+    assert [p.name for p in result.blame] == blame
     assert by_name["lost"].ready_at is None and by_name["lost"].state == "fatal"

@@ -5,7 +5,10 @@ the scheduler, two fake-driver backends, two backup workers) under the superviso
 copies on free ports, in the same run:
 
 - ours: the topic convention and one supervised process per backend and per backup worker
-  (`[openstack]`);
+  (`[openstack]`), each forked from the preload template that imported Cinder once (the
+  default under `[openstack]`);
+- ours-exec: the same with `preload = false`: each process an interpreter of its own, importing
+  Cinder by itself;
 - devstack: Cinder's own `cinder-scheduler|volume|backup --config-file cinder.conf` as plain
   commands, oslo.service's ProcessLauncher forking the backends and the workers (DevStack runs
   the same binaries as systemd units).
@@ -17,7 +20,9 @@ Measured, each over `--runs` fresh stacks:
   its driver serves again ("Driver post RPC initialization completed successfully."):
   ours kills the backend's own process; devstack kills the backend's forked child (which
   ProcessLauncher respawns, unseen by the supervisor) and, separately, the cinder-volume parent
-  (which the supervisor restarts, with every backend).
+  (which the supervisor restarts, with every backend);
+- pss: the sum of the proportional set size of every process the supervisor runs (RabbitMQ,
+  cinder-api and the rest alike in every way; for ours the template too), once all are ready.
 
     scripts/bench openstack [--runs 3] [--json FILE]
 """
@@ -41,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import tomlkit
 
 from supervisor.shared.logstamp import STAMP_BYTES, stamp_time
@@ -82,6 +88,8 @@ class Stack:
         copy_example(directory)
         if way == "devstack":
             self._as_devstack()
+        elif way == "ours-exec":
+            self._without_preload()
         self.env = {**os.environ, "PATH": f"{BIN_DIR}:{os.environ.get('PATH', '')}"}
         self.run: RunningStack | None = None
 
@@ -99,6 +107,21 @@ class Stack:
         for name in ("cinder-scheduler", "cinder-volume", "cinder-backup"):
             del document["services"][name]  # type: ignore[union-attr]
         self.config.write_text(tomlkit.dumps(document) + DEVSTACK_SERVICES)
+
+    def _without_preload(self) -> None:
+        document = tomlkit.parse(self.config.read_text())
+        for name in ("cinder-scheduler", "cinder-volume", "cinder-backup"):
+            document["services"][name]["preload"] = False  # type: ignore[index]
+        self.config.write_text(tomlkit.dumps(document))
+
+    def pss(self) -> int:
+        """Bytes: the summed PSS of every process under the supervisor (not itself)."""
+        assert self.run is not None
+        total = 0
+        for child in psutil.Process(self.run.process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_full_info().pss
+        return total
 
     def start(self) -> float:
         started = time.monotonic()
@@ -137,7 +160,7 @@ class Stack:
         return fresh >= ROWS
 
     def volume_log(self) -> Path:
-        name = "cinder-volume@fake-1" if self.way == "ours" else "c-vol"
+        name = "c-vol" if self.way == "devstack" else "cinder-volume@fake-1"
         return self.state / "logs" / f"{name}.log"
 
     def stop(self) -> None:
@@ -225,7 +248,8 @@ def one_run(way: str, workdir: Path) -> dict[str, float]:
         result = {"up": time.monotonic() - started}
         # Let every service finish its start (the API, periodic tasks) before the kill.
         stack.cli("wait", "--ready", "--timeout", str(TIMEOUT))
-        if way == "ours":
+        result["pss_mib"] = stack.pss() / 2**20
+        if way != "devstack":
             result["recovery"] = recovery(stack, stack.pid_of("cinder-volume@fake-1"))
         else:
             result["recovery_child"] = recovery(stack, backend_child(stack, "node1@fake-1"))
@@ -255,27 +279,32 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    results: dict[str, list[dict[str, float]]] = {"ours": [], "devstack": []}
+    results: dict[str, list[dict[str, float]]] = {"ours": [], "ours-exec": [], "devstack": []}
     with tempfile.TemporaryDirectory(prefix="bench-openstack-") as workdir:
         for run in range(args.runs):
             for way in results:  # interleaved, so a drift of the machine hits both alike
                 figures = one_run(way, Path(workdir))
                 results[way].append(figures)
-                shown = ", ".join(f"{k} {v:.2f}s" for k, v in figures.items())
+                shown = ", ".join(f"{k} {v:.2f}" for k, v in figures.items())
                 print(f"run {run + 1} {way}: {shown}", file=sys.stderr)
     summary = {way: summarize(runs) for way, runs in results.items()}
-    print(f"{'way':<10} {'measure':<16} {'median':>8} {'min':>8} {'max':>8}")
+    print(f"{'way':<10} {'measure':<16} {'median':>8} {'min':>8} {'max':>8}  (seconds; pss MiB)")
     for way, measures in summary.items():
         for key, figures in measures.items():
             print(
-                f"{way:<10} {key:<16} {figures['median']:>7.2f}s {figures['min']:>7.2f}s"
-                f" {figures['max']:>7.2f}s"
+                f"{way:<10} {key:<16} {figures['median']:>8.2f} {figures['min']:>8.2f}"
+                f" {figures['max']:>8.2f}"
             )
-    ours, devstack = summary["ours"], summary["devstack"]
-    print(f"up: ours/devstack = {ours['up']['median'] / devstack['up']['median']:.2f}x")
-    for key in ("recovery_child", "recovery_parent"):
-        ratio = ours["recovery"]["median"] / devstack[key]["median"]
-        print(f"recovery: ours/devstack {key.removeprefix('recovery_')} = {ratio:.2f}x")
+    devstack = summary["devstack"]
+    for way in ("ours", "ours-exec"):
+        ours = summary[way]
+        for key in ("up", "pss_mib"):
+            print(f"{key}: {way}/devstack = {ours[key]['median'] / devstack[key]['median']:.2f}x")
+        for key in ("recovery_child", "recovery_parent"):
+            ratio = ours["recovery"]["median"] / devstack[key]["median"]
+            print(f"recovery: {way}/devstack {key.removeprefix('recovery_')} = {ratio:.2f}x")
+    ratio = summary["ours"]["up"]["median"] / summary["ours-exec"]["up"]["median"]
+    print(f"up: ours/ours-exec = {ratio:.2f}x")
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "summary": summary}, indent=2))
     return 0

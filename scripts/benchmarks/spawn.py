@@ -7,7 +7,10 @@ Each round starts `/bin/true` once per way, in turn, so a busy machine slows eve
   steps back: the child is born inside);
 * after: write the child's pid to cgroup.procs once Popen returns (a child that forks at once
   can escape before the write);
-* trampoline: exec through `/bin/sh -c 'echo $$ > cgroup.procs && exec "$@"'` (one more exec).
+* trampoline: exec through `/bin/sh -c 'echo $$ > cgroup.procs && exec "$@"'` (one more exec);
+* clone3: what a preload template does (`runtime/template/clone.py`): clone3 with
+  CLONE_INTO_CGROUP, born in the cgroup with no migration of anyone, then exec in the child
+  (a template's fork runs Python instead of exec'ing; the placement is the same).
 
 Two figures per way: the time the supervisor's loop is held by the spawn, and the time until
 the child has run and exited (where the trampoline's extra exec shows).  Needs a writable cgroup
@@ -26,6 +29,7 @@ from collections.abc import Callable
 
 from supervisor.daemon.cgroup import CgroupStack, UnitCgroup
 from supervisor.daemon.spawn import spawn
+from supervisor.runtime.template.clone import fork_sibling
 
 TRUE = ("/bin/true",)
 _TRAMPOLINE = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
@@ -54,17 +58,43 @@ def _spawn_trampoline(unit: UnitCgroup) -> subprocess.Popen[bytes]:
     return _closed(spawn(argv, dict(os.environ), None, 1, 2))
 
 
+class _Cloned:
+    """A child made by clone3, waited for as a Popen is."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def wait(self) -> int:
+        return os.waitpid(self.pid, 0)[1]
+
+
+def _spawn_clone3(unit: UnitCgroup) -> _Cloned:
+    directory = unit.directory_fd()
+    try:
+        pid, _ = fork_sibling(directory, sibling=False)
+        if pid == 0:
+            try:
+                os.execv(TRUE[0], TRUE)
+            finally:
+                os._exit(127)
+    finally:
+        if directory is not None:
+            os.close(directory)
+    return _Cloned(pid)
+
+
 def _closed(started: tuple[subprocess.Popen[bytes], int]) -> subprocess.Popen[bytes]:
     process, pidfd = started
     os.close(pidfd)
     return process
 
 
-WAYS: dict[str, Callable[[UnitCgroup], subprocess.Popen[bytes]]] = {
+WAYS: dict[str, Callable[[UnitCgroup], subprocess.Popen[bytes] | _Cloned]] = {
     "none": _spawn_none,
     "cgroup": _spawn_cgroup,
     "after": _spawn_after,
     "trampoline": _spawn_trampoline,
+    "clone3": _spawn_clone3,
 }
 
 

@@ -51,18 +51,20 @@ _syscall.restype = ctypes.c_long
 _clone3_works = True
 
 
-def fork_sibling(cgroup_fd: int | None) -> tuple[int, bool]:
+def fork_sibling(cgroup_fd: int | None, *, sibling: bool = True) -> tuple[int, bool]:
     """Fork a process whose parent is this process's parent; return its pid (0 in the child)
-    and whether it was born in the cgroup `cgroup_fd` (else the child must move itself)."""
+    and whether it was born in the cgroup `cgroup_fd` (else the child must move itself).
+    `sibling=False` makes it this process's own child (`scripts/bench spawn` times it so)."""
     global _clone3_works
     ctypes.pythonapi.PyOS_BeforeFork()
     in_cgroup = False
+    parent_flag = CLONE_PARENT if sibling else 0
     try:
         pid = -1
         if _clone3_works:
-            # exit_signal stays 0: with CLONE_PARENT the kernel takes this process's own
+            # exit_signal: with CLONE_PARENT it stays 0, the kernel takes this process's own
             # (SIGCHLD to the supervisor) and refuses any other (EINVAL).
-            args = _CloneArgs(flags=CLONE_PARENT)
+            args = _CloneArgs(flags=parent_flag, exit_signal=0 if sibling else signal.SIGCHLD)
             if cgroup_fd is not None:
                 args.flags |= CLONE_INTO_CGROUP
                 args.cgroup = cgroup_fd
@@ -77,7 +79,7 @@ def fork_sibling(cgroup_fd: int | None) -> tuple[int, bool]:
             zero = ctypes.c_long(0)
             pid = _syscall(
                 ctypes.c_long(number),
-                ctypes.c_long(CLONE_PARENT | signal.SIGCHLD),
+                ctypes.c_long(parent_flag | signal.SIGCHLD),
                 zero,
                 zero,
                 zero,

@@ -106,7 +106,11 @@ def run_lengths(
     def clear(ticks: int) -> bool:
         return all(abs(ticks * resolution - length) > margin for length in avoid)
 
-    run = st.tuples(st.integers(low, high).filter(clear), _exits(exits)).map(
+    allowed = [ticks for ticks in range(low, high + 1) if clear(ticks)]
+    if not allowed:
+        raise ValueError("run_lengths: `avoid` and `margin` leave no length between the bounds")
+    # Drawn from the allowed lengths themselves (not filtered), so no draw is ever thrown away.
+    run = st.tuples(st.sampled_from(allowed), _exits(exits)).map(
         lambda pair: (round(pair[0] * resolution, 9), pair[1])
     )
     return st.lists(run, max_size=most).map(lambda runs: RunList(tuple(runs)))

@@ -57,9 +57,17 @@ def _nice_top(largest: float) -> float:
     return next(step * power for step in (1, 2, 5, 10) if step * power >= largest)
 
 
+_ROUND_DURATIONS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
+
+
+def _round_duration(largest: float) -> float:
+    """A duration an axis can end on: 30s, 2m00s, 1h..., at least `largest`."""
+    return next((d for d in _ROUND_DURATIONS if d >= largest), _nice_top(largest))
+
+
 PANELS = (
     Panel("restarts", lambda o: o.restarts, _nice_top, lambda v: f"{v:g}"),
-    Panel("time to fatal", lambda o: o.fatal_at, _nice_top, format_offset),
+    Panel("time to fatal", lambda o: o.fatal_at, _round_duration, format_offset),
     Panel("time down", lambda o: 100 * o.down_fraction, lambda _: 100.0, lambda v: f"{v:g}%"),
 )
 

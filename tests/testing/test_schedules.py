@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -103,3 +105,16 @@ def test_run_lengths_have_a_form_of_their_own_on_the_command_line():
     )
     with pytest.raises(ScheduleError, match="needs a length above 0"):
         parse_schedule("runs 0:1")
+
+
+def test_the_plugin_works_without_hypothesis_and_the_strategies_say_what_they_need():
+    script = (
+        "import sys; sys.modules['hypothesis'] = None\n"  # as if it were not installed
+        "import supervisor.testing.plugin, supervisor.testing.realrun\n"
+        "try:\n    import supervisor.testing.schedules\n"
+        "except ImportError as error:\n    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.startswith("supervisor.testing.schedules needs hypothesis: pip install")

@@ -15,7 +15,14 @@ from supervisor.cli.main import main
 from supervisor.testing.harness import WriteConfig
 from supervisor.tools.crashschedule import parse_schedule
 from supervisor.tools.report.sweeppage import render_sweep_html
-from supervisor.tools.sweep import FatalEdge, SweepError, fatal_edges, parse_sweep, run_sweep
+from supervisor.tools.sweep import (
+    FatalEdge,
+    Outcome,
+    SweepError,
+    fatal_edges,
+    parse_sweep,
+    run_sweep,
+)
 from tests.tools.test_report_layout import VIEWS, browser, chromium, overlaps
 
 __all__ = ["chromium"]  # the fixture, shared with the timeline's browser tests
@@ -242,3 +249,52 @@ def test_the_page_renders_in_a_browser(chromium: str, write_config: WriteConfig,
     )
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 20_000  # a blank page compresses to a few kB
+
+
+def test_crowded_edges_take_lanes_then_join_and_no_text_overlaps(
+    chromium: str, write_config: WriteConfig, tmp_path: Path
+):
+    # Outcomes that flip between fatal and not at almost every value: more edge labels than
+    # the header's lanes hold side by side.
+    parsed = parse_sweep("backoff.initial=0.1..6:0.1")
+    result = sweep(write_config(CRASHER), "crash_every=1..1:1", None)[0].result
+    flips = [
+        Outcome(
+            v,
+            parse_schedule("every 1s"),
+            result,
+            1,
+            1.0 if i % 3 else None,
+            1.0,
+            0.5,
+        )
+        for i, v in enumerate(parsed.values)
+    ]
+    edges = fatal_edges(flips)
+    assert len(edges) > 30
+    page = tmp_path / "sweep.html"
+    html = render_sweep_html(parsed, flips, "crasher", [])
+    # Labels that found no lane free joined the one before, which counts them.
+    assert re.search(r">fatal (below|above) [\d.]+s \+\d</text>", html)
+    page.write_text(html.replace("</body>", _MEASURE + "</body>"))
+    for window, scale in VIEWS:
+        dom = browser(
+            chromium,
+            tmp_path,
+            f"--window-size={window}",
+            f"--force-device-scale-factor={scale}",
+            "--dump-dom",
+            page.as_uri(),
+        ).stdout
+        found = re.search(r'<pre id="boxes">(.*?)</pre>', dom, re.S)
+        assert found, dom[-2000:]
+        boxes = json.loads(found.group(1).replace("&amp;", "&"))["boxes"]
+        labels = [box for box in boxes if box["what"].startswith("fatal ")]
+        assert len(labels) >= 2
+        clashes = [
+            (a["what"], b["what"])
+            for i, a in enumerate(boxes)
+            for b in boxes[i + 1 :]
+            if overlaps(a, b)
+        ]
+        assert clashes == [], f"at {window} {scale}x"

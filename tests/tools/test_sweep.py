@@ -260,15 +260,15 @@ def test_crowded_edges_take_lanes_then_join_and_no_text_overlaps(
     result = sweep(write_config(CRASHER), "crash_every=1..1:1", None)[0].result
     flips = [
         Outcome(
-            v,
-            parse_schedule("every 1s"),
-            result,
-            1,
-            1.0 if i % 3 else None,
-            1.0,
-            0.5,
+            value=value,
+            schedule=parse_schedule("every 1s"),
+            result=result,
+            restarts=1,
+            fatal_at=1.0 if i % 3 else None,
+            down=1.0,
+            down_fraction=0.5,
         )
-        for i, v in enumerate(parsed.values)
+        for i, value in enumerate(parsed.values)
     ]
     edges = fatal_edges(flips)
     assert len(edges) > 30

@@ -31,8 +31,9 @@ def add_simulate_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--crashes",
         metavar="SCHEDULE",
-        help="'every 2s for 60s [exit 1]' (run lengths) or '1.5:1, 3.2:137, 10:KILL'"
-        " (absolute times of exits); needed unless --sweep crash_every=...",
+        help="'every 2s for 60s [exit 1]' (a run length), 'runs 0.5:1, 2:KILL' (each run's)"
+        " or '1.5:1, 3.2:137, 10:KILL' (absolute times of exits);"
+        " needed unless --sweep crash_every=...",
     )
     sub.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the backoff's jitter (default 0)"

@@ -13,6 +13,7 @@ import pytest
 
 from supervisor.testing.harness import RunningStack, RunStack, WriteConfig
 from tests.daemon.test_containment import assert_ends
+from tests.support.descriptors import open_descriptors, shared_with
 from tests.support.stackcli import ReadyStack, cli, status_of
 
 STACK = """
@@ -89,14 +90,11 @@ def test_a_forked_backend_is_the_supervisors_child_and_heartbeats(ready_stack: R
 def test_no_descriptor_of_the_template_is_open_in_a_fork(ready_stack: ReadyStack):
     stack = ready_stack(STACK)
     template = _template_pid(stack)
-    theirs = {os.readlink(f"/proc/{template}/fd/{fd}") for fd in os.listdir(f"/proc/{template}/fd")}
     for process in status_of(stack.config).values():
         pid = process["pid"]
-        fds = {fd: os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
-        assert fds["0"] == "/dev/null"
-        shared = {fd: target for fd, target in fds.items() if target in theirs}
-        # stdout and stderr are the process's own pipes to the pump; /dev/null is no handle.
-        assert set(shared.values()) <= {"/dev/null"}, shared
+        assert open_descriptors(pid)[0] == "/dev/null"
+        # stdout and stderr are the process's own pipes to the pump, the rest its own.
+        assert shared_with(pid, template) == {}
     assert stack.stop() == 0
 
 

@@ -28,6 +28,7 @@ from tests.support.cinderstack import (
     require_openstack,
     stop,
 )
+from tests.support.descriptors import shared_with
 
 pytestmark = pytest.mark.openstack
 
@@ -93,11 +94,15 @@ def test_check_resolves_every_process_through_the_topic_convention(tmp_path: Pat
     assert processes["cinder-api"]["kind"] == "command"
 
 
-def forked_pids(cinder: CinderStack) -> set[int]:
-    """The processes forked from a preload template, from the run's events."""
+def preload_events(cinder: CinderStack, action: str) -> list[dict]:
     lines = (cinder.state_dir / "events.jsonl").read_text().splitlines()
     events = (json.loads(line) for line in lines if line.strip())
-    return {e["pid"] for e in events if e.get("event") == "preload" and e["action"] == "forked"}
+    return [e for e in events if e.get("event") == "preload" and e["action"] == action]
+
+
+def forked_pids(cinder: CinderStack) -> set[int]:
+    """The processes forked from a preload template, from the run's events."""
+    return {event["pid"] for event in preload_events(cinder, "forked")}
 
 
 def test_every_service_is_up_in_cinders_own_services_table(cinder: CinderStack):
@@ -290,3 +295,32 @@ def test_sighup_resets_a_cinder_service_in_place(cinder: CinderStack):
     assert events[0].get("RELOADING") == "1"
     assert {e["pid"] for e in events} == {scheduler["pid"]}  # the same process, reset in place
     assert cinder.status()["cinder-scheduler"]["state"] == "running"
+
+
+def test_the_cinder_template_shares_no_descriptor_and_its_death_leaves_cinder_serving(
+    cinder: CinderStack,
+):
+    template = preload_events(cinder, "ready")[-1]["pid"]
+    before = {name: p["pid"] for name, p in cinder.status().items() if name in MANAGERS}
+    for name, pid in before.items():
+        assert not (shared := shared_with(pid, template)), f"{name} holds the template's {shared}"
+    killed_at = datetime.now(UTC).replace(tzinfo=None)
+    os.kill(template, signal.SIGKILL)
+    cinder.wait_until(
+        lambda: any(e["pid"] != template for e in preload_events(cinder, "ready")),
+        READY_TIMEOUT,
+        "a new template to have imported Cinder",
+    )
+
+    def every_row_beat_since_the_kill() -> bool:
+        rows = rows_up(cinder)
+        return all(
+            rows[key]["state"] == "up"
+            and datetime.fromisoformat(rows[key]["updated_at"].rstrip("Z")) > killed_at
+            for key in CINDER_ROWS
+        )
+
+    cinder.wait_until(every_row_beat_since_the_kill, 120, "every row to heartbeat after the kill")
+    after = cinder.status()
+    assert {name: after[name]["pid"] for name in before} == before  # forks ran on
+    assert all(after[name]["state"] == "running" for name in before)

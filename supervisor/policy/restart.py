@@ -114,7 +114,9 @@ def decide(
 
     failures = 0 if ran_for >= policy.backoff.reset_after else history.failures
     limit = policy.start_limit
-    recent = tuple(t for t in history.restarts if t > now - limit.interval)
+    # In the window while younger than its interval; the age is rounded to the microsecond so
+    # that float error does not keep a restart exactly an interval old (30.01 - 0.01) in it.
+    recent = tuple(t for t in history.restarts if round(now - t, 6) < limit.interval)
     if len(recent) >= limit.burst:
         return Decision(
             Action.FATAL,

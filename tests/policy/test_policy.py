@@ -129,6 +129,14 @@ def test_start_limit_window_slides():
     assert later.history.restarts == (5.0, 10.5)
 
 
+def test_a_restart_exactly_an_interval_old_is_out_of_the_window_despite_float_error():
+    policy = RestartPolicy(policy="always", backoff=NO_JITTER, start_limit=StartLimit(3, 30.0))
+    history = History(restarts=(0.02, 10.02, 20.02))  # 30.02 - 30.0 is 0.0199999... in floats
+    decision = decide(policy, history, CRASH, ran_for=0.1, now=30.02, uniform=midpoint)
+    assert decision.action is Action.RESTART
+    assert decision.history.restarts == (10.02, 20.02, 30.02)
+
+
 def test_a_zero_burst_never_restarts():
     policy = RestartPolicy(policy="always", start_limit=StartLimit(0, 10.0))
     assert decide_now(policy, CRASH).action is Action.FATAL

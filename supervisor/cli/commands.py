@@ -184,6 +184,12 @@ COMMANDS = (
         "supervisor.cli.scale:add_scale_arguments",
     ),
     Command(
+        "attach",
+        "run one process in this terminal (for pdb), then hand it back to the supervisor",
+        "supervisor.cli.attach:run_attach",
+        "supervisor.cli.attach:add_attach_arguments",
+    ),
+    Command(
         "shutdown",
         "stop every service, then the supervisor",
         f"{_REMOTE}:shutdown",

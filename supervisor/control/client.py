@@ -99,6 +99,10 @@ class ControlClient:
         except ConnectionError:
             return b""
 
+    def fileno(self) -> int:
+        """The socket, to wait on beside something else (`attach` waits on its process too)."""
+        return self._sock.fileno()
+
     def set_timeout(self, timeout: float | None) -> None:
         self._sock.settimeout(timeout)
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from supervisor.config.diff import PlanDiff
 from supervisor.policy.group import Member
+
+if TYPE_CHECKING:
+    from supervisor.control.server import Connection
 
 
 class Refused(Exception):
@@ -110,6 +113,21 @@ class DaemonView(Protocol):
     @property
     def scaled(self) -> Mapping[str, Mapping[str, int]]:
         """The services run with another count of workers than the file's: `workers`, `file`."""
+
+    def attach_process(self, process: str, connection: Connection) -> None:
+        """Stop the process for `supervisor attach`; its spec is the connection's reply once
+        it is down.  Refused if it cannot be lent (a one-shot that is done, one attached)."""
+
+    def attached_process(self, process: str, connection: Connection, pid: int) -> dict[str, object]:
+        """The attach client runs the process as `pid`."""
+
+    def detach_process(
+        self, process: str, connection: Connection, exit_status: int | None
+    ) -> dict[str, object]:
+        """Take the attached process back: started again under its policy."""
+
+    def attachment(self, process: str) -> dict[str, object] | None:
+        """`status`'s `attached`: None, or the terminal's `pid` and whether it is `ready`."""
 
     def begin_stop(self, cause: str) -> None:
         """Stop the whole group, dependants first; the supervisor exits once it is down."""

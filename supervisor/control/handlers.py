@@ -18,6 +18,9 @@ from supervisor.config.diff import ReloadRejected
 from supervisor.control.daemonview import DaemonView, Refused, UnitView
 from supervisor.control.protocol import (
     Act,
+    Attach,
+    Attached,
+    Detach,
     Fault,
     Logs,
     Message,
@@ -71,6 +74,9 @@ class CommandHandler:
             Signal: self._signal,
             Subscribe: self._subscribe,
             Scale: self._scale,
+            Attach: self._attach,
+            Attached: self._attached,
+            Detach: self._detach,
         }
         daemon.subscribe(self)
 
@@ -123,7 +129,9 @@ class CommandHandler:
                 "stopping": daemon.stopping,
                 "waiting_clients": len(self._waiters),
             },
-            "processes": [unit.snapshot(now) for unit in units],
+            "processes": [
+                {**unit.snapshot(now), "attached": daemon.attachment(unit.name)} for unit in units
+            ],
             "scaled": {service: dict(counts) for service, counts in daemon.scaled.items()},
             "templates": daemon.templates,
         }
@@ -145,6 +153,14 @@ class CommandHandler:
                     f"{', '.join(leaving)}: removed from the configuration by a reload, stopping"
                 )
             units = [unit for unit in units if not unit.retiring]
+            # Run by `supervisor attach` in a terminal: a second run here would overlap it.
+            lent = [unit.name for unit in units if self._daemon.attachment(unit.name) is not None]
+            if lent and not request.all:
+                raise Refused(
+                    f"{', '.join(lent)}: attached to a terminal; it is started again here when"
+                    " its run there ends"
+                )
+            units = [unit for unit in units if unit.name not in lent]
         templates = []
         if request.fresh:
             cause = "restart --fresh"
@@ -173,6 +189,25 @@ class CommandHandler:
     def _scale(self, connection: Connection, request: Scale) -> Message:
         self._refuse_while_stopping()
         return {"ok": True, **self._daemon.scale(request.name, request.workers)}
+
+    def _one_process(self, name: str, verb: str) -> UnitView:
+        units = self.resolve([name])
+        if len(units) != 1:
+            names = ", ".join(unit.name for unit in units)
+            raise Refused(f"{verb} takes one process; {name} has several: {names}")
+        return units[0]
+
+    def _attach(self, connection: Connection, request: Attach) -> None:
+        """Answered once the process is down: its spec (argv, env, directory, cgroup)."""
+        self._daemon.attach_process(self._one_process(request.name, "attach").name, connection)
+
+    def _attached(self, connection: Connection, request: Attached) -> Message:
+        unit = self._one_process(request.name, "attached")
+        return self._daemon.attached_process(unit.name, connection, request.pid)
+
+    def _detach(self, connection: Connection, request: Detach) -> Message:
+        unit = self._one_process(request.name, "detach")
+        return self._daemon.detach_process(unit.name, connection, request.exit_status)
 
     def _logs(self, connection: Connection, request: Logs) -> Message:
         units = self.resolve(request.names)

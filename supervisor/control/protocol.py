@@ -104,7 +104,44 @@ class Subscribe:
     since: int | None = None
 
 
-Request = Status | Act | Wait | Logs | Reload | Shutdown | Fault | Signal | Subscribe | Scale
+@dataclass(frozen=True)
+class Attach:
+    """Stop one process and answer with its spec, for the client to run it in a terminal."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Attached:
+    """The attach client runs the process as `pid`."""
+
+    name: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class Detach:
+    """The attached process ended (with `exit_status`, if known): the supervisor takes it back."""
+
+    name: str
+    exit_status: int | None = None
+
+
+Request = (
+    Status
+    | Act
+    | Wait
+    | Logs
+    | Reload
+    | Shutdown
+    | Fault
+    | Signal
+    | Subscribe
+    | Scale
+    | Attach
+    | Attached
+    | Detach
+)
 # A reply, as the server sends it and the client reads it back: one JSON object per line,
 # `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 Message = dict[str, Any]
@@ -261,6 +298,26 @@ def _subscribe(fields: dict[str, Any]) -> Subscribe:
     return Subscribe(_names(fields.get("names", [])), number)
 
 
+def _attach(fields: dict[str, Any]) -> Attach:
+    if "name" not in fields:
+        raise BadRequest("'attach' needs the name of one process")
+    return Attach(_name("name", fields["name"]))
+
+
+def _attached(fields: dict[str, Any]) -> Attached:
+    if "name" not in fields or "pid" not in fields:
+        raise BadRequest("'attached' needs a name and a pid")
+    return Attached(_name("name", fields["name"]), _integer("pid", fields["pid"], 1, 2**22))
+
+
+def _detach(fields: dict[str, Any]) -> Detach:
+    if "name" not in fields:
+        raise BadRequest("'detach' needs the name of the attached process")
+    status = fields.get("exit_status")
+    number = None if status is None else _integer("exit_status", status, 0, MAX_EXIT_CODE)
+    return Detach(_name("name", fields["name"]), number)
+
+
 # command -> (the fields it takes, how they become a request)
 _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "status": (("names",), _status),
@@ -275,6 +332,9 @@ _COMMANDS: dict[str, tuple[tuple[str, ...], Builder]] = {
     "signal": (("names", "signal", "group"), _signal),
     "subscribe": (("names", "since"), _subscribe),
     "scale": (("name", "workers"), _scale),
+    "attach": (("name",), _attach),
+    "attached": (("name", "pid"), _attached),
+    "detach": (("name", "exit_status"), _detach),
 }
 COMMANDS = tuple(_COMMANDS)
 

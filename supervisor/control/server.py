@@ -65,6 +65,8 @@ class Connection:
         self._reading = True
         self._closing = False  # close once the outbox is sent
         self.closed = False
+        # Called once when the connection ends, however it ends (an `attach` is held on it).
+        self.on_close: list[Callable[[], None]] = []
 
     def reply(self, message: Message) -> None:
         if self.closed or self._closing:
@@ -124,6 +126,9 @@ class Connection:
         if not self.closed:
             self.closed = True
             self._server.forget(self)
+            callbacks, self.on_close = self.on_close, []
+            for callback in callbacks:
+                callback()
 
     def on_readable(self) -> None:
         try:

@@ -25,10 +25,11 @@ from supervisor.config.diff import PlanDiff, ReloadRejected, diff
 from supervisor.control import registry
 from supervisor.control.daemonview import DaemonSubscriber, Refused
 from supervisor.control.handlers import CommandHandler
-from supervisor.control.server import ControlServer
+from supervisor.control.server import Connection, ControlServer
 from supervisor.control.stream import EventStream
 from supervisor.daemon import faultinjector as faults
 from supervisor.daemon import scaling
+from supervisor.daemon.attach import Attachments
 from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
 from supervisor.daemon.host import EventSink, ProcessHost, Timers
@@ -84,6 +85,7 @@ class Supervisor:
         self._unsettled = False
         self._index = UnitIndex()  # so that no change has to look at every unit
         self._subscribers: list[DaemonSubscriber] = []  # told of every settled change
+        self._attachments: Attachments | None = None  # `supervisor attach`, on a real host
         self.started_at = clock()
 
     def run(self) -> int:
@@ -116,6 +118,8 @@ class Supervisor:
         host = OsHost(loop, output, sentinel, events)
         stream = EventStream(events.emit)  # `subscribe` clients: every event as it is written
         events.add_listener(stream.publish)
+        self._attachments = Attachments(self, loop, events.emit, host.lend_cgroup)
+        self.subscribe(self._attachments)
         commands = CommandHandler(self, stream)  # subscribes itself to this supervisor's changes
         control = ControlServer(self.plan.state_dir, commands.handle, loop, events.emit)
         healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
@@ -434,6 +438,27 @@ class Supervisor:
             return []
         return preloader.refresh(cause, [self.units[name].plan for name in processes])
 
+    # `supervisor attach` (daemon/attach.py)
+
+    def _lending(self) -> Attachments:
+        if self._attachments is None:
+            raise Refused("this supervisor lends no process to a terminal")
+        return self._attachments
+
+    def attach_process(self, process: str, connection: Connection) -> None:
+        self._lending().attach(self.units[process], connection)
+
+    def attached_process(self, process: str, connection: Connection, pid: int) -> dict[str, object]:
+        return self._lending().attached(self.units[process], connection, pid)
+
+    def detach_process(
+        self, process: str, connection: Connection, exit_status: int | None
+    ) -> dict[str, object]:
+        return self._lending().detach(self.units[process], connection, exit_status)
+
+    def attachment(self, process: str) -> dict[str, object] | None:
+        return None if self._attachments is None else self._attachments.describe(process)
+
     def _restart(self, unit: Unit, cause: str) -> None:
         """Stop if running, then start again.  A unit still waiting for its dependencies keeps
         waiting: it starts, with whatever plan it has by then, once they are ready."""
@@ -519,6 +544,8 @@ class Supervisor:
 
     def _on_notify(self, listener: NotifyListener) -> None:
         for pid, fields in listener.receive():
+            if self._attachments is not None and self._attachments.on_notify(pid, fields):
+                continue  # from a process run in a terminal by `supervisor attach`
             unit = self._unit_of(pid)
             if unit is not None:
                 unit.on_notify(fields)

@@ -211,6 +211,16 @@ class OsHost:
         if cgroup is not None:
             cgroup.remove()
 
+    def lend_cgroup(self, unit: str) -> str | None:
+        """The unit's cgroup directory, made, for a process `supervisor attach` runs outside
+        the supervisor to join; None where there are no cgroups."""
+        cgroup = self._cgroup(unit)
+        fd = None if cgroup is None else cgroup.directory_fd()
+        if cgroup is None or fd is None:
+            return None
+        os.close(fd)
+        return str(cgroup.path)
+
     def usage(self, unit: str) -> tuple[int | None, float | None]:
         cgroup = self._cgroup(unit)
         if cgroup is None:

@@ -123,6 +123,10 @@ class Unit:
         """The environment a run of this process (and its exec probes) gets."""
         return {**self._context.environment, **self._own_env}
 
+    def run_environment(self) -> dict[str, str]:
+        """The environment a run gets (without start faults): what `attach` lends a terminal."""
+        return self._env
+
     def _environment(self) -> dict[str, str]:
         """What this process adds to the supervisor's environment.  What the plan alone
         decides is shared with the exporters; the rest is this daemon's."""

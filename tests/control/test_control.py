@@ -58,6 +58,7 @@ def test_status_json_schema_and_table(ready_stack: ReadyStack):
         "status_text",
         "memory",
         "cpu",
+        "attached",
     }
     assert (db["name"], db["state"], db["ready"], db["last_exit"]) == ("db", "running", True, None)
     assert [p["name"] for p in document["processes"]] == ["db", "api#1", "api#2"]

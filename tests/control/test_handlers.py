@@ -74,6 +74,9 @@ class FakeDaemon:
     def restart_process(self, process: str, cause: str) -> None:
         self._change(process, State.RUNNING, "restart", cause)
 
+    def attachment(self, process: str) -> dict[str, object] | None:
+        return None  # nothing here runs in a terminal (`supervisor attach`)
+
     def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
         self.asked.extend(("refresh", process, cause) for process in processes)
         return []

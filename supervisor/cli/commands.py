@@ -240,6 +240,12 @@ COMMANDS = (
         "supervisor.cli.events:add_events_arguments",
     ),
     Command(
+        "ui",
+        "watch and steer the running stack in a terminal UI (the `ui` extra)",
+        "supervisor.ui.command:run_ui",
+        "supervisor.ui.command:add_ui_arguments",
+    ),
+    Command(
         "logs",
         "print the log of processes, or follow it",
         f"{_REMOTE}:logs",

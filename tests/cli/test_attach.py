@@ -262,3 +262,26 @@ def test_attach_refuses_what_it_cannot_lend(ready_stack: ReadyStack):
     raw = json.loads(cli(stack.config, "status", "--json").stdout)
     assert all(process["attached"] is None for process in raw["processes"])
     assert stack.stop() == 0
+
+
+def test_a_preloaded_manager_runs_exec_d_in_the_terminal_and_is_forked_again_after(
+    ready_stack: ReadyStack, terminals: list[Terminal]
+):
+    stack = ready_stack(
+        STACK.replace(f"[services.{DEBUGGED}]\n", f"[services.{DEBUGGED}]\npreload = true\n")
+    )
+    template = stack.wait_event(event="preload", action="ready")["pid"]
+    terminal = _attach_in_terminal(stack, terminals)
+    _shows(stack, terminal, "(Pdb)")
+    attached = _attached_pid(stack)
+    # Exec'd by the attach command (its child), not forked from the template.
+    assert _parent(attached) != template
+    assert "attach" in Path(f"/proc/{_parent(attached)}/cmdline").read_text().split("\0")
+    assert not stack.select(event="preload", action="forked", pid=attached)
+    terminal.keys("continue", "Enter")
+    stack.wait_event(event="notify", unit=DEBUGGED, pid=attached, READY="1")
+    os.kill(attached, signal.SIGTERM)
+    again = _running_again(stack)
+    stack.wait_event(event="preload", action="forked", pid=again)  # from its template again
+    assert _parent(again) == _supervisor_pid(stack)
+    assert stack.stop() == 0

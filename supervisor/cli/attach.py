@@ -10,9 +10,9 @@ ignores Ctrl-C and Ctrl-\\ meanwhile, as a shell does while a command runs.
 When the child ends, the supervisor is told (`detach`) and starts the process again as its own
 child; if this command dies first, the kernel kills the child (PR_SET_PDEATHSIG) and the
 supervisor, seeing the connection close, takes the process back all the same.  If the
-supervisor goes away, the child gets its stop signal.  Exit status: the child's own (128 + N
-for a signal); 3 if the supervisor went away meanwhile; else the usual statuses of a command that
-asks the supervisor.
+supervisor goes away, the child is stopped as the supervisor would stop it: its stop signal,
+SIGKILL after its stop_timeout.  Exit status: the child's own (128 + N for a signal); 3 if the
+supervisor went away meanwhile; else the usual statuses of a command that asks the supervisor.
 """
 
 from __future__ import annotations
@@ -56,13 +56,15 @@ def run_attach(args: argparse.Namespace, state_dir: Path) -> int:
             except BaseException:
                 _end(pid, signal.SIGKILL)
                 raise
-            return _supervise(client, name, pid, spec["stop_signal"])
+            return _supervise(client, name, pid, spec["stop_signal"], spec["stop_timeout"])
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
 
-def _supervise(client: ControlClient, name: str, pid: int, stop_signal: int) -> int:
+def _supervise(
+    client: ControlClient, name: str, pid: int, stop_signal: int, stop_timeout: float
+) -> int:
     """Wait for the child; hand it back when it ends.  Its exit status, as a shell's."""
     pidfd = os.pidfd_open(pid)
     try:
@@ -71,7 +73,7 @@ def _supervise(client: ControlClient, name: str, pid: int, stop_signal: int) -> 
             if pidfd in ready:
                 break
             if not client.next_line():  # the supervisor said nothing more: it is gone
-                status = _end(pid, stop_signal)
+                status = _stop(pid, pidfd, stop_signal, stop_timeout)
                 _say(f"the supervisor went away; {name} was stopped (exit status {status})")
                 return EXIT_NOT_RUNNING
     finally:
@@ -133,6 +135,17 @@ def _join_cgroup(name: str, path: str) -> None:
         Path(path, "cgroup.procs").write_text("0")
     except OSError as error:
         _say(f"cannot join {name}'s cgroup {path} ({error.strerror}): it runs outside it")
+
+
+def _stop(pid: int, pidfd: int, stop_signal: int, stop_timeout: float) -> int:
+    """As the supervisor stops a process: its stop signal, SIGKILL after stop_timeout (one
+    waiting at a `(Pdb)` prompt takes a SIGTERM handler's flag and waits on)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, stop_signal)
+    if not select.select([pidfd], [], [], stop_timeout)[0]:
+        _say(f"still running {stop_timeout:g}s after its stop signal: killing it")
+        return _end(pid, signal.SIGKILL)
+    return _reap(pid)
 
 
 def _end(pid: int, signum: int) -> int:

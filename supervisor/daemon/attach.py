@@ -153,7 +153,9 @@ class Attachments:
     def group_ended(self, status: int) -> None:
         """The supervisor exits: what runs in a terminal is stopped, as every other process."""
         for attachment in list(self._by_unit.values()):
-            self._forget(attachment, signal.SIGTERM)
+            unit = self._stack.units.get(attachment.unit)
+            stop = signal.SIGTERM if unit is None else unit.plan.settings.stop_signal
+            self._forget(attachment, stop)
 
     def on_notify(self, pid: int, fields: dict[str, str]) -> bool:
         """A datagram from an attached process: its unit's; whether it was one."""
@@ -215,6 +217,7 @@ class Attachments:
             "cgroup": self._cgroup_of(unit.name),
             "identity": identity,
             "stop_signal": int(settings.stop_signal),
+            "stop_timeout": settings.stop_timeout,
         }
 
     def _client_gone(self, attachment: Attachment) -> None:

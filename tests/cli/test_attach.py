@@ -285,3 +285,21 @@ def test_a_preloaded_manager_runs_exec_d_in_the_terminal_and_is_forked_again_aft
     stack.wait_event(event="preload", action="forked", pid=again)  # from its template again
     assert _parent(again) == _supervisor_pid(stack)
     assert stack.stop() == 0
+
+
+def test_a_shutdown_while_attached_stops_the_process_in_the_terminal_too(
+    ready_stack: ReadyStack, terminals: list[Terminal]
+):
+    # At a (Pdb) prompt the runtime's SIGTERM handler only sets a flag: SIGKILL follows.
+    stack = ready_stack(
+        STACK.replace(f"[services.{DEBUGGED}]\n", f"[services.{DEBUGGED}]\nstop_timeout = 1\n")
+    )
+    terminal = _attach_in_terminal(stack, terminals)
+    _shows(stack, terminal, "(Pdb)")
+    attached = _attached_pid(stack)
+    result = cli(stack.config, "shutdown")
+    assert result.returncode == 0, result.stderr
+    assert stack.wait_exit() == 0
+    screen = _shows(stack, terminal, "EXIT=")
+    assert "EXIT=3" in screen and "the supervisor went away" in screen, screen
+    assert _gone(attached)

@@ -1,10 +1,12 @@
 """Preloading with this project's own managers: forked from a template against exec'd, and
 both against the floor, a bare fork/exec loop restarting a plain `sleep`.
 
-- restart: from SIGKILL of the cinder-volume manager process to its successor's `running`
-  event (READY=1 sent once its manager is built and its host initialised), `--restarts` times
-  per way; the bare loop: from SIGKILL of `sh -c 'echo up; exec sleep'` to its successor's
-  line on a pipe (waitpid, fork, exec, as the floor of any supervisor).  No backoff: the
+- restart: from SIGKILL of the cinder-volume manager process to its successor's `starting`
+  event (the supervisor has its pid: forked, or exec'd) and to its `running` event (READY=1,
+  sent once its manager is built, its row registered in the services table and its host
+  initialised: work a `sleep` does not do), `--restarts` times per way; the bare loop: from
+  SIGKILL of `sh -c 'echo up; exec sleep'` to its successor's line on a pipe (waitpid, fork,
+  exec, as the floor of any supervisor).  No backoff: the
   policy restarts at once, so the figure is the spawn path alone.
 - up: `supervisor run` of the repository's services.toml (its state in a scratch folder) to
   every process running (`supervisor wait --ready`), every manager with `preload = true`
@@ -58,14 +60,15 @@ def _stamp(event: dict) -> float:
     return datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).timestamp()
 
 
-def manager_restarts(way: str, restarts: int, workdir: Path) -> list[float]:
-    """Seconds from each SIGKILL to the successor's READY, for one manager process."""
+def manager_restarts(way: str, restarts: int, workdir: Path) -> dict[str, list[float]]:
+    """Seconds from each SIGKILL to the successor's start and to its READY, for one manager
+    process."""
     directory = workdir / f"restart-{way}"
     directory.mkdir()
     config = directory / "services.toml"
     config.write_text(ONE_MANAGER.format(preload=str(way == "preload").lower()))
     stack = RunningStack(config, directory / "state")
-    latencies = []
+    latencies: dict[str, list[float]] = {"starting": [], "running": []}
     try:
         event = stack.wait_event(TIMEOUT, event="state", unit="cinder-volume", to="running")
         seen = {event["pid"]}
@@ -82,7 +85,11 @@ def manager_restarts(way: str, restarts: int, workdir: Path) -> list[float]:
                 "the manager running again",
             )  # fmt: skip
             seen.add(event["pid"])
-            latencies.append(_stamp(event) - killed)
+            started = stack.wait_event(
+                TIMEOUT, event="state", unit="cinder-volume", to="starting", pid=event["pid"]
+            )
+            latencies["starting"].append(_stamp(started) - killed)
+            latencies["running"].append(_stamp(event) - killed)
     finally:
         stack.stop()
         stack.close()
@@ -170,7 +177,8 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-preload-") as scratch:
         workdir = Path(scratch)
         for way in WAYS:
-            restart[way] = manager_restarts(way, args.restarts, workdir)
+            for phase, values in manager_restarts(way, args.restarts, workdir).items():
+                restart[f"{way} to {phase}"] = values
         for run in range(args.runs):
             for way in WAYS:  # interleaved, so a drift of the machine hits both alike
                 up[way].append(stack_up(way, workdir))

@@ -104,6 +104,7 @@ class Screen:
         self._supervisor: dict[str, Any] = {}  # the last reply's `supervisor`
         self._fetched_at = time.monotonic()
         self._refresh_pending = False
+        self._rebuilding = False
         self._selected: str | None = None
         self._log: ProcessLog | None = None
 
@@ -225,9 +226,15 @@ class Screen:
             widgets.append(_ProcessRow(line))
         if focus is None:  # the selected process is gone (scaled down): the first one
             focus = next((i for i, w in enumerate(widgets) if isinstance(w, _ProcessRow)), None)
-        self._walker[:] = widgets
-        if focus is not None:
-            self._walker.set_focus(focus)
+        # Replacing the rows moves the focus on its way (to the first row, a service's):
+        # only where it ends counts, or every refresh would close and reopen the log.
+        self._rebuilding = True
+        try:
+            self._walker[:] = widgets
+            if focus is not None:
+                self._walker.set_focus(focus)
+        finally:
+            self._rebuilding = False
         self._focus_moved()
 
     def _tick(self, *_: object) -> None:
@@ -238,6 +245,8 @@ class Screen:
     # -- the log pane ---------------------------------------------------------------------------
 
     def _focus_moved(self) -> None:
+        if self._rebuilding:
+            return
         focused = self._walker.get_focus()[0] if self._walker else None
         name = focused.name if isinstance(focused, _ProcessRow) else None
         if name == self._selected and (name is None or self._log is not None):

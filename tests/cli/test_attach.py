@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from supervisor.control.client import ControlClient
 from supervisor.testing.harness import RunningStack
 from tests.support.configtext import OPTIONS
 from tests.support.serviceprocesses import FIXTURE_MANAGERS_PATH
@@ -261,6 +262,25 @@ def test_attach_refuses_what_it_cannot_lend(ready_stack: ReadyStack):
 
     raw = json.loads(cli(stack.config, "status", "--json").stdout)
     assert all(process["attached"] is None for process in raw["processes"])
+
+    # The requests behind it, checked at the edge; only the attaching connection may follow up.
+    with ControlClient(stack.config.parent / "state", timeout=10) as client:
+        for request, error in (
+            ({}, "bad request: 'attach' needs the name of one process"),
+            ({"name": "api#1", "pid": 0}, "bad request: pid = 0: expected a whole number"),
+            ({"name": "api#1", "exit_status": 300}, "bad request: exit_status = 300"),
+        ):
+            command = "attached" if "pid" in request else "detach" if request else "attach"
+            reply = client.request(command, **request)
+            assert not reply["ok"] and reply["error"].startswith(error), reply
+        reply = client.request("detach", name="api#1")
+        assert reply == {
+            "ok": False,
+            "error": "api#1 is not attached to a terminal through this connection",
+        }
+        reply = client.request("attached", name="api#1", pid=os.getpid())
+        assert not reply["ok"] and "not attached to a terminal" in reply["error"]
+    assert _status(stack)["api#1"]["state"] == "running"
     assert stack.stop() == 0
 
 

@@ -102,6 +102,8 @@ class Screen:
         self._deliveries: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._processes: list[dict[str, Any]] = []
         self._supervisor: dict[str, Any] = {}  # the last reply's `supervisor`
+        self._scaled: dict[str, Any] = {}  # the last reply's `scaled`
+        self._scaled_to: dict[str, int] = {}  # scale replies since it: service -> workers
         self._fetched_at = time.monotonic()
         self._refresh_pending = False
         self._rebuilding = False
@@ -197,6 +199,8 @@ class Screen:
             self._message.set_text(f"status: {reply.get('error')}")
             return
         self._processes = reply["processes"]
+        self._scaled = reply.get("scaled") or {}
+        self._scaled_to.clear()  # the reply knows of every scale asked before it
         self._fetched_at = time.monotonic()
         self._supervisor = reply["supervisor"]
         self._render_table()
@@ -308,8 +312,23 @@ class Screen:
 
     def _scale(self, name: str, step: int) -> None:
         service = next((p["service"] for p in self._processes if p["name"] == name), name)
-        workers = sum(1 for p in self._processes if p["service"] == service) + step
-        self._say(self._ask("scale", name=service, workers=workers), f"scale {service} {workers}")
+        workers = self._workers_of(service) + step
+        reply = self._ask("scale", name=service, workers=workers)
+        if reply.get("ok"):
+            self._scaled_to[service] = reply["workers"]
+        self._say(reply, f"scale {service} {workers}")
+
+    def _workers_of(self, service: str) -> int:
+        """What the service runs now: as the last `scale` reply said (a second key may come
+        before the table shows the first), else as `status` says; a surplus worker still
+        stopping is no longer one."""
+        if service in self._scaled_to:
+            return self._scaled_to[service]
+        scaled = self._scaled.get(service)
+        if scaled:
+            return int(scaled["workers"])
+        members = [p for p in self._processes if p["service"] == service]
+        return sum(1 for p in members if p["state"] != "stopping")
 
     def _ask(self, command: str, **fields: Any) -> dict[str, Any]:
         try:

@@ -114,13 +114,16 @@ def test_restart_and_scale_by_key_and_the_log_pane_follows(
     )
     assert new == status_of(stack.config, "api#1")["api#1"]["pid"]
 
-    terminal.press("+")
-    terminal.wait_for(r"^ api#3 +running", "a third api worker")
-    assert status_of(stack.config, "api")["api#3"]["state"] == "running"
-    _select(terminal, "api#3")
-    terminal.press("-")
-    wait_until(lambda: terminal.line_of(r"^ api#3 ") is None, "api#3 gone from the table")
-    assert "api#3" not in status_of(stack.config)
+    # Two keys at once: the second counts from the first's reply, not from the table.
+    terminal.press("+", "+")
+    terminal.wait_for(r"^ api#4 +running", "a fourth api worker")
+    assert status_of(stack.config, "api")["api#4"]["state"] == "running"
+    terminal.press("-", "-")
+    wait_until(
+        lambda: terminal.line_of(r"^ api#[34] ") is None, "api#3 and api#4 gone from the table"
+    )
+    assert {"api#3", "api#4"}.isdisjoint(status_of(stack.config))
+    assert terminal.line_of(r"^api \(2\)")
 
     _select(terminal, "talker")
     first = _last_talker_line(terminal.wait_for(r"talker-line-\d+", "the talker's log"))

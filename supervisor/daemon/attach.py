@@ -266,10 +266,13 @@ class Attachments:
 
     def _start_again(self, name: str, why: str) -> None:
         unit = self._stack.units.get(name)
-        # Removed by a reload meanwhile, or started by somebody else: nothing to take back.
-        if unit is None or unit.state is not State.STOPPED or self._stack.stopping:
-            return
-        self._stack.start_unit(unit, f"taken back from the terminal ({why})")
+        if unit is None or self._stack.stopping:
+            return  # removed by a reload meanwhile, or the group is stopping
+        cause = f"taken back from the terminal ({why})"
+        if unit.state is State.STOPPING:
+            unit.restart(cause)  # the client left before the stop was done: start after it
+        elif unit.state is State.STOPPED:
+            self._stack.start_unit(unit, cause)
 
 
 def _ended(pidfd: int) -> bool:

@@ -323,3 +323,29 @@ def test_a_shutdown_while_attached_stops_the_process_in_the_terminal_too(
     screen = _shows(stack, terminal, "EXIT=")
     assert "EXIT=3" in screen and "the supervisor went away" in screen, screen
     assert _gone(attached)
+
+
+def test_a_client_gone_before_the_stop_is_done_still_gets_it_started_again(
+    ready_stack: ReadyStack,
+):
+    # A second's stop: the attach client is killed while it waits for the spec.
+    stack = ready_stack(
+        """
+        [services.stubborn]
+        command = ["sh", "-c", "trap 'sleep 1; exit 0' TERM; sleep 1000 & wait"]
+        start_seconds = 0
+        """
+    )
+    first = _pids(stack)["stubborn"]
+    command = [sys.executable, "-m", "supervisor", "attach", "stubborn", "-c", str(stack.config)]
+    client = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        stack.wait_event(event="state", unit="stubborn", to="stopping")
+    finally:
+        client.kill()
+        client.wait()
+    cause = "taken back from the terminal (the attach client went away)"
+    started = stack.wait_event(event="state", unit="stubborn", to="starting", cause=cause)
+    assert started["pid"] != first
+    assert _parent(started["pid"]) == _supervisor_pid(stack)
+    assert stack.stop() == 0

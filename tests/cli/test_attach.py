@@ -168,6 +168,9 @@ def test_attach_stops_at_the_breakpoint_siblings_run_on_and_it_is_taken_back(
     # (SUPERVISOR_PROCESS, the service spec), its NOTIFY_SOCKET below; the terminal is stdin.
     assert f"topic={DEBUGGED} host=node1 process={DEBUGGED}" in screen
     assert os.readlink(f"/proc/{attached}/fd/0").startswith("/dev/pts/")
+    if json.loads(cli(stack.config, "status", "--json").stdout)["containment"] == "cgroup":
+        cgroup = Path(f"/proc/{attached}/cgroup").read_text().splitlines()
+        assert any(line.startswith("0::/") and line.endswith(f"/{DEBUGGED}") for line in cgroup)
     # Its sibling and its dependant were left alone.
     now = _pids(stack)
     assert now["sibling"] == before["sibling"] and now["dependant"] == before["dependant"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -57,12 +58,17 @@ def _pid_on_screen(terminal: Terminal, process: str) -> int | None:
 
 
 def _select(terminal: Terminal, process: str) -> None:
-    """Move the selection down until the log pane names `process`."""
-    for _ in range(20):
-        if re.search(rf"^ log: {re.escape(process)}\s*$", terminal.screen(), re.MULTILINE):
+    """Move the selection down, then up, until the log pane names `process` (the table is in
+    start order, and services that start together may come in either order)."""
+    for key in ["Down"] * 20 + ["Up"] * 20:
+        title = terminal.line_of(r"^ log: ")
+        if title is not None and title.split()[-1] == process:
             return
-        terminal.press("Down")
-        terminal.wait_for(r"^ log: ", "the log pane's title")
+        terminal.press(key)
+        # One key at a time: the next once this one moved the selection (or, at the end of
+        # the table, could not).
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda t=title: terminal.line_of(r"^ log: ") != t, "the selection", 2)
     raise AssertionError(f"could not select {process}:\n{terminal.screen()}")
 
 

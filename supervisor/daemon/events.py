@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from supervisor.shared.logfiles import colour_refused
+
 EVENTS_FILE = "events.jsonl"
 
 
@@ -76,9 +78,9 @@ class _EventFile:
 
 
 def _colour_wanted_on(console: TextIO) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    """Colour on a terminal, unless NO_COLOR refuses it."""
     try:
-        return "NO_COLOR" not in os.environ and console.isatty()
+        return not colour_refused() and console.isatty()
     except (OSError, ValueError):
         return False
 

@@ -47,9 +47,14 @@ class Prefixes:
         return prefix
 
 
+def colour_refused() -> bool:
+    """NO_COLOR set to a non-empty value (https://no-color.org: an empty one does not count)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def colour_wanted(fd: int) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
-    if "NO_COLOR" in os.environ:
+    """Colour on a terminal, unless NO_COLOR refuses it."""
+    if colour_refused():
         return False
     try:
         return os.isatty(fd)

@@ -213,6 +213,8 @@ def test_no_color_takes_the_colour_out_of_the_status_table(sleepers: RunningStac
     assert b"\x1b[32m" in _on_a_terminal(args, plain_env)
     without = _on_a_terminal(args, {**plain_env, "NO_COLOR": "1"})
     assert b"running" in without and b"\x1b" not in without
+    # no-color.org: an empty NO_COLOR is as if it were not set.
+    assert b"\x1b[32m" in _on_a_terminal(args, {**plain_env, "NO_COLOR": ""})
 
 
 def test_no_color_takes_the_colour_out_of_the_console(write_config: WriteConfig, tmp_path: Path):
@@ -223,6 +225,8 @@ def test_no_color_takes_the_colour_out_of_the_console(write_config: WriteConfig,
     assert b"\x1b[" in coloured and b"hello" in coloured
     plain = _on_a_terminal(["run", "-c", str(config)], {**plain_env, "NO_COLOR": "1"})
     assert b"web | hello" in plain and b"\x1b" not in plain
+    empty = _on_a_terminal(["run", "-c", str(config)], {**plain_env, "NO_COLOR": ""})
+    assert b"\x1b[" in empty  # an empty NO_COLOR does not count
 
 
 def test_no_color_takes_the_colour_out_of_the_log_prefixes(

@@ -37,6 +37,7 @@ from supervisor.daemon.loop import Loop
 from supervisor.daemon.notifysocket import NotifyListener
 from supervisor.daemon.oshost import OsHost
 from supervisor.daemon.output import LOGS_DIR, OutputPump
+from supervisor.daemon.preload.pool import Preloader
 from supervisor.daemon.scaling import Scaled, ScaleRefused
 from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.statedir import StateDirHealer
@@ -278,7 +279,7 @@ class Supervisor:
                 cause=f"the file's workers changed from {was.file}: the file wins",
             )
         changes = diff(self.plan, loaded)
-        if (preloader := getattr(self._context.host, "preloader", None)) is not None:
+        if (preloader := self._preloader) is not None:
             preloader.prepare(loaded.processes)
             preloader.refresh("reload")  # a reload runs the code as it is on disk now
         self.events.emit("reload", action="applied", **changes.summary())
@@ -364,7 +365,7 @@ class Supervisor:
         if workers == was:
             return reply
         self.events.emit("scale", action="applied", cause="scaled by operator", **reply)
-        if (preloader := getattr(self._context.host, "preloader", None)) is not None:
+        if (preloader := self._preloader) is not None:
             preloader.prepare(plan.processes)  # a new worker forks from its template too
         cause = f"{service} {was} -> {workers} workers"
         self._apply(
@@ -425,16 +426,21 @@ class Supervisor:
         self._restart(self.units[process], cause)
 
     @property
+    def _preloader(self) -> Preloader | None:
+        """The host's preload templates; None on a host that never forks from one (the
+        simulator's)."""
+        return getattr(self._context.host, "preloader", None)
+
+    @property
     def templates(self) -> list[dict[str, object]]:
         """The preload templates, as `status` shows them (none on a host without them)."""
-        preloader = getattr(self._context.host, "preloader", None)
+        preloader = self._preloader
         return [] if preloader is None else preloader.describe()
 
     def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
         """Replace the preload templates the named processes fork from (`restart --fresh`),
         so that their next start runs the code as it is on disk; the templates replaced."""
-        preloader = getattr(self._context.host, "preloader", None)
-        if preloader is None:  # a host that never forks from templates (the simulator's)
+        if (preloader := self._preloader) is None:
             return []
         return preloader.refresh(cause, [self.units[name].plan for name in processes])
 

@@ -72,12 +72,18 @@ class Preloader:
     def _key(self, python: str, runtime: str, settings: ServiceSettings) -> _Key:
         return (python, runtime, settings.env, settings.directory)
 
+    def _plan_key(self, plan: ProcessPlan) -> _Key | None:
+        """The template a planned process forks from; None if it is exec'd."""
+        if plan.spec is None or not preloads(plan.argv, plan.settings):
+            return None
+        return self._key(plan.argv[0], plan.spec.runtime, plan.settings)
+
     def prepare(self, plans: Iterable[ProcessPlan]) -> None:
         """Learn every preloading process of the plan and start its template now."""
         for plan in plans:
-            if plan.spec is None or not preloads(plan.argv, plan.settings):
+            # A key means a spec; said again for the type checker.
+            if (key := self._plan_key(plan)) is None or plan.spec is None:
                 continue
-            key = self._key(plan.argv[0], plan.spec.runtime, plan.settings)
             self._binaries.setdefault(key, set()).add(plan.spec.binary)
             if plan.resolution is not None:
                 self._managers.setdefault(key, set()).add(plan.resolution.manager)
@@ -180,13 +186,7 @@ class Preloader:
         """Replace every template (a reload), or those the given processes fork from
         (`restart --fresh`): the next forks run code as it is on disk now.  The names of the
         templates replaced."""
-        keys = None
-        if plans is not None:
-            keys = {
-                self._key(plan.argv[0], plan.spec.runtime, plan.settings)
-                for plan in plans
-                if plan.spec is not None and preloads(plan.argv, plan.settings)
-            }
+        keys = None if plans is None else {self._plan_key(plan) for plan in plans}
         replaced = []
         for key, template in list(self._templates.items()):
             if keys is not None and key not in keys:

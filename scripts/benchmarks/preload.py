@@ -32,6 +32,7 @@ from pathlib import Path
 
 import tomlkit
 
+from benchmarks.report import p90
 from supervisor.testing.harness import RunningStack
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -159,11 +160,6 @@ def stack_up(way: str, workdir: Path) -> float:
         stack.close()
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/bench preload", description=__doc__.splitlines()[0]
@@ -188,7 +184,7 @@ def main(argv: list[str]) -> int:
     for way, values in restart.items():
         p50 = statistics.median(values)
         print(
-            f"{way:<22} {p50 * 1000:>7.1f}  {_percentile(values, 0.9) * 1000:>7.1f}"
+            f"{way:<22} {p50 * 1000:>7.1f}  {(p90(values) or 0.0) * 1000:>7.1f}"
             f"  {p50 / floor:>7.2f}x"
         )
     print(f"services.toml up ({args.runs} runs)  median s  min s  max s")

@@ -20,14 +20,19 @@ EXIT_NO_LOG = EXIT_FAILED
 _COLUMNS = ("PROCESS", "WAITING", "SPAWN", "READY", "@READY", "STARTS", "LAST STATE")
 
 
-def add_analyze_arguments(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--json", action="store_true", help="print the documented JSON")
+def add_log_arguments(sub: argparse.ArgumentParser) -> None:
+    """--events and --run: which log and which of its runs (`analyze` and `report`)."""
     sub.add_argument(
         "--events", metavar="FILE", help=f"read this log instead of <state_dir>/{EVENTS_FILE}"
     )
     sub.add_argument(
         "--run", type=int, metavar="N", help="the Nth run the log holds (default: the last)"
     )
+
+
+def add_analyze_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--json", action="store_true", help="print the documented JSON")
+    add_log_arguments(sub)
 
 
 def load_run(path: Path, run: int | None) -> tuple[list[dict[str, Any]], int, int]:

@@ -10,7 +10,7 @@ from supervisor import config
 from supervisor.daemon.events import EVENTS_FILE
 from supervisor.shared.exits import EXIT_FAILED, EXIT_OK
 from supervisor.tools.analyze import analyze
-from supervisor.tools.analyzeview import html_section, load_run
+from supervisor.tools.analyzeview import add_log_arguments, html_section, load_run
 from supervisor.tools.report.html import render_html
 from supervisor.tools.report.text import DEFAULT_WIDTH, render_text
 from supervisor.tools.report.timeline import load_timeline
@@ -20,12 +20,7 @@ EXIT_NO_LOG = EXIT_FAILED
 
 def add_report_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page")
-    sub.add_argument(
-        "--events", metavar="FILE", help=f"read this log instead of <state_dir>/{EVENTS_FILE}"
-    )
-    sub.add_argument(
-        "--run", type=int, metavar="N", help="the Nth run the log holds (default: the last)"
-    )
+    add_log_arguments(sub)
     sub.add_argument(
         "--width", type=int, default=DEFAULT_WIDTH, metavar="COLUMNS", help="of the time axis"
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor.config import limits, rules
 from supervisor.config.dependencies import start_order
+from supervisor.config.groups import read_groups
 from supervisor.config.interpolate import (
     ENV_FILE,
     EnvFiles,
@@ -77,7 +78,7 @@ def _build(
     env_files: EnvFiles,
     scaled: Mapping[str, int],
 ) -> Plan:
-    root.allow("supervisor", "options", "services", "openstack")
+    root.allow("supervisor", "options", "services", "openstack", "groups")
     main = root.table("supervisor")
     main.allow(
         "state_dir",
@@ -113,6 +114,7 @@ def _build(
     by_service: dict[str, list[ProcessPlan]] = {}
     depends_on: dict[str, tuple[str, ...]] = {}
     declared_workers: dict[str, int] = {}
+    settings_of: dict[str, ServiceSettings] = {}
     for name in services.data:
         named = rules.check_name(services, (name,), name, "service")
         reader = readers[name] = services.table(name)
@@ -124,11 +126,15 @@ def _build(
         variables = env_files.variables(name)
         by_service[name] = expand(reader, settings, processes, variables)
         depends_on[name] = settings.depends_on
+        settings_of[name] = settings
         if named:
             rules.check_processes(reader, [process.name for process in by_service[name]])
     order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
-    return Plan(path, state_dir, options, processes, logs, openstack, stack, declared_workers)
+    groups = read_groups(root.table("groups"), settings_of)
+    return Plan(
+        path, state_dir, options, processes, logs, openstack, stack, declared_workers, groups
+    )
 
 
 def _start_order(

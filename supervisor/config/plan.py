@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from supervisor.config.interpolate import Shown
     from supervisor.config.openstack import OpenStack
     from supervisor.config.services import ServiceSettings
+    from supervisor.policy.strategy import GroupPolicy
 
 # A process's log file is rotated at this size, and this many rotated files are kept.
 DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
@@ -62,6 +63,8 @@ class Plan:
     # The file's `workers` of each service of numbered workers (NAME#1..NAME#N), even where
     # `supervisor scale` runs another count: a reload tells from it whether the file changed it.
     workers: dict[str, int] = field(default_factory=dict, compare=False)
+    # `[groups.NAME]`: services restarted together (policy/strategy.py).
+    groups: tuple[GroupPolicy, ...] = ()
 
     @property
     def services(self) -> tuple[str, ...]:

@@ -66,6 +66,9 @@ class Plan:
     # `[groups.NAME]`: services restarted together (policy/strategy.py).
     groups: tuple[GroupPolicy, ...] = ()
 
+    def group_of(self, service: str) -> GroupPolicy | None:
+        return next((group for group in self.groups if service in group), None)
+
     @property
     def services(self) -> tuple[str, ...]:
         """Service names in start order."""

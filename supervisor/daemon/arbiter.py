@@ -40,8 +40,10 @@ from supervisor.daemon.output import LOGS_DIR, OutputPump
 from supervisor.daemon.preload.pool import Preloader
 from supervisor.daemon.scaling import Scaled, ScaleRefused
 from supervisor.daemon.sentinel import Sentinel
+from supervisor.daemon.settle import SettleLoop
 from supervisor.daemon.statedir import StateDirHealer
 from supervisor.daemon.statelock import StateLock
+from supervisor.daemon.strategy import Strategies
 from supervisor.daemon.unit import Unit, UnitContext
 from supervisor.daemon.unitindex import UnitIndex
 from supervisor.policy import group
@@ -82,8 +84,8 @@ class Supervisor:
         self._forced_by: int | None = None
         self._failures = group.Failures()  # who failed for good and still stands failed
         self._ended = False
-        self._settling = False
-        self._unsettled = False
+        self._settle_loop = SettleLoop(self._settle)
+        self._strategies: Strategies | None = None  # `[groups]`, once attached
         self._index = UnitIndex()  # so that no change has to look at every unit
         self._subscribers: list[DaemonSubscriber] = []  # told of every settled change
         self._attachments: Attachments | None = None  # `supervisor attach`, on a real host
@@ -170,6 +172,8 @@ class Supervisor:
         self._context = UnitContext(
             loop, events, host, notify_address, self._uniform, self._on_change
         )
+        self._strategies = Strategies(self, events)
+        self._context.judge_restart = self._strategies.judge
         self._context.state_dir = str(self.plan.state_dir)
         self.units = {p.name: Unit(p, self._context) for p in self.plan.processes}
         self._index.units_replaced()
@@ -185,7 +189,8 @@ class Supervisor:
                 unit.disable()  # at once: a client's first `wait` already sees it held
 
     def has_ended(self) -> bool:
-        return group.has_ended(self.units.values(), stopping=self.stopping)
+        released = self._strategies.released if self._strategies else ()
+        return group.has_ended(self.units.values(), stopping=self.stopping, released=released)
 
     def finish(self, status: int, cause: str) -> int:
         """The group has ended (or the loop failed): say so once, settle every waiting client."""
@@ -378,6 +383,11 @@ class Supervisor:
         return reply
 
     @property
+    def groups(self) -> list[dict[str, object]]:
+        """The `[groups]` tables as `status` shows them (daemon/strategy.py)."""
+        return [] if self._strategies is None else self._strategies.describe()
+
+    @property
     def scaled(self) -> dict[str, dict[str, int]]:
         """The services `scale` runs with another count than the file's: {"workers", "file"}."""
         return {s: {"workers": x.workers, "file": x.file} for s, x in self._scaled.items()}
@@ -505,17 +515,10 @@ class Supervisor:
             if cause is not None:
                 self.begin_stop(cause)
         self._index.note(self.units, unit, stopping=self.stopping)
+        if unit is not None and self._strategies is not None:
+            self._strategies.changed(unit)
         # Transitions started from here report back here; settle them in a loop, not nested.
-        self._unsettled = True
-        if self._settling:
-            return
-        self._settling = True
-        try:
-            while self._unsettled:
-                self._unsettled = False
-                self._settle()
-        finally:
-            self._settling = False
+        self._settle_loop.changed()
 
     def _settle(self) -> None:
         for name in [n for n in self._retiring if self.units[n].is_final]:
@@ -528,6 +531,8 @@ class Supervisor:
                 self._advance_stop()
         else:
             self._release_waiting()
+        if self._strategies is not None:
+            self._strategies.settle()  # what a [groups] strategy does about these changes
         for subscriber in self._subscribers:
             subscriber.units_changed()
 

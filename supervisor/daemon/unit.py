@@ -21,7 +21,7 @@ from supervisor.daemon.host import Cancellable, ChildProcess, EventSink, Process
 from supervisor.daemon.liveness import LivenessWatch
 from supervisor.daemon.startgate import StartGate
 from supervisor.daemon.watchdog import Watchdog
-from supervisor.policy.restart import Action, ExitStatus, History, decide, is_success
+from supervisor.policy.restart import Action, Decision, ExitStatus, History, decide, is_success
 from supervisor.policy.states import FINAL_STATES, State
 from supervisor.shared.faults import FAULT_SOCKET_ENV, fault_socket_address
 
@@ -41,6 +41,8 @@ class UnitContext:
     uniform: Callable[[float, float], float]
     changed: Callable[[Unit], None]
     shutting_down: bool = False  # the group is stopping: no more restarts
+    # A `[groups]` table's judgement of a crash's decision (its intensity), after the unit's own.
+    judge_restart: Callable[[Unit, Decision, ExitStatus], Decision] | None = None
     state_dir: str = ""  # handed to every process as SUPERVISOR_STATE_DIR
     # The supervisor's own environment, read once: each unit keeps only what it adds, since a
     # copy of os.environ per unit (decoded afresh each time) was 4.9 MiB at 1,000 processes.
@@ -348,6 +350,8 @@ class Unit:
             uniform=self._context.uniform,
         )
         self._history = decision.history
+        if self._context.judge_restart is not None:
+            decision = self._context.judge_restart(self, decision, exit)
         if self._failed_by is not None:
             decision = replace(decision, reason=f"{self._failed_by}; {decision.reason}")
         if detail:

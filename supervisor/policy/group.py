@@ -34,6 +34,10 @@ class Member(Protocol):
     def failure_status(self) -> int | None:
         """Set once the process failed for good: the status the group exits with if first."""
 
+    @property
+    def held(self) -> bool:
+        """Stopped by an operator (or not started, `autostart = false`): kept stopped."""
+
 
 M = TypeVar("M", bound=Member)
 
@@ -71,13 +75,16 @@ def to_stop(dependants: Mapping[str, Collection[str]], members: Iterable[M]) -> 
     return chosen
 
 
-def has_ended(members: Iterable[Member], *, stopping: bool) -> bool:
-    """Every member is final; unless the group is stopping, a member an operator stopped waits
-    for the operator, so the group waits too."""
+def has_ended(members: Iterable[Member], *, stopping: bool, released: Collection[str] = ()) -> bool:
+    """Every member is final; unless the group is stopping, a member stopped (by an operator,
+    or not started yet) waits to be started, so the group waits too.  `released`: members a
+    `[groups]` table's end stopped for good, done unless an operator has held them since."""
     if stopping:
         return all(member.state in FINAL_STATES for member in members)
     return all(
-        member.state in FINAL_STATES and member.state is not State.STOPPED for member in members
+        member.state in FINAL_STATES
+        and (member.state is not State.STOPPED or (member.name in released and not member.held))
+        for member in members
     )
 
 

@@ -6,8 +6,9 @@ dependencies, its settle loop and the group's judgement in `policy.group`) on a 
 virtual processes (`tools.virtualhost`), on a clock that jumps from one event to the next, so an
 hour of simulated time takes milliseconds.
 The events it produces are those of `events.jsonl` (`state` and `group` events with `unit`,
-`from`, `to`, `cause`, `exit_status`, `delay`), without pids, and with `time` in simulated
-seconds since the group started instead of a timestamp.
+`from`, `to`, `cause`, `exit_status`, `delay`, and the `strategy` events of `[groups]` tables),
+without pids, and with `time` in simulated seconds since the group started instead of a
+timestamp.
 
 What it assumes, since it runs nothing:
   * every process is started at time 0, the steady ones first; a simulated process whose
@@ -41,7 +42,7 @@ from supervisor.tools.crashschedule import Schedule
 from supervisor.tools.virtualhost import VirtualHost, VirtualLoop, VirtualProbe, VirtualProcess
 
 Event = dict[str, Any]
-_TIMELINE_EVENTS = ("state", "group")
+_TIMELINE_EVENTS = ("state", "group", "strategy")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class SimulationResult:
 
     def of(self, unit: str) -> list[Event]:
         return [e for e in self.events if e["event"] == "state" and e.get("unit") == unit]
+
+    @property
+    def strategy_events(self) -> list[Event]:
+        """What `[groups]` strategies did: each restart of siblings, each end of a group."""
+        return [e for e in self.events if e["event"] == "strategy"]
 
 
 class _Timeline:

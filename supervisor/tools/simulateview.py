@@ -10,6 +10,7 @@ from typing import Any
 
 from supervisor import config
 from supervisor.cli.planview import restart_summary
+from supervisor.policy.strategy import GroupPolicy
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_OK, EXIT_USAGE
 from supervisor.tools.crashschedule import Schedule, ScheduleError, parse_duration, parse_schedule
 from supervisor.tools.simulate import Simulation, SimulationResult, processes_named
@@ -145,6 +146,7 @@ def describe_simulation(
     if result.steady:
         steady = [_critical_mark(by_name[name]) for name in result.steady]
         lines.append(f"  assumed to run steadily: {', '.join(steady)}")
+    lines += [f"  group     {group_summary(group)}" for group in plan.groups]
     width = max(len(name) for name in by_name)
     lines += ["", f"{'time':>9}  {'process':<{width}}  {'transition':<21}  cause"]
     for event in result.events:
@@ -174,6 +176,18 @@ def _settings_summary(process: config.ProcessPlan, ready_after: float) -> str:
     return f"  restart   {restart_summary(settings.restart)}\n  running   {ready}{critical}"
 
 
+def group_summary(group: GroupPolicy) -> str:
+    """`core: rest_for_one of db, api, worker; at most 2 restarts in 30s`, for a header."""
+    parts = [f"{group.name}: {group.strategy} of {', '.join(group.services)}"]
+    if group.intensity is not None:
+        parts.append(f"at most {group.intensity} restarts in {group.period:g}s")
+    if group.significant:
+        parts.append(f"ends on {group.ends_when} of {', '.join(sorted(group.significant))}")
+    if group.critical:
+        parts.append("critical")
+    return "; ".join(parts)
+
+
 def _critical_mark(process: config.ProcessPlan) -> str:
     return f"{process.name} (critical)" if process.settings.critical else process.name
 
@@ -186,6 +200,9 @@ def _event_line(event: dict[str, Any], width: int) -> str:
     if event["event"] == "group":
         status = f" with status {event['status']}" if "status" in event else ""
         return f"{time}  {'(group)':<{width}}  {event['action'] + status:<21}  {event['cause']}"
+    if event["event"] == "strategy":
+        what = f"group {event['action']}: {', '.join(event['members'])}"
+        return f"{time}  {'(' + event['group'] + ')':<{width}}  {what:<21}  {event['cause']}"
     return f"{time}  {event['unit']:<{width}}  {'(ignored exit)':<21}  {event['cause']}"
 
 

@@ -1,5 +1,5 @@
 """`python -m supervisor.cli.byhand BINARY FILE [--picked=ATTRIBUTE=VALUE]`: the part of a
-binary started by hand that reads services.toml (see README "Running a binary by hand").
+binary started by hand that reads services.toml (see docs/guides/processes.md).
 
 `python -m supervisor.cmd --binary NAME` without a spec in its environment execs this module:
 the child side never reads the services file (that is the supervisor's side, and would load the

@@ -3,7 +3,7 @@
 `{"error": "<what stderr shows>", "exit_status": N, ...}` on stdout, with the command's usual
 exit status; some errors add their details (`problems` for an invalid services file, `unknown`
 and `did_you_mean` for unknown names).  stderr still shows the error as without --json, so a
-person running `... --json | jq` sees it too.  README, "Errors under --json", documents it.
+person running `... --json | jq` sees it too.  docs/reference/json.md documents it.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from supervisor.shared.topic import subtopic_of
 
 DEFAULT_CONFIG_FILE = "services.toml"
 # Where a binary started by hand reads its configuration (a module of the supervisor's side,
-# named, never imported: see README "Running a binary by hand").
+# named, never imported: see docs/guides/processes.md).
 BY_HAND_MODULE = "supervisor.cli.byhand"
 
 

@@ -88,7 +88,7 @@ class ServiceSettings:
     # own identity.
     run_as: RunAs | None = None
     # A manager service's processes are forked from a template that imported its code once
-    # (README "Preloading"); the loader sets it, on by default under [openstack].
+    # (docs/guides/preloading.md); the loader sets it, on by default under [openstack].
     preload: bool = False
 
 

@@ -120,7 +120,7 @@ class EventLog:
     """The supervisor's event log.  Plain `json` and string formatting, not a logging library:
     the daemon writes a handful of fixed-shape events, and structlog's import chain (asyncio,
     and rich where installed) cost the daemon more memory and start-up than everything else
-    it loads (see the README's benchmark section); structlog keeps its place in the service
+    it loads (see docs/benchmarks/index.md); structlog keeps its place in the service
     processes, where logging is their job."""
 
     def __init__(self, state_dir: Path, console: TextIO | None = None) -> None:

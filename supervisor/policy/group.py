@@ -1,5 +1,5 @@
 """The group's judgement: when the stack must stop, in which layers it goes down, when it has
-ended, and with which exit status and cause (README "The group and its exit status").
+ended, and with which exit status and cause (docs/guides/lifecycle.md).
 
 Pure: it reads what the members say of themselves and nothing else, no clock, no process.  The
 supervisor (`daemon.arbiter`) and the policy simulator (`tools.simulate`) both ask it, so a

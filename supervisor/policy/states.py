@@ -1,4 +1,4 @@
-"""The states a supervised process can be in; README "States" says what each means."""
+"""The states a supervised process can be in; docs/guides/lifecycle.md says what each means."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ class State(StrEnum):
 
 FINAL_STATES = frozenset({State.STOPPED, State.EXITED, State.FATAL, State.BLOCKED})
 
-# Every transition a unit makes, and what makes it (README "States"): the state-machine tests
-# hold every `state` event to this table, so an edge that is not here is a bug or a new,
+# Every transition a unit makes, and what makes it (docs/guides/lifecycle.md): the state-machine
+# tests hold every `state` event to this table, so an edge that is not here is a bug or a new,
 # undocumented behaviour.
 TRANSITIONS: dict[State, dict[State, str]] = {
     State.STOPPED: {

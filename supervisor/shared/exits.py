@@ -4,8 +4,8 @@ group's own, and a service process's.
 Both sides of the process boundary read it (the supervisor judges a child by the child's
 statuses), so it imports nothing.  Where a value has a meaning elsewhere, it keeps it: 2 is a
 usage error as argparse's, 3 is "not running" as systemctl's, 124 is timeout(1)'s, 128 + N is
-"killed by signal N" as a shell reports it, 70 and 78 are sysexits.h's.  README's tables
-("Exit statuses", "Command line") say when each one is given.
+"killed by signal N" as a shell reports it, 70 and 78 are sysexits.h's.
+docs/reference/exit-statuses.md and docs/guides/command-line.md say when each one is given.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def crasher_command(schedule: RunList, counter: Path) -> list[str]:
         f"n=$(cat {file} 2>/dev/null || echo 0); echo $((n + 1)) > {file}; "
         f"case $n in {' '.join(cases)} *) exec sleep 100000;; esac"
     )
-    # services.toml interpolates `$`: `$$` is how a file says `$` (README, Interpolation).
+    # services.toml interpolates `$`: `$$` is how a file says `$` (docs/guides/configuration.md).
     return ["sh", "-c", script.replace("$", "$$")]
 
 

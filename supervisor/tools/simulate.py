@@ -22,7 +22,7 @@ What it assumes, since it runs nothing:
   * processes not named for simulation run steadily and never exit; when the group stops, every
     process honours its stop signal at once.
 
-The group follows README's "The group and its exit status": a critical process that fails for
+The group follows docs/guides/lifecycle.md: a critical process that fails for
 good stops the group; the group ends by itself once every process is final; its status is that of
 the first process that failed for good, else 0.  See `supervisor/tools/crashschedule.py` for
 the schedules.

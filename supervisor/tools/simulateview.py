@@ -56,7 +56,7 @@ def add_simulate_arguments(sub: argparse.ArgumentParser) -> None:
         "--sweep",
         metavar="PARAMETER=RANGE",
         help="one simulation per value, like crash_every=1s..10s:1s or start_limit.burst=1,3,5"
-        " (README, What-if sweeps)",
+        " (docs/guides/testing-restart-policies.md)",
     )
     sub.add_argument("--html", metavar="FILE", help="with --sweep: also write the chart's page")
 

@@ -1,6 +1,6 @@
 """`supervisor ui`: watch and steer a running stack in the terminal.
 
-Exit statuses (README, "The terminal UI"): 0 on `q`; 130 on Ctrl-C (as every command);
+Exit statuses (docs/guides/terminal-ui.md): 0 on `q`; 130 on Ctrl-C (as every command);
 3 when the supervisor goes away (it shut down, or the connection broke), with one line on
 stderr saying which; 2 without a terminal or without urwid (the `ui` extra).
 """

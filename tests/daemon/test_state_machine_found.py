@@ -97,7 +97,7 @@ def test_a_process_in_backoff_is_not_restarted_while_the_group_stops(machine: St
     assert states(machine)["db"] is State.STOPPED  # at once: it has no process to wait for
     machine.time_passes(2.5)  # beyond db's backoff delay, and api's stop_timeout
     machine_checks(machine)
-    # api needed SIGKILL to stop: the group says so with its status (README's table).
+    # api needed SIGKILL to stop: the group says so with its status (docs/guides/lifecycle.md).
     assert machine.finished and machine.status == 128 + signal.SIGKILL
 
 

@@ -62,8 +62,8 @@ def test_cinder_started_before_rabbitmq_waits_saying_why_then_serves(tmp_path: P
         assert processes["rabbitmq"]["state"] == "stopped"
         assert all(processes[name]["state"] == "starting" for name in MANAGERS), processes
         # Waiting is not failing: none has given up. A restart here is SQLite refusing a
-        # write while five services register at once (exit 1, "database is locked", see the
-        # README), never the bus: that process's log says so.
+        # write while five services register at once (exit 1, "database is locked", see
+        # docs/guides/real-cinder.md), never the bus: that process's log says so.
         for name in MANAGERS:
             if processes[name]["restarts"]:
                 log = (cinder.state_dir / "logs" / f"{name}.log").read_text()

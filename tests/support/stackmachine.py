@@ -11,7 +11,8 @@ seconds and no process is started.  After every step it checks what a user relie
 - `status` never shows a dead process's pid, uptime, STATUS= text or heartbeat as current, and
   every live process belongs to exactly the unit that shows its pid;
 - nothing starts once the group is stopping;
-- the group ends at most once, with one `group exit` event and a status the README documents;
+- the group ends at most once, with one `group exit` event and a documented status
+  (docs/guides/lifecycle.md);
   and a shutdown always ends it (checked at the end of every run);
 - a `wait --ready` that names a process held stopped is answered at once, and every waiting
   client is answered by the end.

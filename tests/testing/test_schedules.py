@@ -1,5 +1,5 @@
 """Crash schedules as properties: the strategies keep their bounds, and the documented example
-(README, "Crash schedules as properties") finds and shrinks a real counter-example."""
+(docs/guides/testing-restart-policies.md) finds and shrinks a real counter-example."""
 
 from __future__ import annotations
 

@@ -1,2 +1,2 @@
 """The supervisor's side of preloading: templates started and replaced, processes forked
-from them and watched as any other child (see README "Preloading")."""
+from them and watched as any other child (see docs/guides/preloading.md)."""

@@ -1,2 +1,2 @@
 """A preload template: one process that imports a runtime and its managers once, then forks
-each service process on the supervisor's request (see README "Preloading")."""
+each service process on the supervisor's request (see docs/guides/preloading.md)."""

@@ -1,5 +1,5 @@
 """The files a template imported, as they were when it imported them: a code change on disk
-is never silently ignored by a fork (see README "Preloading")."""
+is never silently ignored by a fork (see docs/guides/preloading.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""How one service's settings read as systemd directives: the mapping README's table documents.
+"""How one service's settings read as systemd directives: the mapping
+docs/guides/moving-in-and-out.md documents.
 
 `service_directives` is a function of the settings and the names of the units the service
 depends on (and of where `kill` is, for a manager's ExecReload=): it returns the [Unit] and

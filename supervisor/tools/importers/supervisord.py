@@ -31,7 +31,7 @@ _OWN_SECTIONS = {
 }
 _DROPPED_KINDS = {
     "eventlistener": "event listeners are not supported: this project writes its events to"
-    " <state_dir>/events.jsonl instead (see README, Events)",
+    " <state_dir>/events.jsonl instead (see docs/reference/events.md)",
     "fcgi-program": "FastCGI programs (a socket shared by the processes) are not supported",
     "rpcinterface": "supervisord's XML-RPC extensions do not apply here",
 }

@@ -19,7 +19,7 @@ Export = Callable[..., subprocess.CompletedProcess[str]]
 Verify = Callable[[Path], None]
 
 # Keys newer than the systemd that reads them: `systemd-analyze` 252 (Debian 12) warns and
-# ignores them, which the README says of the backoff's growth.
+# ignores them, which docs/guides/moving-in-and-out.md says of the backoff's growth.
 _NEWER_KEYS = {"RestartSteps": 254, "RestartMaxDelaySec": 254}
 
 

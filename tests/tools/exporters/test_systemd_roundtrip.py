@@ -2,8 +2,8 @@
 nothing of this test's environment but systemd's default PATH and NOTIFY_SOCKET), in its
 WorkingDirectory=.  The manager process must resolve its manager class through the topic
 convention from the spec the unit hands it, and report READY=1 over NOTIFY_SOCKET, as under
-`supervisor run`.  (The suite cannot assume a systemd manager to run units in: README says what
-is verified, and how.)"""
+`supervisor run`.  (The suite cannot assume a systemd manager to run units in: the docs
+(guides/moving-in-and-out.md) say what is verified, and how.)"""
 
 from __future__ import annotations
 

@@ -85,6 +85,7 @@ class FileFollower:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._partial = b""
+        self.skipped = 0  # bytes passed over by `new_lines(at_most=...)`
         self._file: BinaryIO | None
         try:
             self._file = path.open("rb")
@@ -116,16 +117,30 @@ class FileFollower:
         self._file.seek(self.end)
         return lines
 
-    def new_lines(self) -> list[str]:
-        """Whole lines added since the last look; [] when there are none (never waits)."""
+    def new_lines(self, at_most: int | None = None) -> list[str]:
+        """Whole lines added since the last look; [] when there are none (never waits).
+
+        With `at_most`, a reader that fell further behind than that many bytes skips to the
+        file's last `at_most` (from the next whole line), adding what it skipped to
+        `skipped`: a screen that shows the last lines need not read a flood's every byte."""
         if self._file is None:
             try:
                 self._file = self.path.open("rb")
             except FileNotFoundError:
                 return []
+        cut = False
+        if at_most is not None:
+            behind = os.fstat(self._file.fileno()).st_size - self._file.tell()
+            if behind > at_most:
+                self._file.seek(-at_most, os.SEEK_END)
+                self.skipped += behind - at_most + len(self._partial)
+                self._partial, cut = b"", True
         data = self._file.read()
         if data:
             *lines, self._partial = (self._partial + data).split(b"\n")
+            if cut and lines:
+                self.skipped += len(lines[0]) + 1
+                del lines[0]  # the end of a line whose start was skipped
             return _decoded(lines)
         replacement = _replacement(self.path, self._file)
         if replacement is not None:

@@ -95,11 +95,8 @@ class EventStream(threading.Thread):
         while line := client.next_line():
             if not line.endswith(b"\n"):
                 break  # cut short: the supervisor went away mid-line
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(record, dict):
+            record = _record(line)
+            if record is None:
                 continue
             if record.get("event") == "group" and record.get("action") == "exit":
                 exit_status = record.get("status")
@@ -134,3 +131,32 @@ class Requests:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def past_events(state_dir: Path, names: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The events of these processes or services that the supervisor still keeps (this run's),
+    and a `status` reply of them: a `subscribe` from the first event, then a `status` on the
+    same connection, whose reply comes after every past event (the supervisor answers a
+    connection's requests in order), so the reply marks where the past ends."""
+    records: list[dict[str, Any]] = []
+    with ControlClient(state_dir, timeout=REQUEST_TIMEOUT) as client:
+        reply = client.request("subscribe", names=names, since=0)
+        if not reply.get("ok"):
+            return [], reply
+        # `request` sends the status request and reads the next line: a past event, or,
+        # with none, the reply itself.
+        line: dict[str, Any] | None = client.request("status", names=names)
+        while line is not None and "event" in line:
+            records.append(line)
+            line = _record(client.next_line())
+        return records, line or {"ok": False, "error": "the supervisor went away"}
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

@@ -2,7 +2,8 @@
 
 Exit statuses (docs/guides/terminal-ui.md): 0 on `q`; 130 on Ctrl-C (as every command);
 3 when the supervisor goes away (it shut down, or the connection broke), with one line on
-stderr saying which; 2 without a terminal or without urwid (the `ui` extra).
+stderr saying which; 129 when its terminal closes (SIGHUP: a closed window, `tmux
+kill-pane`), silently; 2 without a terminal or without urwid (the `ui` extra).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def run_ui(args: argparse.Namespace, state_dir: Path) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    screen = Screen(state_dir, colour=colour_wanted(sys.stdout.fileno()))
+    screen = Screen(state_dir, Path(args.config), colour=colour_wanted(sys.stdout.fileno()))
     screen.run()  # KeyboardInterrupt: `cli.main` says so and exits 130
     if screen.final_message:
         print(f"supervisor: {screen.final_message}", file=sys.stderr)

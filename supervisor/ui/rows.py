@@ -3,13 +3,15 @@
 Pure (no terminal, no socket): a `status` reply in, service headers and process rows out,
 so the screen only lays them out and a test reads them without one.  Ages are the reply's
 plus the seconds since it was fetched, so the table ticks between events without asking the
-supervisor again.
+supervisor again.  A service of several processes has a header that sums them up
+(`cinder-volume (2/2 running)`) and can be folded to that one line.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +36,35 @@ ALARMING = frozenset({"backoff", "fatal", "blocked"})
 MOVING = frozenset({"starting", "waiting", "stopping", "backoff"})
 
 
+# Services of more processes than this start folded: a screen of one service's workers
+# says less than its header does.
+FOLD_ABOVE = 12
+FOLDED_MARK = " [folded]"
+
+
 @dataclass(frozen=True)
 class ServiceLine:
     service: str
     count: int
+    text: str  # `api`, `api (2/2 running)`, `api (1/2 running, 1 BACKOFF) [folded]`
+    folded: bool = False
 
     @property
-    def text(self) -> str:
-        return f"{self.service} ({self.count})" if self.count > 1 else self.service
+    def foldable(self) -> bool:
+        return self.count > 1
+
+
+def service_summary(service: str, states: list[str], *, colour: bool, folded: bool = False) -> str:
+    """The header of a service: its name; with several processes, how many run and what the
+    others do, in order of how many."""
+    if len(states) <= 1:
+        return service
+    counts = Counter(states)
+    running = counts.pop("running", 0)
+    others = "".join(
+        f", {count} {state_text(state, colour=colour)}" for state, count in counts.most_common()
+    )
+    return f"{service} ({running}/{len(states)} running{others})" + (FOLDED_MARK if folded else "")
 
 
 @dataclass(frozen=True)
@@ -93,18 +116,31 @@ def process_line(process: dict[str, Any], *, colour: bool, elapsed: float = 0.0)
     return ProcessLine(process["name"], process["service"], process["state"], cells)
 
 
-def table_lines(
-    processes: list[dict[str, Any]], *, colour: bool, elapsed: float = 0.0
-) -> Iterator[ServiceLine | ProcessLine]:
-    """A header per service, in the order the services first appear (start order), then its
-    processes."""
-    by_service: dict[str, list[dict[str, Any]]] = {}
+def by_service(processes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The processes of each service, the services in the order they first appear (start
+    order)."""
+    services: dict[str, list[dict[str, Any]]] = {}
     for process in processes:
-        by_service.setdefault(process["service"], []).append(process)
-    for service, members in by_service.items():
-        yield ServiceLine(service, len(members))
-        for process in members:
-            yield process_line(process, colour=colour, elapsed=elapsed)
+        services.setdefault(process["service"], []).append(process)
+    return services
+
+
+def table_lines(
+    processes: list[dict[str, Any]],
+    *,
+    colour: bool,
+    elapsed: float = 0.0,
+    folded: Collection[str] = (),
+) -> Iterator[ServiceLine | ProcessLine]:
+    """A header per service, then its processes unless it is in `folded`."""
+    for service, members in by_service(processes).items():
+        fold = service in folded and len(members) > 1
+        states = [member["state"] for member in members]
+        text = service_summary(service, states, colour=colour, folded=fold)
+        yield ServiceLine(service, len(members), text, fold)
+        if not fold:
+            for process in members:
+                yield process_line(process, colour=colour, elapsed=elapsed)
 
 
 def fit(text: str, width: int) -> str:

@@ -36,7 +36,10 @@ def test_processes_are_grouped_under_their_service_in_start_order():
     assert [type(line) for line in lines] == [ServiceLine, ProcessLine, ServiceLine] + [
         ProcessLine
     ] * 2
-    assert [line.text for line in lines if isinstance(line, ServiceLine)] == ["db", "api (2)"]
+    assert [line.text for line in lines if isinstance(line, ServiceLine)] == [
+        "db",
+        "api (2/2 running)",
+    ]
 
 
 def _states(processes: list[dict], *, colour: bool) -> list[str]:
@@ -77,11 +80,16 @@ def test_log_lines_keep_the_time_of_day_and_mark_stderr(tmp_path: Path):
     out, err = tmp_path / "p.log", tmp_path / "p.err.log"
     out.write_text("2026-12-01T09:00:01.000+01:00 one\n2026-12-01T09:00:03.000+01:00 three\n")
     err.write_text("2026-12-01T09:00:02.000+01:00 two\n")
-    log = ProcessLog("p", out, last=10)
-    assert list(log.lines) == ["09:00:01 one", "09:00:02!two", "09:00:03 three"]
+    log = ProcessLog("p", {"p": out}, last=10)
+    assert [(line.text, line.stderr) for line in log.lines] == [
+        ("09:00:01 one", False),
+        ("09:00:02!two", True),
+        ("09:00:03 three", False),
+    ]
     with out.open("a") as file:
         file.write("2026-12-01T09:00:04.000+01:00 four\n")
-    assert log.poll() and log.lines[-1] == "09:00:04 four"
+    assert log.poll() and log.lines[-1].text == "09:00:04 four"
+    assert log.first == 0 and log.added == 4
     log.close()
 
 

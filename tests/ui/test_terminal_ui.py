@@ -89,7 +89,7 @@ def test_it_waits_for_a_supervisor_then_shows_a_killed_process_in_backoff_and_ba
     run_stack(config)
     assert cli(config, "wait", "--ready", "--timeout", "20").returncode == 0
     screen = terminal.wait_for(r"^ api#2 +running", "the stack's processes")
-    for heading in ("db", "api (2)"):
+    for heading in ("db", "api (2/2 running)"):
         assert re.search(rf"^{re.escape(heading)}\s*$", screen, re.MULTILINE), screen
     assert re.search(r"^NAME +STATE +RDY +RST +EXIT +UP +PID +CPU +MEM +STATUS", screen, re.M)
     assert all(len(line) <= 80 for line in screen.splitlines())
@@ -129,7 +129,7 @@ def test_restart_and_scale_by_key_and_the_log_pane_follows(
         lambda: terminal.line_of(r"^ api#[34] ") is None, "api#3 and api#4 gone from the table"
     )
     assert {"api#3", "api#4"}.isdisjoint(status_of(stack.config))
-    assert terminal.line_of(r"^api \(2\)")
+    assert terminal.line_of(r"^api \(2/2 running\)")
 
     _select(terminal, "talker")
     first = _last_talker_line(terminal.wait_for(r"talker-line-\d+", "the talker's log"))

@@ -143,6 +143,9 @@ class Screen:
         self._loop.set_alarm_in(LOG_POLL_SECONDS, self._poll_log)
         try:
             self._loop.run()
+        except urwid.InputClosedError:
+            # The terminal closed: its end of input may come before its SIGHUP does.
+            self._hung_up, self.exit_status, self.final_message = True, EXIT_HANGUP, None
         except (OSError, termios.error):
             # Restoring a terminal that is gone fails; nothing is left to restore.
             if not self._hung_up:

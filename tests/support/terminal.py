@@ -2,8 +2,10 @@
 command, driven by `send-keys` and read by `capture-pane`.
 
 The command runs in a shell that prints `EXITED <status>` when it ends and then waits, so the
-screen it leaves and its exit status can still be read.  `close` kills the server and with it
-everything it runs.
+screen it leaves and its exit status can still be read; the status also goes to a file, read
+by `exit_status_after_hang_up` once the terminal itself is gone (the shell traps SIGHUP, so
+it outlives a `kill-session` long enough to write it, and its command gets SIGHUP as a
+command run from a shell would).  `close` kills the server and with it everything it runs.
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ def tmux_available() -> bool:
 class Terminal:
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         self._socket = f"supervisor-test-{uuid.uuid4().hex[:12]}"
+        self._status_file = cwd / f"{self._socket}.status"
         assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        # After the command: wait for the test to look (cat reads until the terminal closes:
+        # nothing is left running once it has).
         shell = (
+            "trap true HUP; "
             f"{'env ' + assignments + ' ' if assignments else ''}{shlex.join(command)}; "
-            'echo "EXITED $?"; exec sleep 3600'
+            f"s=$?; echo $s > {shlex.quote(str(self._status_file))}; "
+            'echo "EXITED $s"; exec cat > /dev/null'
         )
         self._tmux("new-session", "-d", "-x", str(COLUMNS), "-y", str(ROWS), "-c", str(cwd), shell)
 
@@ -73,6 +80,14 @@ class Terminal:
         match = _EXITED.search(text)
         assert match
         return int(match[1])
+
+    def hang_up(self) -> None:
+        """Close the terminal under the command, as closing its window does."""
+        self._tmux("kill-session")
+
+    def exit_status_after_hang_up(self, timeout: float = 30) -> int:
+        wait_until(self._status_file.exists, "the command to exit after the hang-up", timeout)
+        return int(wait_until(lambda: self._status_file.read_text().strip(), "its status", 5))
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self._socket, "kill-server"], capture_output=True, timeout=20)

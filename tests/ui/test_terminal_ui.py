@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from supervisor.testing.harness import RunStack, WriteConfig
 from tests.support.stackcli import SLEEPERS, ReadyStack, cli, status_of
-from tests.support.terminal import Terminal, tmux_available
+from tests.support.terminal import tmux_available
 from tests.support.waiting import wait_until
+from tests.ui.conftest import OpenUI
+from tests.ui.driving import pid_on_screen, select
 
 pytest.importorskip("urwid", reason="the `ui` extra is not installed")
 pytestmark = pytest.mark.skipif(not tmux_available(), reason="tmux is not installed")
@@ -26,50 +24,6 @@ TALKER = """
 command = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo talker-line-$i; sleep 0.5; done"]
 start_seconds = 0
 """
-
-OpenUI = Callable[..., Terminal]
-
-
-@pytest.fixture
-def open_ui(tmp_path: Path) -> Iterator[OpenUI]:
-    opened: list[Terminal] = []
-
-    def open_(config: Path, **env: str) -> Terminal:
-        command = [sys.executable, "-m", "supervisor", "ui", "-c", str(config)]
-        terminal = Terminal(command, tmp_path, env={"PYTHONPATH": _pythonpath(), **env})
-        opened.append(terminal)
-        return terminal
-
-    yield open_
-    for terminal in opened:
-        terminal.close()
-
-
-def _pythonpath() -> str:
-    """This checkout first, as the test process itself imports it."""
-    here = str(Path(__file__).resolve().parents[2])
-    return os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
-
-
-def _pid_on_screen(terminal: Terminal, process: str) -> int | None:
-    line = terminal.line_of(rf"^ {re.escape(process)} ")
-    numbers = re.findall(r"\s(\d{2,})\s", line or "")
-    return int(numbers[0]) if numbers else None
-
-
-def _select(terminal: Terminal, process: str) -> None:
-    """Move the selection down, then up, until the log pane names `process` (the table is in
-    start order, and services that start together may come in either order)."""
-    for key in ["Down"] * 20 + ["Up"] * 20:
-        title = terminal.line_of(r"^ log: ")
-        if title is not None and title.split()[-1] == process:
-            return
-        terminal.press(key)
-        # One key at a time: the next once this one moved the selection (or, at the end of
-        # the table, could not).
-        with contextlib.suppress(AssertionError):
-            wait_until(lambda t=title: terminal.line_of(r"^ log: ") != t, "the selection", 2)
-    raise AssertionError(f"could not select {process}:\n{terminal.screen()}")
 
 
 def test_it_waits_for_a_supervisor_then_shows_a_killed_process_in_backoff_and_back(
@@ -100,7 +54,7 @@ def test_it_waits_for_a_supervisor_then_shows_a_killed_process_in_backoff_and_ba
     # Without colour an alarming state is in capitals.
     terminal.wait_for(r"^ db +BACKOFF +no +1 +SIGKILL", "db in backoff after the SIGKILL")
     terminal.wait_for(r"^ db +running +yes +1 +SIGKILL", "db running again")
-    assert _pid_on_screen(terminal, "db") == status_of(config, "db")["db"]["pid"] != pid
+    assert pid_on_screen(terminal, "db") == status_of(config, "db")["db"]["pid"] != pid
 
 
 def test_restart_and_scale_by_key_and_the_log_pane_follows(
@@ -110,12 +64,12 @@ def test_restart_and_scale_by_key_and_the_log_pane_follows(
     terminal = open_ui(stack.config)
     terminal.wait_for(r"^ talker +running", "the stack's processes")
 
-    _select(terminal, "api#1")
+    select(terminal, "api#1")
     old = status_of(stack.config, "api#1")["api#1"]["pid"]
     terminal.press("r")
     terminal.wait_for(r"restart api#1: done")
     new = wait_until(
-        lambda: (pid := _pid_on_screen(terminal, "api#1")) not in (None, old) and pid,
+        lambda: (pid := pid_on_screen(terminal, "api#1")) not in (None, old) and pid,
         "api#1's new pid on the screen",
     )
     assert new == status_of(stack.config, "api#1")["api#1"]["pid"]
@@ -131,7 +85,7 @@ def test_restart_and_scale_by_key_and_the_log_pane_follows(
     assert {"api#3", "api#4"}.isdisjoint(status_of(stack.config))
     assert terminal.line_of(r"^api \(2/2 running\)")
 
-    _select(terminal, "talker")
+    select(terminal, "talker")
     first = _last_talker_line(terminal.wait_for(r"talker-line-\d+", "the talker's log"))
     wait_until(
         lambda: _last_talker_line(terminal.screen()) > first,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor.config import limits, rules
 from supervisor.config.dependencies import start_order
 from supervisor.config.groups import read_groups
+from supervisor.config.hosts import HostSpec, place, read_hosts
 from supervisor.config.interpolate import (
     ENV_FILE,
     EnvFiles,
@@ -24,6 +25,7 @@ from supervisor.config.interpolate import (
     read_env_files,
 )
 from supervisor.config.placeholders import expand
+from supervisor.config.problems import show
 from supervisor.config.programs import check_programs
 from supervisor.config.schema import Problem, TableReader
 from supervisor.config.services import ServiceSettings, read_settings
@@ -43,6 +45,7 @@ def load(
     *,
     programs: bool = True,
     workers: Mapping[str, int] | None = None,
+    host: str | None = None,
 ) -> Plan:
     """`programs`: judge that every program can be run here (see `programs`); off only for a
     plan that runs on another host (a container image).  `workers`: how many processes a
@@ -67,8 +70,10 @@ def load(
         root = TableReader.root(document, source, problems)
         check_programs(plan, root, {problem.key for problem in problems})
     if problems:
-        raise ConfigError(display, sorted(problems, key=lambda problem: problem.line or 0))
-    return plan
+        # A service that several hosts run is read once for each: say each problem once.
+        unique = {(p.line, p.key, show(p.value), p.message): p for p in problems}
+        raise ConfigError(display, sorted(unique.values(), key=lambda p: p.line or 0))
+    return plan if host is None else plan.on_host(host)
 
 
 def _build(
@@ -78,7 +83,7 @@ def _build(
     env_files: EnvFiles,
     scaled: Mapping[str, int],
 ) -> Plan:
-    root.allow("supervisor", "options", "services", "openstack", "groups")
+    root.allow("supervisor", "options", "services", "openstack", "groups", "hosts")
     main = root.table("supervisor")
     main.allow(
         "state_dir",
@@ -110,6 +115,7 @@ def _build(
     if openstack is not None:
         options = openstack.options(options)
     services = root.table("services")
+    hosts = read_hosts(root.table("hosts"), path.parent, state_dir) if "hosts" in root.data else {}
     readers: dict[str, TableReader] = {}
     by_service: dict[str, list[ProcessPlan]] = {}
     depends_on: dict[str, tuple[str, ...]] = {}
@@ -131,9 +137,40 @@ def _build(
             rules.check_processes(reader, [process.name for process in by_service[name]])
     order = _start_order(services, readers, depends_on)
     processes = tuple(process for name in order for process in by_service[name])
+    placed: dict[str, tuple[ProcessPlan, ...]] = {}
+    if hosts:
+
+        def on_host(name: str, host: HostSpec) -> list[ProcessPlan]:
+            """The service's processes planned with the host's name as Cinder's host."""
+            fixed = "host" in root.table("options").data
+            host_options = options if fixed else {**options, "host": host.cinder_host}
+            settings, found, _ = _service(
+                readers[name],
+                name,
+                host_options,
+                prefix,
+                state_dir,
+                path,
+                openstack and openstack.on_host(host.cinder_host),
+                scaled.get(name),
+            )
+            return expand(readers[name], settings, found, env_files.variables(name))
+
+        placed = place(root, hosts, order, by_service, on_host, openstack)
+        processes = ()  # a deployment file runs host by host: Plan.on_host
     groups = read_groups(root.table("groups"), settings_of)
     return Plan(
-        path, state_dir, options, processes, logs, openstack, stack, declared_workers, groups
+        path,
+        state_dir,
+        options,
+        processes,
+        logs,
+        openstack,
+        stack,
+        declared_workers,
+        groups,
+        hosts=hosts,
+        placed=placed,
     )
 
 
@@ -249,10 +286,12 @@ def _service(
     )
     if openstack is not None:
         # The child runs exactly the class `check` showed, and hands Cinder only the options
-        # services.toml sets (cinder.conf is Cinder's to read).
+        # services.toml sets (cinder.conf is Cinder's to read).  Only cinder-volume joins a
+        # cluster (cinder/cmd/volume.py; its instances below set their own).
         base = replace(
             base,
-            options=dict(openstack.given),
+            options=openstack.child_options,
+            cluster=None,
             manager=resolution.manager,
             runtime=OPENSTACK_RUNTIME,
             config_files=openstack.config_files,

@@ -6,7 +6,7 @@ what the dataclasses name, so a module that only handles a plan does not load th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from supervisor.shared import topic as topic_convention
 from supervisor.shared.servicespec import ServiceSpec
 
 if TYPE_CHECKING:
+    from supervisor.config.hosts import HostSpec
     from supervisor.config.interpolate import Shown
     from supervisor.config.openstack import OpenStack
     from supervisor.config.services import ServiceSettings
@@ -65,6 +66,21 @@ class Plan:
     workers: dict[str, int] = field(default_factory=dict, compare=False)
     # `[groups.NAME]`: services restarted together (policy/strategy.py).
     groups: tuple[GroupPolicy, ...] = ()
+    # `[hosts.NAME]` (config/hosts.py): a deployment over several hosts.  The whole file's
+    # plan runs nothing itself (`processes` is empty); `on_host` is one host's part.
+    hosts: dict[str, HostSpec] = field(default_factory=dict, compare=False)
+    placed: dict[str, tuple[ProcessPlan, ...]] = field(default_factory=dict, compare=False)
+    host: str | None = None  # the host this plan is the part of, if any
+
+    def on_host(self, name: str) -> Plan:
+        """What host `name` runs, with its own state directory; ConfigError for a host the
+        file does not have."""
+        if name not in self.hosts:
+            known = ", ".join(self.hosts) or "none: the file has no [hosts] tables"
+            problem = Problem(None, "--host", name, f"no such host; known: {known}")
+            raise ConfigError(str(self.path), [problem])
+        host = self.hosts[name]
+        return replace(self, state_dir=host.state_dir, processes=self.placed[name], host=name)
 
     def group_of(self, service: str) -> GroupPolicy | None:
         return next((group for group in self.groups if service in group), None)

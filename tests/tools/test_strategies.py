@@ -21,6 +21,9 @@ from supervisor.testing.harness import WriteConfig
 from supervisor.testing.realrun import RealRun, disagreements, run_for_real
 from supervisor.testing.schedules import simulate
 from supervisor.tools.crashschedule import RunList
+from supervisor.tools.report.html import render_html
+from supervisor.tools.report.text import render_text
+from supervisor.tools.report.timeline import build_timeline
 from supervisor.tools.simulate import SimulationResult
 
 RESTART = "restart = { backoff = { initial = 0.3, factor = 1.0, jitter = 0.0 } }"
@@ -232,3 +235,18 @@ def test_disagreements_say_where_a_real_run_differs(write_config: WriteConfig):
     fewer = [e for e in events if e["event"] != "strategy"]
     (missing,) = disagreements(RealRun(fewer, {}, simulated.group_status), simulated, ["db"])
     assert missing.startswith("strategy: real [] != simulated [('restart', 'core'")
+
+
+def test_the_timeline_draws_a_group_restart_as_one_mark(write_config: WriteConfig):
+    path = write_config(
+        STACK + '[groups.core]\nservices = ["db", "api", "worker"]\nstrategy = "one_for_all"\n'
+    )
+    simulated = simulate(path, API_CRASHES_ONCE, seed=None, duration=60)
+    timeline = build_timeline(simulated.events, "simulated")
+    (mark,) = timeline.strategies
+    assert (mark.action, mark.time, mark.members) == ("restart", 1.1, ("api", "db", "worker"))
+    page = render_html(timeline)
+    assert page.count('<g class="strategy-mark restart" data-group="core">') == 1
+    assert page.count('class="notch"') == 3  # one notch on each member's bar, in that one mark
+    assert "group core restart (one_for_all): api, db, worker" in page
+    assert "one_for_all: api exited with status 1" in render_text(timeline)

@@ -20,6 +20,7 @@ from supervisor.tools.report.timeline import (
     Marker,
     Row,
     Span,
+    StrategyMark,
     Timeline,
     format_offset,
     tick_step,
@@ -88,6 +89,8 @@ def render_svg(timeline: Timeline) -> str:
     parts += _ticks(end, header, height, x)
     for index, row in enumerate(timeline.rows):
         parts.append(_row(row, header + index * ROW_HEIGHT, x))
+    rows = {row.unit: header + index * ROW_HEIGHT for index, row in enumerate(timeline.rows)}
+    parts += [_strategy_band(mark, rows, x) for mark in timeline.strategies]
     parts += [_group_line(mark, header, height, x) for mark in timeline.group]
     parts += [_group_label(label) for label in labels]
     parts.append("</svg>")
@@ -191,6 +194,30 @@ def marker_shape(kind: str, cx: float, cy: float) -> str:
         ]  # fmt: skip
     listed = " ".join(f"{px:.2f},{py:.2f}" for px, py in points)
     return f'<polygon class="shape" points="{listed}"/>'
+
+
+# -- a [groups] strategy's actions -------------------------------------------------------------
+
+
+def _strategy_band(mark: StrategyMark, rows: dict[str, float], x: Scale) -> str:
+    """One band from the first member's row to the last one's, a notch on each member's bar:
+    the members restarted (or stopped) together read as one action, not as separate crashes."""
+    tops = [rows[member] for member in mark.members if member in rows]
+    if not tops:
+        return ""
+    at = x(mark.time)
+    top, bottom = min(tops) + 4, max(tops) + ROW_HEIGHT - 4
+    notches = "".join(
+        f'<rect class="notch" x="{at - 3:.2f}" y="{row + BAR_MIDDLE - BAR_HEIGHT / 2 - 2}"'
+        f' width="6" height="{BAR_HEIGHT + 4}"/>'
+        for row in tops
+    )
+    tip = f"{format_offset(mark.time)}: {mark.describe()}\n{mark.cause}"
+    return (
+        f'<g class="strategy-mark {escape(mark.action)}" data-group="{escape(mark.group)}">'
+        f'<rect class="band" x="{at - 1.5:.2f}" y="{top}" width="3" height="{bottom - top}"/>'
+        f"{notches}<title>{escape(tip)}</title></g>"
+    )
 
 
 # -- the group's marks ---------------------------------------------------------------------------

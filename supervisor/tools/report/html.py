@@ -26,6 +26,10 @@ GROUP_MEANINGS = {
     "stop": "group stop",
     "exit": "group end",
 }
+STRATEGY_MEANINGS = {
+    "restart": "members a [groups] strategy restarted together",
+    "end": "a [groups] group ended",
+}
 
 # The timeline page's, and the sweep page's (which shows a timeline too).
 CSS = """
@@ -58,6 +62,8 @@ svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
 .marker.operator .shape { fill: #1d70b8; }
 .marker .count { font-size: 10px; font-weight: 600; fill: #1d2430; }
 .group-mark line { stroke-width: 1.5; }
+.strategy-mark .band, .strategy-mark .notch { fill: #6a4c93; fill-opacity: 0.55; }
+.strategy-mark.end .band, .strategy-mark.end .notch { fill: #9b2226; }
 .group-mark.signal line { stroke: #6b7480; stroke-dasharray: 2 3; }
 .group-mark.reload line { stroke: #1d70b8; stroke-dasharray: 6 3; }
 .group-mark.stop line { stroke: #9b2226; stroke-dasharray: 6 3; }
@@ -134,6 +140,11 @@ def _legend() -> str:
         f'<line x1="7" y1="0" x2="7" y2="14"/></svg>{escape(meaning)}</span>'
         for kind, meaning in GROUP_MEANINGS.items()
     ]
+    lines += [
+        f'<span><svg width="14" height="14" class="key strategy-mark {action}">'
+        f'<rect class="band" x="5.5" y="0" width="3" height="14"/></svg>{escape(meaning)}</span>'
+        for action, meaning in STRATEGY_MEANINGS.items()
+    ]
     return f'<div class="legend">{"".join(states + markers + lines)}</div>'
 
 
@@ -142,6 +153,9 @@ def _table(timeline: Timeline) -> str:
         (m.time, m.kind, m.unit, m.describe(), m.cause) for m in timeline.markers
     ]
     happenings += [(g.time, "group", "(group)", g.describe(), g.cause) for g in timeline.group]
+    happenings += [
+        (m.time, "strategy", f"({m.group})", m.describe(), m.cause) for m in timeline.strategies
+    ]
     happenings.sort(key=lambda happening: happening[0])
     rows = [
         f'<tr class="{kind}"><td class="time">{time:.3f}s</td><td>{escape(unit)}</td>'

@@ -92,6 +92,9 @@ def _happenings(timeline: Timeline) -> list[str]:
         label = max(len(marker.unit) for marker in markers)
         lines += ["", "restarts, faults, kills and operator actions:"]
         lines += [f"{m.time:9.3f}s  {m.unit:<{label}}  {m.describe()}: {m.cause}" for m in markers]
+    if timeline.strategies:
+        lines += ["", "[groups] strategies:"]
+        lines += [f"{m.time:9.3f}s  {m.describe()}: {m.cause}" for m in timeline.strategies]
     lines += ["", "group:"]
     lines += [f"{mark.time:9.3f}s  {mark.describe()}: {mark.cause}" for mark in timeline.group]
     if timeline.exit is None:

@@ -62,6 +62,25 @@ class GroupMark:
         return f"exit with status {self.status}" if self.kind == "exit" else self.kind
 
 
+@dataclass(frozen=True)
+class StrategyMark:
+    """One action of a `[groups]` strategy: the crashed member's siblings restarted with it
+    ("restart"), or the group ended ("end"); one mark across every member it concerns."""
+
+    action: str  # restart, end
+    time: float
+    group: str
+    strategy: str
+    members: tuple[str, ...]
+    cause: str
+    result: str | None = None  # an end's: success or failure
+
+    def describe(self) -> str:
+        if self.action == "end":
+            return f"group {self.group} ended ({self.result})"
+        return f"group {self.group} restart ({self.strategy}): {', '.join(self.members)}"
+
+
 @dataclass
 class Row:
     unit: str
@@ -82,6 +101,7 @@ class Timeline:
     group: list[GroupMark]
     run: int  # which run of the log this is (1-based)
     runs: int  # how many runs the log holds (the file is appended to by every run)
+    strategies: list[StrategyMark] = field(default_factory=list)  # `[groups]` actions
 
     @property
     def exit(self) -> GroupMark | None:
@@ -119,6 +139,7 @@ def build_timeline(events: list[Event], source: str, run: int = 1, runs: int = 1
     rows: dict[str, Row] = {}
     open_spans: dict[str, tuple[str, float, str]] = {}
     group: list[GroupMark] = []
+    strategies: list[StrategyMark] = []
     operator = _OperatorActions()
     for event in events:
         now = clock.seconds(event)
@@ -139,10 +160,12 @@ def build_timeline(events: list[Event], source: str, run: int = 1, runs: int = 1
             rows.setdefault(unit, Row(unit)).markers.append(Marker(kind, now, unit, cause))
         elif kind in ("signal", "reload", "group"):
             group.append(_group_mark(event, now))
+        elif kind == "strategy":
+            strategies.append(_strategy_mark(event, now))
     end = max((clock.seconds(event) for event in events), default=0.0)
     for unit, (state, since, cause) in open_spans.items():
         rows[unit].spans.append(Span(state, since, end, cause, open=state not in FINAL_STATES))
-    return Timeline(source, started, end, list(rows.values()), group, run, runs)
+    return Timeline(source, started, end, list(rows.values()), group, run, runs, strategies)
 
 
 def load_timeline(path: Path, run: int | None = None) -> Timeline:
@@ -259,3 +282,15 @@ def _group_mark(event: Event, now: float) -> GroupMark:
         return GroupMark("reload", now, "; ".join(changes) or "nothing changed")
     action = event.get("action", "")
     return GroupMark(action, now, event.get("cause", ""), event.get("status"))
+
+
+def _strategy_mark(event: Event, now: float) -> StrategyMark:
+    return StrategyMark(
+        str(event.get("action", "")),
+        now,
+        str(event.get("group", "")),
+        str(event.get("strategy", "")),
+        tuple(str(member) for member in event.get("members", ())),
+        str(event.get("cause", "")),
+        event.get("result"),
+    )

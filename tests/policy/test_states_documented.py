@@ -1,5 +1,7 @@
-"""The README's table of transitions is `policy.states.TRANSITIONS`, edge for edge and word for
-word, so the documentation cannot drift from what the state-machine tests hold the code to."""
+"""Every table of transitions in the documentation (README.md and docs/: the guide's copy and the
+generated reference alike) is `policy.states.TRANSITIONS`, edge for edge and word for word, and
+every state has its row, so the documentation cannot drift from what the state-machine tests hold
+the code to."""
 
 from __future__ import annotations
 
@@ -7,31 +9,42 @@ import re
 from pathlib import Path
 
 from supervisor.policy.states import TRANSITIONS, State
+from tests.support.docblocks import markdown_files
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-_ROW = re.compile(r"^\| `(\w+)` \| `(\w+)` \| (.+) \|$")
+# A state in a table cell: `running`, [`running`](#state-running) or <a id=...></a>`running`.
+_STATE = r"(?:<a id=\"[^\"]*\"></a>)?\[?`(\w+)`(?:\]\([^)]*\))?"
+_TRANSITION = re.compile(rf"^\| {_STATE} \| {_STATE} \| (.+) \|$")
+_STATE_ROW = re.compile(rf"^\| {_STATE} \|")
+_NAMES = {str(state) for state in State}
 
 
-def documented_transitions() -> dict[tuple[str, str], str]:
-    section = README.read_text().split("\n## States\n", 1)[1].split("\n## ", 1)[0]
+def documented_transitions(page: Path) -> dict[tuple[str, str], str]:
     return {
         (match[1], match[2]): match[3]
-        for line in section.splitlines()
-        if (match := _ROW.match(line))
+        for line in page.read_text().splitlines()
+        if (match := _TRANSITION.match(line)) and {match[1], match[2]} <= _NAMES
     }
 
 
-def test_the_readme_lists_every_transition_and_no_other():
+def test_every_table_of_transitions_lists_each_and_no_other():
     in_code = {
         (str(before), str(after)): why
         for before, edges in TRANSITIONS.items()
         for after, why in edges.items()
     }
-    assert documented_transitions() == in_code
+    copies = {page: found for page in markdown_files() if (found := documented_transitions(page))}
+    assert copies, "the documentation has a table of transitions"
+    for page, found in copies.items():
+        assert found == in_code, page
 
 
 def test_every_state_has_its_row_and_leads_somewhere():
-    section = README.read_text().split("\n## States\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        match[1]
+        for page in markdown_files()
+        for line in page.read_text().splitlines()
+        if (match := _STATE_ROW.match(line))
+    }
     for state in State:
-        assert f"| `{state}` |" in section, state
+        assert str(state) in rows, f"no row documents the state {state}"
         assert TRANSITIONS[state], f"{state} is a dead end"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
+from supervisor.cli.hostoption import add_host_option
 from supervisor.cli.planview import describe_plan, plan_json
 from supervisor.config.problems import Problem
 from supervisor.policy.names import UnknownName, resolve_names
@@ -24,6 +25,7 @@ from supervisor.shared.exits import (
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    add_host_option(parser, "run the services")
     parser.add_argument(
         "--only",
         action="append",
@@ -47,6 +49,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    add_host_option(parser, "show only the plan")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
         "--import",
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     def load(workers: Mapping[str, int] | None = None) -> config.Plan:
         """The file's plan (with `scale`'s counts of workers), narrowed to --only; on a reload
         a name the file no longer has is an error in the file, and the reload is refused."""
-        plan = config.load(args.config, workers=workers)
+        plan = config.load(args.config, workers=workers, host=args.host)
         try:
             return only(plan, args.only) if args.only else plan
         except UnknownName as unknown:
@@ -68,10 +71,15 @@ def run(args: argparse.Namespace) -> int:
             raise config.ConfigError(str(plan.path), [problem]) from None
 
     try:
-        whole = config.load(args.config)
+        whole = config.load(args.config, host=args.host)
     except config.ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_INVALID
+    if whole.hosts and whole.host is None:
+        hosts = ", ".join(whole.hosts)
+        message = f"{whole.path} describes hosts {hosts}: give --host NAME"
+        print(f"supervisor run: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         plan = only(whole, args.only) if args.only else whole
     except UnknownName as unknown:
@@ -123,7 +131,7 @@ def unknown_only(plan: config.Plan, name: str) -> str:
 
 def check(args: argparse.Namespace) -> int:
     try:
-        plan = config.load(args.config)
+        plan = config.load(args.config, host=args.host)
     except config.ConfigError as error:
         return report_error(
             str(error), EXIT_CONFIG_INVALID, as_json=args.json, problems=config_problems(error)

@@ -102,15 +102,38 @@ def _json_value(value: Any, unsaid: frozenset[str]) -> Any:
 
 
 def plan_as_json(plan: Plan) -> dict[str, Any]:
+    if plan.hosts and plan.host is None:
+        return {
+            "config": str(plan.path),
+            "hosts": [plan_as_json(plan.on_host(name)) for name in plan.hosts],
+        }
+    host = {} if plan.host is None else _host_as_json(plan)
     return {
         "config": str(plan.path),
+        **host,
         "state_dir": str(plan.state_dir),
         "processes": [process_as_json(process) for process in plan.processes],
     }
 
 
+def _host_as_json(plan: Plan) -> dict[str, Any]:
+    assert plan.host is not None
+    host = plan.hosts[plan.host]
+    return {"host": host.name, "address": host.address, "cinder_host": host.cinder_host}
+
+
 def describe_plan(plan: Plan) -> str:
-    lines = [f"{plan.path}: {len(plan.processes)} processes, state in {plan.state_dir}"]
+    """The plan as `check` prints it; a deployment file's, host by host."""
+    if plan.hosts and plan.host is None:
+        hosts = ", ".join(plan.hosts)
+        parts = [describe_plan(plan.on_host(name)) for name in plan.hosts]
+        return "\n\n".join([f"{plan.path}: {len(plan.hosts)} hosts: {hosts}", *parts])
+    where = ""
+    if plan.host is not None:
+        host = plan.hosts[plan.host]
+        where = f" --host {host.name} ({host.address}, Cinder host {host.cinder_host})"
+    count = len(plan.processes)
+    lines = [f"{plan.path}{where}: {count} processes, state in {plan.state_dir}"]
     for process in plan.processes:
         lines.append("")
         lines.append(process.name)

@@ -55,13 +55,15 @@ def load(
     *,
     programs: bool = True,
     workers: Mapping[str, int] | None = None,
+    host: str | None = None,
 ) -> Plan:
     """Read, check and build the plan of a services file; ConfigError lists every problem.
     `programs=False` leaves out whether each program can be run on this host; `workers` runs
-    that many processes of a service of numbered workers instead of the file's count."""
+    that many processes of a service of numbered workers instead of the file's count; `host`
+    is the part of a deployment file (`[hosts.NAME]`) that one host runs."""
     from supervisor.config.loader import load as load_file
 
-    return load_file(path, programs=programs, workers=workers)
+    return load_file(path, programs=programs, workers=workers, host=host)
 
 
 def __getattr__(name: str) -> Any:

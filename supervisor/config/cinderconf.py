@@ -64,9 +64,21 @@ class CinderConf:
     def cluster(self) -> str | None:
         return (self.default("cluster") or "").strip() or None
 
-    def backend_host(self, backend: str) -> str:
-        """`<host>@<backend>` exactly as cinder/cmd/volume.py names it."""
-        return f"{self.option(backend, 'backend_host') or self.host}@{backend}"
+    def backend_host(self, backend: str, host: str | None = None) -> str:
+        """`<host>@<backend>` exactly as cinder/cmd/volume.py names it; `host` stands for
+        [DEFAULT] host (a host of a deployment file sets its own)."""
+        return f"{self.option(backend, 'backend_host') or host or self.host}@{backend}"
+
+    def where(self, section: str, key: str) -> str:
+        """Where the option is last set (later files win), as "file:line", for a message."""
+        for path in reversed(self.files):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if line := _line_of(text, key, section):
+                return f"{path}:{line}"
+        return str(self.files[-1]) if self.files else "cinder.conf"
 
     def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
         raw = self.default(key)
@@ -139,14 +151,14 @@ def _parser() -> configparser.ConfigParser:
     return parser
 
 
-def _line_of(text: str, key: str) -> int:
-    """The last line that sets `key` in [DEFAULT] (later lines win, as in oslo.config)."""
+def _line_of(text: str, key: str, wanted: str = "DEFAULT") -> int:
+    """The last line that sets `key` in section `wanted` (later lines win, as in oslo.config)."""
     section, found = None, 0
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*[=:]")
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             section = stripped[1:-1].strip()
-        elif section == "DEFAULT" and pattern.match(line):
+        elif section == wanted and pattern.match(line):
             found = number
     return found

@@ -27,8 +27,11 @@ _SUPERVISOR_TABLE = re.compile(r"^[ \t]*\[[ \t]*supervisor[ \t]*\][ \t]*(?:#.*)?
 _ANY_TABLE = re.compile(r"^[ \t]*\[", re.MULTILINE)
 
 
-def state_dir_of(path: str | os.PathLike[str]) -> Path:
-    """Where the supervisor of this file keeps its socket, judging nothing else in the file."""
+def state_dir_of(path: str | os.PathLike[str], host: str | None = None) -> Path:
+    """Where the supervisor of this file keeps its socket, judging nothing else in the file;
+    `host`: that host's of a deployment file (`[hosts.NAME] state_dir`, else
+    `<state_dir>/NAME`), a host the file does not have included (its supervisor is not
+    running, and a client says so)."""
     text = read_text(path)
     whole = functools.cache(lambda: parse(text, str(path)))  # parsed once, if at all
     main = _supervisor_table(text)
@@ -47,7 +50,13 @@ def state_dir_of(path: str | os.PathLike[str]) -> Path:
         )
     if not isinstance(state_dir, str):
         state_dir = DEFAULT_STATE_DIR
-    return Path(path).resolve().parent / state_dir
+    base = Path(path).resolve().parent
+    if host is None:
+        return base / state_dir
+    hosts = whole().get("hosts", {})
+    table = hosts.get(host) if isinstance(hosts, dict) else None
+    own = table.get("state_dir") if isinstance(table, dict) else None
+    return base / own if isinstance(own, str) else base / state_dir / host
 
 
 class Search(NamedTuple):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,20 @@ from supervisor.db.settings import Liveness
 class OpenStack:
     conf: CinderConf
     given: dict[str, Any]  # services.toml's [options] as written: these win over cinder.conf
+    # A host of a deployment file (`[hosts.NAME]`): its name stands for cinder.conf's host.
+    host_name: str | None = None
+
+    def on_host(self, name: str) -> OpenStack:
+        return replace(self, host_name=name)
+
+    @property
+    def child_options(self) -> dict[str, Any]:
+        """What the child overrides in Cinder's configuration: services.toml's [options], and
+        a deployment host's name as `host` (Cinder reads CONF.host beyond the services' rows:
+        notifications, volume_utils)."""
+        if self.host_name is None or "host" in self.given:
+            return dict(self.given)
+        return {**self.given, "host": self.host_name}
 
     @property
     def config_files(self) -> tuple[str, ...]:
@@ -45,7 +59,7 @@ class OpenStack:
         with the supervisor's defaults filled in, which cinder.conf's values replace."""
         merged: dict[str, Any] = {**MANAGER_DEFAULTS, **self.conf.sections.get("DEFAULT", {})}
         merged.update(resolved)
-        merged["host"] = self.given.get("host") or self.conf.host
+        merged["host"] = self.given.get("host") or self.host_name or self.conf.host
         merged["cluster"] = self.given.get("cluster") or self.conf.cluster
         return merged
 
@@ -58,7 +72,7 @@ class OpenStack:
         return "Cinder's default"
 
     def backend_host(self, host: str | None, backend: str) -> str:
-        return f"{host}@{backend}" if host else self.conf.backend_host(backend)
+        return f"{host}@{backend}" if host else self.conf.backend_host(backend, self.host_name)
 
     @property
     def sets_backup_workers(self) -> bool:

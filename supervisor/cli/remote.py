@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
+from supervisor.cli.hostoption import add_host_option, default_host
 from supervisor.cli.scaleview import scaled_lines
 from supervisor.cli.statusview import status_table, template_lines
 from supervisor.control import registry
@@ -58,7 +59,7 @@ def asks_the_supervisor(
         as_json = getattr(args, "json", False)
         try:
             # Only the running supervisor judges the whole file (a reload may be fixing it).
-            state_dir = config.state_dir_of(args.config)
+            state_dir = config.state_dir_of(args.config, getattr(args, "host", default_host()))
         except config.ConfigError as error:
             return report_error(
                 str(error), EXIT_CONFIG_INVALID, as_json=as_json, problems=config_problems(error)
@@ -97,6 +98,13 @@ def _add_names(parser: argparse.ArgumentParser) -> None:
 
 
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    add_host_option(parser, "the processes")
+    parser.add_argument(
+        "--all-hosts",
+        action="store_true",
+        help="every host of the file's [hosts]: from its supervisor where it answers, else from "
+        "Cinder's services table",
+    )
     _add_names(parser)
     parser.add_argument("--json", action="store_true", help="print the documented JSON schema")
 
@@ -209,8 +217,16 @@ def _stdout_wants_colour() -> bool:
         return False
 
 
+def status(args: argparse.Namespace) -> int:
+    if args.all_hosts:
+        from supervisor.cli.allhosts import run_all_hosts_status
+
+        return run_all_hosts_status(args)
+    return _status(args)
+
+
 @asks_the_supervisor
-def status(args: argparse.Namespace, state_dir: Path) -> int:
+def _status(args: argparse.Namespace, state_dir: Path) -> int:
     with ControlClient(state_dir) as client:
         reply = _ask(client, "status", names=args.names)
     if args.json:

@@ -22,6 +22,7 @@ from supervisor.shared.servicespec import OPENSTACK_RUNTIME
 
 if TYPE_CHECKING:
     from supervisor.config import Plan
+    from supervisor.db.cinder import CinderServicesTable
     from supervisor.db.services import ServiceRow, ServicesTable
 
 EXIT_NO_SUCH_SERVICE = EXIT_FAILED  # also: the database cannot be reached
@@ -111,14 +112,10 @@ def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) ->
     """Under `[openstack]` the rows are Cinder's own, in the database cinder.conf names."""
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from supervisor.config.openstack import cinder_database_url, cinder_liveness
-    from supervisor.db.cinder import CinderServicesTable, ProcessFilterUnsupported
+    from supervisor.db.cinder import ProcessFilterUnsupported
 
-    assert plan.openstack is not None
     try:
-        liveness = cinder_liveness(plan.openstack)
-        url = cinder_database_url(plan.openstack, _cinder_working_directory(plan))
-        table = CinderServicesTable(url, _processes_of(plan))
+        table, liveness = cinder_table(plan)
     except (ValueError, ArgumentError) as error:
         message = f"{args.config}: cinder.conf: {error}"
         return report_error(message, EXIT_CONFIG_INVALID, as_json=_json(args))
@@ -134,9 +131,21 @@ def _run_on_cinder_table(args: argparse.Namespace, plan: Plan, now: datetime) ->
             return report_error(message, EXIT_NO_SUCH_SERVICE, as_json=_json(args))
 
 
+def cinder_table(plan: Plan) -> tuple[CinderServicesTable, Liveness]:
+    """Cinder's services table, in the database cinder.conf names, and Cinder's rule for a
+    row that is up; ValueError or SQLAlchemy's ArgumentError for an unusable cinder.conf."""
+    from supervisor.config.openstack import cinder_database_url, cinder_liveness
+    from supervisor.db.cinder import CinderServicesTable
+
+    assert plan.openstack is not None
+    liveness = cinder_liveness(plan.openstack)
+    url = cinder_database_url(plan.openstack, _cinder_working_directory(plan))
+    return CinderServicesTable(url, _processes_of(plan)), liveness
+
+
 def _cinder_working_directory(plan: Plan) -> Path:
     """Where the Cinder services run, which their relative paths are relative to."""
-    for process in plan.processes:
+    for process in plan.every_process:
         if process.spec is not None and process.spec.runtime == OPENSTACK_RUNTIME:
             return Path(process.settings.directory or Path.cwd())
     return plan.path.parent
@@ -145,7 +154,7 @@ def _cinder_working_directory(plan: Plan) -> Path:
 def _processes_of(plan: Plan) -> Callable[[str, str], list[str]]:
     """The supervisor's processes behind one of Cinder's rows (backup workers share one)."""
     by_row: dict[tuple[str, str], list[str]] = {}
-    for process in plan.processes:
+    for process in plan.every_process:
         if process.resolution is not None and process.host is not None:
             by_row.setdefault((process.resolution.binary, process.host), []).append(process.name)
     return lambda binary, host: by_row.get((binary, host), [])

@@ -72,6 +72,14 @@ class Plan:
     placed: dict[str, tuple[ProcessPlan, ...]] = field(default_factory=dict, compare=False)
     host: str | None = None  # the host this plan is the part of, if any
 
+    @property
+    def every_process(self) -> tuple[ProcessPlan, ...]:
+        """The processes of every host of a deployment file (a process several hosts run,
+        once for each), else the plan's own."""
+        if self.hosts and self.host is None:
+            return tuple(process for found in self.placed.values() for process in found)
+        return self.processes
+
     def on_host(self, name: str) -> Plan:
         """What host `name` runs, with its own state directory; ConfigError for a host the
         file does not have."""

@@ -6,16 +6,21 @@ and this project installs no `cinder-*` scripts, so in either order `bin/cinder-
 and a manager service still runs this project's runtime.  Each order is a fresh venv whose
 dependencies come from the test's own environment (a .pth file), with Cinder and this project
 installed into it for real, in that order.
+
+And `scripts/run --stack openstack` where RabbitMQ is missing: installed with apt-get, or named.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -115,3 +120,77 @@ def test_either_installation_order_runs_our_runtime_beside_cinders_scripts(
         if supervisor.poll() is None:
             supervisor.kill()
             supervisor.wait()
+
+
+# scripts/run --stack openstack on a machine without RabbitMQ: it installs the broker with
+# apt-get when it can (root, apt-get there), else it names the command and exits 1. Each case
+# runs the real script with a PATH of its own that lacks epmd: the check comes before the venv
+# is touched, so nothing is installed into the project's.
+SCRIPT = REPOSITORY / "scripts" / "run"
+
+
+@pytest.fixture
+def bare_path() -> Iterator[Path]:
+    """A directory for PATH with only `id` in it, readable by an unprivileged user too."""
+    directory = Path(tempfile.mkdtemp(prefix="bare-path-"))
+    directory.chmod(0o755)
+    (directory / "id").symlink_to(shutil.which("id") or "/usr/bin/id")
+    yield directory
+    shutil.rmtree(directory)
+
+
+def fake_apt_get(directory: Path) -> Path:
+    """An apt-get that only records its arguments: the install it is asked for does nothing."""
+    record = directory / "apt-get.calls"
+    script = directory / "apt-get"
+    script.write_text(f'#!/bin/sh\necho "$*" >>{record}\n')
+    script.chmod(0o755)
+    return record
+
+
+def run_script(path: Path, *prefix: str) -> subprocess.CompletedProcess[str]:
+    bash = shutil.which("bash") or "/bin/bash"
+    return subprocess.run(
+        [*prefix, bash, str(SCRIPT), "--stack", "openstack"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": str(path), "HOME": str(path)},
+    )
+
+
+def test_run_without_apt_get_names_the_install_command_and_exits_1(bare_path: Path):
+    result = run_script(bare_path)
+    assert result.returncode == 1, result.stderr
+    assert "needs RabbitMQ (rabbitmq-server and epmd)" in result.stderr
+    assert "apt-get install -y rabbitmq-server" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the apt-get path is taken as root only")
+def test_run_as_root_installs_rabbitmq_with_apt_get_and_says_when_it_is_still_missing(
+    bare_path: Path,
+):
+    calls = fake_apt_get(bare_path)
+    result = run_script(bare_path)
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq rabbitmq-server"]
+    assert result.returncode == 1, result.stderr
+    assert "installing RabbitMQ: apt-get update && apt-get install -y rabbitmq-server" in (
+        result.stderr
+    )
+    assert "did not install /usr/lib/rabbitmq/bin/rabbitmq-server and epmd" in result.stderr
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run the script as another user",
+)
+def test_run_as_another_user_leaves_apt_get_alone_and_names_the_sudo_command(bare_path: Path):
+    calls = fake_apt_get(bare_path)
+    as_nobody = [shutil.which("setpriv") or "setpriv", "--reuid=65534", "--regid=65534"]
+    result = run_script(bare_path, *as_nobody, "--clear-groups")
+    assert not calls.exists()  # not root: apt-get is never run
+    assert result.returncode == 1, result.stderr
+    assert (
+        "install it with: sudo apt-get update && sudo apt-get install -y rabbitmq-server"
+        in result.stderr
+    )

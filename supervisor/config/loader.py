@@ -27,6 +27,7 @@ from supervisor.config.interpolate import (
 from supervisor.config.placeholders import expand
 from supervisor.config.problems import show
 from supervisor.config.programs import check_programs
+from supervisor.config.readlog import ReadObserver
 from supervisor.config.schema import Problem, TableReader
 from supervisor.config.services import ServiceSettings, read_settings
 from supervisor.config.source import SourceMap
@@ -45,12 +46,14 @@ def load(
     *,
     programs: bool = True,
     workers: Mapping[str, int] | None = None,
+    observer: ReadObserver | None = None,
     host: str | None = None,
 ) -> Plan:
     """`programs`: judge that every program can be run here (see `programs`); off only for a
     plan that runs on another host (a container image).  `workers`: how many processes a
     service of numbered workers runs instead of the file's count (`supervisor scale`); the
-    plan's `workers` still says the file's own."""
+    plan's `workers` still says the file's own.  `observer`: told every table's keys and every
+    key read (see `readlog`)."""
     display = str(path)
     text, document = read(path)
     problems: list[Problem] = []
@@ -62,7 +65,7 @@ def load(
     plan = _build(
         Path(path).resolve(),
         document,
-        TableReader.root(document, source, problems),
+        TableReader.root(document, source, problems, observer),
         env_files,
         workers or {},
     )

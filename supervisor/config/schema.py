@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from supervisor.config.limits import MAX_SECONDS
 from supervisor.config.problems import Problem
+from supervisor.config.readlog import KeyRead, ReadObserver
 from supervisor.config.source import SourceMap
 
 T = TypeVar("T")
@@ -42,21 +43,35 @@ class TableReader:
         path: tuple[str, ...],
         source: SourceMap,
         problems: list[Problem],
+        observer: ReadObserver | None = None,
     ) -> None:
         self.data = data
         self.path = path
         self._source = source
         self._problems = problems
+        self._observer = observer  # told every key read (the generated reference)
 
     @classmethod
-    def root(cls, data: dict[str, Any], source: SourceMap, problems: list[Problem]) -> TableReader:
-        return cls(data, (), source, problems)
+    def root(
+        cls,
+        data: dict[str, Any],
+        source: SourceMap,
+        problems: list[Problem],
+        observer: ReadObserver | None = None,
+    ) -> TableReader:
+        return cls(data, (), source, problems, observer)
+
+    def _note(self, key: str, kind: str, default: Any = None, **bounds: Any) -> None:
+        if self._observer is not None:
+            self._observer.read(KeyRead((*self.path, key), kind, default, **bounds))
 
     def problem(self, key: tuple[str, ...], value: Any, message: str) -> None:
         path = self.path + key
         self._problems.append(Problem(self._source.line_of(path), ".".join(path), value, message))
 
     def allow(self, *known: str) -> None:
+        if self._observer is not None:
+            self._observer.allowed(self.path, known)
         for key in self.data:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
@@ -64,11 +79,12 @@ class TableReader:
                 self.problem((key,), None, f"unknown key; {hint}")
 
     def table(self, key: str) -> TableReader:
+        self._note(key, "table")
         value = self.data.get(key, {})
         if not isinstance(value, dict):
             self.problem((key,), value, "expected a table")
             value = {}
-        return TableReader(value, (*self.path, key), self._source, self._problems)
+        return TableReader(value, (*self.path, key), self._source, self._problems, self._observer)
 
     def _typed(self, key: str, default: T, kinds: tuple[type, ...], expected: str) -> T:
         if key not in self.data:
@@ -81,6 +97,7 @@ class TableReader:
         return default
 
     def string(self, key: str, default: str | None) -> Any:
+        self._note(key, "string", default)
         value = self._typed(key, default, (str,), "a string")
         if isinstance(value, str) and "\0" in value:
             self.problem((key,), value, "expected a string without NUL characters")
@@ -89,6 +106,7 @@ class TableReader:
 
     def name(self, key: str, default: str) -> str:
         """A string that must not be empty (a prefix, a program)."""
+        self._note(key, "name", default)
         value = self.string(key, default)
         if value == "":
             self.problem((key,), value, "expected a non-empty string")
@@ -96,6 +114,7 @@ class TableReader:
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
+        self._note(key, "boolean", default)
         return self._typed(key, default, (bool,), "true or false")
 
     def _bounded(self, key: str, value: T, default: T, minimum: Any, maximum: Any) -> T:
@@ -110,6 +129,7 @@ class TableReader:
     ) -> float:
         """A finite number within the bounds: TOML also has `nan`, `inf` and integers of any
         size, and no timer or comparison downstream is ready for those."""
+        self._note(key, "number", default, minimum=minimum, maximum=maximum)
         value = self._typed(key, default, (int, float), "a number")
         if isinstance(value, float) and not math.isfinite(value):
             self.problem((key,), value, f"expected a finite number{_range(minimum, maximum)}")
@@ -121,15 +141,18 @@ class TableReader:
         self, key: str, default: float, minimum: float = 0.0, maximum: float = MAX_SECONDS
     ) -> float:
         """A duration: finite, and at most a day unless the caller says otherwise."""
+        self._note(key, "seconds", default, minimum=minimum, maximum=maximum)
         return self.number(key, default, minimum, maximum)
 
     def integer(
         self, key: str, default: Any, minimum: int | None = None, maximum: int | None = None
     ) -> Any:
+        self._note(key, "integer", default, minimum=minimum, maximum=maximum)
         value = self._typed(key, default, (int,), "an integer")
         return value if value is None else self._bounded(key, value, default, minimum, maximum)
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        self._note(key, "choice", default, choices=allowed)
         value = self.data.get(key, default)
         if value not in allowed:
             self.problem((key,), value, f"expected one of {', '.join(allowed)}")
@@ -146,6 +169,7 @@ class TableReader:
         return value
 
     def string_list(self, key: str) -> list[str]:
+        self._note(key, "string_list", [])
         value = self._list(key, [], str, "strings")
         if any("\0" in item for item in value):
             self.problem((key,), value, "expected strings without NUL characters")
@@ -153,6 +177,7 @@ class TableReader:
         return value
 
     def exit_codes(self, key: str, default: list[int]) -> frozenset[int]:
+        self._note(key, "exit_codes", default, minimum=0, maximum=255)
         codes = self._list(key, default, int, "exit codes")
         if any(not 0 <= code <= 255 for code in codes):
             self.problem((key,), codes, "expected exit codes from 0 to 255")
@@ -160,6 +185,7 @@ class TableReader:
         return frozenset(codes)
 
     def string_table(self, key: str) -> dict[str, str]:
+        self._note(key, "string_table", {})
         value = self.data.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             self.problem((key,), value, "expected a table of strings")
@@ -173,6 +199,7 @@ class TableReader:
     def environment(self, key: str) -> dict[str, str]:
         """Variables for a child's environment: exec refuses a name that is empty or holds `=`
         (or a NUL, in a name or a value)."""
+        self._note(key, "environment", {})
         value = self.string_table(key)
         for name in value:
             if not name or "=" in name or "\0" in name:
@@ -181,6 +208,7 @@ class TableReader:
         return value
 
     def command(self, key: str) -> tuple[str, ...]:
+        self._note(key, "command")
         raw = value = self.data.get(key)
         if isinstance(value, str):
             try:
@@ -197,6 +225,7 @@ class TableReader:
         return tuple(value)
 
     def class_path(self, key: str) -> str | None:
+        self._note(key, "class_path")
         value = self.string(key, None)
         if value is not None and not _CLASS_PATH.match(value):
             self.problem((key,), value, 'expected a dotted class path like "package.module.Class"')

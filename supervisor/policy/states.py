@@ -19,6 +19,26 @@ class State(StrEnum):
 
 FINAL_STATES = frozenset({State.STOPPED, State.EXITED, State.FATAL, State.BLOCKED})
 
+# What each state means to a user reading `status` (the generated reference's words).
+MEANINGS: dict[State, str] = {
+    State.STOPPED: "not started yet, stopped by an operator (it stays so until started: `held`"
+    " in `status --json`), disabled (`autostart = false`), stopped while it had no process (in"
+    " backoff, or waiting), or lent to a terminal by `supervisor attach`",
+    State.WAITING: "started, but a service it `depends_on` is not ready yet; it starts once they"
+    " all are",
+    State.STARTING: "the process exists; waiting for `READY=1` (notify), a passing readiness"
+    " probe, or `start_seconds`",
+    State.RUNNING: "ready: it sent `READY=1`, passed its readiness probe, or has been up"
+    " `start_seconds`; a liveness probe runs",
+    State.STOPPING: "the stop signal was sent; SIGKILL follows after `stop_timeout`",
+    State.BACKOFF: "it ended and the policy will restart it after a delay",
+    State.EXITED: "it ended and stays ended: stopped by the supervisor (the group's stop, a"
+    " restart), or an exit the policy does not restart",
+    State.FATAL: "the policy gave up (start limit hit, an exit code in `prevent_exit_codes`, or"
+    " a program that cannot be executed)",
+    State.BLOCKED: "a service it `depends_on` failed for good, so it was never started",
+}
+
 # Every transition a unit makes, and what makes it (docs/guides/lifecycle.md): the state-machine
 # tests hold every `state` event to this table, so an edge that is not here is a bug or a new,
 # undocumented behaviour.

@@ -10,13 +10,13 @@ docs/reference/exit-statuses.md and docs/guides/command-line.md say when each on
 
 from __future__ import annotations
 
-EXIT_OK = 0
+EXIT_OK = 0  # done: the command did what it was asked, the condition holds
 
 # -- the `supervisor` command line -----------------------------------------------------------------
 EXIT_FAILED = 1  # the request was refused or its condition can no longer hold
 EXIT_ALREADY_RUNNING = 1  # `run`: another supervisor holds the state directory's lock
 EXIT_CONFIG_INVALID = 2  # the services file is invalid (as a usage error is, for argparse)
-EXIT_USAGE = 2  # a command line that names nothing the file has
+EXIT_USAGE = 2  # a usage error: an unknown command, option or value; a name the file lacks
 EXIT_NOT_RUNNING = 3  # no supervisor is running for the file (as systemctl)
 EXIT_TIMEOUT = 124  # --timeout passed first (as timeout(1))
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C, as a shell reports it

@@ -1,0 +1,5 @@
+import sys
+
+from supervisor.tools.docgen.generate import main
+
+sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import re
 import shutil
 import subprocess
@@ -27,7 +28,7 @@ from supervisor.policy.states import TRANSITIONS, State
 from supervisor.shared import exits
 from supervisor.tools.docgen import configkeys
 from supervisor.tools.docgen.generate import COMMAND, PAGES, REPOSITORY, generate, write
-from supervisor.tools.docgen.markdown import slug
+from supervisor.tools.docgen.markdown import plain, slug
 
 _REGENERATE = f"the generated documentation is out of date: run {COMMAND} and commit the result"
 
@@ -57,7 +58,12 @@ def test_the_pages_are_the_same_from_anywhere_and_at_any_width(pages: dict[str, 
     result = subprocess.run(
         [sys.executable, "-m", "supervisor.tools.docgen", "--root", str(out)],
         cwd=elsewhere,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "37", "SUPERVISOR_HOST": "h1"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "COLUMNS": "37",
+            "SUPERVISOR_HOST": "h1",
+            **{name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ},
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -133,7 +139,9 @@ def test_every_command_and_option_is_in_the_cli_page_and_the_man_page(pages: dic
                 and (set(action.option_strings) <= top_options)
             )  # its help is at the top, the command's section names it
             if action.help and not global_option:
-                assert " ".join(action.help.split())[:30] in section, f"{name}: {action.dest}"
+                assert plain(" ".join(action.help.split()))[:30] in section, (
+                    f"{name}: {action.dest}"
+                )
 
 
 # -- services.toml ----------------------------------------------------------------------------

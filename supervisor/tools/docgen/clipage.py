@@ -7,7 +7,7 @@ is `#supervisor-status`, `#supervisor-service-list`.
 from __future__ import annotations
 
 from supervisor.tools.docgen.cliparser import Argument, Command, command_line
-from supervisor.tools.docgen.markdown import code, page, slug, table
+from supervisor.tools.docgen.markdown import code, page, plain, slug, table
 
 PATH = "docs/reference/cli.md"
 
@@ -78,7 +78,7 @@ def _section(command: Command, global_options: tuple[Argument, ...]) -> str:
 
 def _meaning(argument: Argument) -> str:
     """The help as written (lower case, as `--help` shows it), then what the parser adds."""
-    notes = [" ".join(argument.help.split())]
+    notes = [plain(" ".join(argument.help.split()))]
     listed = all(choice in argument.help for choice in argument.choices)
     if argument.choices and not argument.value.startswith("{") and not listed:
         notes.append("one of " + ", ".join(code(choice) for choice in argument.choices))
@@ -96,7 +96,7 @@ def _default(argument: Argument) -> str:
 def _sentence(text: str) -> str:
     """Help texts are written lower-case without a full stop, as argparse shows them; a
     page's cells and paragraphs read as sentences."""
-    text = " ".join(text.split())
+    text = plain(" ".join(text.split()))
     if not text:
         return ""
     text = text[0].upper() + text[1:]

@@ -17,6 +17,12 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def plain(text: str) -> str:
+    """Text written for a terminal (a help string), safe as Markdown: `<NAME>` stays text,
+    not an HTML tag, and `*` no emphasis."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+
+
 def cell(text: str) -> str:
     """Text that stays in one table cell: no line breaks, pipes escaped."""
     return " ".join(text.split()).replace("|", "\\|")

@@ -38,7 +38,9 @@ def render() -> str:
         ".SH NAME",
         f"supervisor \\- {_text(_lower_first(top.description.rstrip('.')))}",
         ".SH SYNOPSIS",
-        *_synopsis(top),
+        _usage(top.synopsis),
+        ".PP",
+        r"\fBsupervisor\fR \fICOMMAND\fR \-\-help",
         ".SH DESCRIPTION",
         _text(
             "supervisor runs the services a services.toml describes as one stack, restarts"
@@ -63,22 +65,16 @@ def render() -> str:
     lines.extend(
         [
             ".SH SEE ALSO",
+            ".BR systemctl (1),",
+            ".BR supervisord (1)",
+            ".PP",
             _text(
                 "The reference pages docs/reference/cli.md, services-toml.md, states.md and"
                 " exit-statuses.md, generated from the same code."
             ),
-            ".BR systemctl (1),",
-            ".BR supervisord (1)",
         ]
     )
     return "\n".join(lines) + "\n"
-
-
-def _synopsis(top: Command) -> list[str]:
-    lines = []
-    for command in top.walk():
-        lines.extend([".PP", _usage(command.synopsis)])
-    return lines
 
 
 def _usage(synopsis: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
+from supervisor.cli.groupview import group_lines
 from supervisor.cli.hostoption import add_host_option, default_host
 from supervisor.cli.scaleview import scaled_lines
 from supervisor.cli.statusview import status_table, template_lines
@@ -237,6 +238,8 @@ def _status(args: argparse.Namespace, state_dir: Path) -> int:
         for line in scaled_lines(reply.get("scaled") or {}):
             print(line)
         for line in template_lines(reply.get("templates") or []):
+            print(line)
+        for line in group_lines(reply.get("groups") or []):
             print(line)
     if args.names and not _all_running(reply["processes"]):
         return EXIT_NOT_RUNNING

@@ -94,6 +94,10 @@ class DaemonView(Protocol):
     def templates(self) -> list[dict[str, object]]:
         """The preload templates: name, pid, state, modules, forks, replaced and why."""
 
+    @property
+    def groups(self) -> list[dict[str, object]]:
+        """The `[groups]` tables: strategy, members, intensity, restarts, end, last action."""
+
     def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
         """Replace the preload templates these processes fork from; the names replaced."""
 

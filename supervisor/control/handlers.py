@@ -134,6 +134,7 @@ class CommandHandler:
             ],
             "scaled": {service: dict(counts) for service, counts in daemon.scaled.items()},
             "templates": daemon.templates,
+            "groups": daemon.groups,
         }
 
     def _refuse_while_stopping(self) -> None:

@@ -258,3 +258,26 @@ def test_the_man_page_renders_without_warnings():
         timeout=60,
     )
     assert result.returncode == 0 and not result.stderr, result.stderr
+
+
+def test_the_defaults_of_the_options_the_managers_read_are_theirs():
+    """keydocs writes these defaults in words (the loader never reads the keys): each is the
+    constant the manager processes fall back on."""
+    from supervisor.db import settings
+    from supervisor.managers import backup, scheduler
+    from supervisor.runtime import manager, service
+
+    expected = {
+        "options.report_interval": settings.DEFAULT_REPORT_INTERVAL,
+        "options.service_down_time": scheduler.DEFAULT_SERVICE_DOWN_TIME,
+        "options.periodic_interval": service.DEFAULT_PERIODIC_INTERVAL,
+        "options.periodic_fuzzy_delay": service.DEFAULT_PERIODIC_FUZZY_DELAY,
+        "options.storage_availability_zone": manager.DEFAULT_AVAILABILITY_ZONE,
+        "options.backup_max_operations": backup.DEFAULT_MAX_OPERATIONS,
+    }
+    assert settings.DEFAULT_SERVICE_DOWN_TIME == scheduler.DEFAULT_SERVICE_DOWN_TIME
+    documented = {doc.key: doc for doc in KEYS if doc.read_by_managers}
+    for key, value in expected.items():
+        shown = documented[key].default.strip("`")
+        assert shown == (f'"{value}"' if isinstance(value, str) else f"{value:g}"), key
+    assert settings.DATABASE_FILE in documented["options.database_url"].default

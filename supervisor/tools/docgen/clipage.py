@@ -70,7 +70,7 @@ def _section(command: Command, global_options: tuple[Argument, ...]) -> str:
     also = [argument for argument in command.arguments if argument in global_options]
     if also:
         labels = ", ".join(code(argument.label) for argument in also)
-        parts.append(f"Also takes {labels}, as after `supervisor` (see [supervisor](#supervisor)).")
+        parts.append(f"Also takes {labels} (see [supervisor](#supervisor)).")
     if command.epilog:
         parts.append(_sentence(command.epilog))
     return "\n\n".join(part for part in parts if part)

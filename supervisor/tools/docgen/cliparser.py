@@ -18,6 +18,7 @@ _NO_VALUE = (
     argparse._StoreTrueAction,
     argparse._StoreFalseAction,
     argparse._StoreConstAction,
+    argparse.BooleanOptionalAction,
     argparse._AppendConstAction,
     argparse._CountAction,
     argparse._HelpAction,

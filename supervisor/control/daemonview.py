@@ -17,7 +17,7 @@ from supervisor.config.diff import PlanDiff
 from supervisor.policy.group import Member
 
 if TYPE_CHECKING:
-    from supervisor.control.server import Connection
+    from supervisor.control.connection import Connection
 
 
 class Refused(Exception):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import socket
 import struct
@@ -27,14 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from supervisor.control.address import SOCKET_NAME, reachable
-from supervisor.control.protocol import BadRequest, Message, Request, parse
-from supervisor.daemon.failures import error_fields, error_text
-from supervisor.daemon.loop import Loop, Timer
+from supervisor.control.connection import MAX_REQUEST, Cancellable, Connection, Reactor
+from supervisor.control.protocol import BadRequest, Request, parse
+from supervisor.shared.errors import error_fields, error_text
 
-MAX_REQUEST = 1 << 20
-# Past this much unsent reply, a connection's further requests wait until its client reads.
-MAX_UNSENT = 1 << 20
-_RECV_BYTES = 65536
+__all__ = ["MAX_REQUEST", "Connection", "ControlServer"]
+
 # How long accepting pauses when the process or the system is out of file descriptors.
 ACCEPT_PAUSE = 0.2
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -53,123 +50,12 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-class Connection:
-    """One client of the server; `reply` may be called long after the request arrived."""
-
-    def __init__(self, sock: socket.socket, server: ControlServer) -> None:
-        self.sock = sock
-        self.fd = sock.fileno()
-        self._server = server
-        self._inbox = bytearray()
-        self._outbox = bytearray()
-        self._reading = True
-        self._closing = False  # close once the outbox is sent
-        self.closed = False
-        # Called once when the connection ends, however it ends (an `attach` is held on it).
-        self.on_close: list[Callable[[], None]] = []
-
-    def reply(self, message: Message) -> None:
-        if self.closed or self._closing:
-            return
-        self._outbox += json.dumps(message).encode() + b"\n"
-        self._flush()
-
-    @property
-    def unsent(self) -> int:
-        """Bytes queued for this client that the socket has not taken yet."""
-        return len(self._outbox)
-
-    def send_line(self, line: bytes) -> None:
-        """A line already encoded (one event streamed to many clients is encoded once)."""
-        if self.closed or self._closing:
-            return
-        self._outbox += line
-        self._flush()
-
-    def reply_and_close(self, message: Message) -> None:
-        self.reply(message)
-        self._closing = True
-        self._stop_reading()
-        self._flush()
-
-    def _flush(self) -> None:
-        while self._outbox and not self.closed:
-            try:
-                sent = self.sock.send(self._outbox)
-            except BlockingIOError:
-                break
-            except OSError:
-                self.close()  # the peer is gone; nobody is left to answer
-                return
-            del self._outbox[:sent]
-        if self.closed:
-            return
-        if self._outbox:
-            self._server.loop.add_writer(self.fd, self._flush)
-            if len(self._outbox) > MAX_UNSENT:
-                self._stop_reading()
-            return
-        self._server.loop.remove_writer(self.fd)
-        if self._closing:
-            self.close()
-        elif not self._reading:
-            self._reading = True
-            self._server.loop.add_reader(self.fd, self.on_readable)
-            self._take_lines()  # requests that arrived while the client was not reading
-
-    def _stop_reading(self) -> None:
-        if self._reading:
-            self._reading = False
-            self._server.loop.remove_reader(self.fd)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._server.forget(self)
-            callbacks, self.on_close = self.on_close, []
-            for callback in callbacks:
-                callback()
-
-    def on_readable(self) -> None:
-        try:
-            chunk = self.sock.recv(_RECV_BYTES)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            # The client is done sending; it may still be reading what it asked for.
-            self._closing = True
-            self._stop_reading()
-            self._flush()
-            if not self._outbox:
-                self.close()
-            return
-        self._inbox += chunk
-        self._take_lines()
-
-    def _take_lines(self) -> None:
-        while self._reading and not self.closed:
-            end = self._inbox.find(b"\n")
-            if end < 0:
-                break
-            line = bytes(self._inbox[:end])
-            del self._inbox[: end + 1]
-            if line.strip():
-                self._server.dispatch(self, line)
-        if len(self._inbox) > MAX_REQUEST and not self._closing:
-            self._inbox.clear()
-            self.reply_and_close(
-                {"ok": False, "error": f"bad request: longer than {MAX_REQUEST} bytes"}
-            )
-
-
 class ControlServer:
     def __init__(
         self,
         state_dir: Path,
         handle: Callable[[Connection, Request], None],
-        loop: Loop,
+        loop: Reactor,
         report: Report,
     ) -> None:
         self.path = state_dir / SOCKET_NAME
@@ -177,7 +63,7 @@ class ControlServer:
         self._handle = handle
         self._report = report
         self._connections: set[Connection] = set()
-        self._paused: Timer | None = None
+        self._paused: Cancellable | None = None
         self._starved = False  # accepting failed for want of descriptors, not yet recovered
         self._listener = self._bind()
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from supervisor.control.server import Connection
+from supervisor.control.connection import Connection
 
 MAX_BACKLOG = 1 << 20  # bytes of unsent events before a subscriber is dropped
 KEPT_EVENTS = 10_000  # the events a `since` can go back to

@@ -9,9 +9,21 @@ and `LoopFailing` ends the group.
 from __future__ import annotations
 
 import functools
-import traceback
 from collections.abc import Callable
 from typing import Any
+
+from supervisor.shared.errors import error_fields, error_text
+
+# error_text and error_fields live in `shared.errors`, for every edge that reports an exception.
+__all__ = [
+    "ERROR_STORM",
+    "ERROR_WINDOW",
+    "FailureReporter",
+    "LoopFailing",
+    "describe",
+    "error_fields",
+    "error_text",
+]
 
 ERROR_STORM = 50
 ERROR_WINDOW = 1.0
@@ -19,18 +31,6 @@ ERROR_WINDOW = 1.0
 
 class LoopFailing(RuntimeError):
     """Callbacks fail faster than the loop can do anything else."""
-
-
-def error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
-def error_fields(error: BaseException) -> dict[str, str]:
-    """The `error` and `traceback` fields of an `error` event."""
-    return {
-        "error": error_text(error),
-        "traceback": "".join(traceback.format_exception(error)),
-    }
 
 
 def describe(callback: Callable[..., Any]) -> str:

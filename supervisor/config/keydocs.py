@@ -37,7 +37,8 @@ KEYS: tuple[KeyDoc, ...] = (
         "Where the supervisor keeps its state, relative to the file: `supervisor.lock`,"
         " `control.sock`, `events.jsonl`, `logs/`, `cinder.sqlite`, and the managers'"
         " `volumes/`, `backups/`, `capabilities/`. It must be a writable directory, or one"
-        " that can be created (`check` creates nothing).",
+        " that can be created (`check` creates nothing). See [The state"
+        " directory](state-directory.md).",
     ),
     KeyDoc(
         "supervisor.name",
@@ -49,7 +50,8 @@ KEYS: tuple[KeyDoc, ...] = (
     KeyDoc(
         "supervisor.topic_prefix",
         "The prefix the topic convention strips from a manager service's topic to find its"
-        " subtopic (`cinder-volume` → `volume` → option `volume_manager`).",
+        " subtopic (`cinder-volume` → `volume` → option `volume_manager`). See [The topic"
+        " convention](../guides/processes.md#the-topic-convention).",
     ),
     KeyDoc(
         "supervisor.log_max_bytes",
@@ -60,13 +62,14 @@ KEYS: tuple[KeyDoc, ...] = (
         "supervisor.log_timestamps",
         "Every log-file line starts with its RFC 3339 time stamp. `false` writes the lines as"
         " the process wrote them, with no per-line work; `logs --since` and `--until` then have"
-        " no time to judge by.",
+        " no time to judge by. See [Logs](../guides/logs.md).",
     ),
     KeyDoc(
         "supervisor.env_file",
         "An env file, or a list of them, relative to the file (systemd's `EnvironmentFile`"
         " format): its variables are in every service's environment and can be used as"
-        " `${NAME}` anywhere in the file.",
+        " `${NAME}` anywhere in the file. See"
+        " [Interpolation](../guides/configuration.md#interpolation).",
         default="none",
         kind="string, or array of strings",
     ),
@@ -97,7 +100,8 @@ KEYS: tuple[KeyDoc, ...] = (
     ),
     KeyDoc(
         "options.database_url",
-        "The services table's database: any SQLAlchemy URL (`postgresql+psycopg://...`).",
+        "The services table's database: any SQLAlchemy URL (`postgresql+psycopg://...`). See"
+        " [The services table](../guides/health.md#the-services-table).",
         default="`sqlite:///<state_dir>/cinder.sqlite`",
         kind="string",
         read_by_managers=True,
@@ -189,14 +193,15 @@ KEYS: tuple[KeyDoc, ...] = (
         "services.NAME.workers",
         "How many identical processes to run (`process_number` 1 to N for managers). Once set,"
         " to any number, 1 too, the processes are `NAME#1` to `NAME#N`;"
-        " `supervisor scale` changes the count at runtime.",
+        " `supervisor scale` changes the count at runtime. See [Processes and their"
+        " names](../guides/processes.md).",
         default="`1` (under `[openstack]`, a backup service: cinder.conf's `backup_workers`)",
     ),
     KeyDoc("services.NAME.env", "Extra environment variables, over those of the env files."),
     KeyDoc(
         "services.NAME.env_file",
         "An env file, or a list of them, relative to the file, for this service alone, over"
-        " `[supervisor] env_file`.",
+        " `[supervisor] env_file`. See [Interpolation](../guides/configuration.md#interpolation).",
         default="none",
         kind="string, or array of strings",
     ),
@@ -215,7 +220,8 @@ KEYS: tuple[KeyDoc, ...] = (
         "services.NAME.user",
         "Run the processes, and their `exec` probes, as this user: a name or a uid"
         " (supervisord's `user=`, systemd's `User=`). Only root can give another user, and a"
-        " manager service only the supervisor's own.",
+        " manager service only the supervisor's own. See [Users and"
+        " groups](../guides/configuration.md#users-and-groups).",
         default="the supervisor's user",
     ),
     KeyDoc(
@@ -252,7 +258,8 @@ KEYS: tuple[KeyDoc, ...] = (
     KeyDoc(
         "services.NAME.preload",
         "Fork each process from a template that imported the runtime and the manager once,"
-        " instead of starting an interpreter per process. `false` always execs.",
+        " instead of starting an interpreter per process. `false` always execs. See"
+        " [Preloading](../guides/preloading.md).",
         default="`true` under `[openstack]`, else `false`",
     ),
     KeyDoc(
@@ -263,12 +270,13 @@ KEYS: tuple[KeyDoc, ...] = (
     KeyDoc(
         "services.NAME.depends_on",
         "Services that must be ready before this one starts; if one fails for good, this one"
-        " is `blocked`.",
+        " is `blocked`. See [Dependencies](../guides/lifecycle.md#dependencies).",
     ),
     KeyDoc(
         "services.NAME.watchdog",
         "Once `running`, the seconds allowed between two `WATCHDOG=1` keep-alives; a process"
-        " that misses one is killed with SIGABRT and restarted by its policy (0: off).",
+        " that misses one is killed with SIGABRT and restarted by its policy (0: off). See"
+        " [Health](../guides/health.md#health-heartbeats-and-the-watchdog).",
     ),
     KeyDoc(
         "services.NAME.log_max_bytes",
@@ -283,7 +291,7 @@ KEYS: tuple[KeyDoc, ...] = (
     KeyDoc(
         "services.NAME.stderr",
         '`"merged"`: stderr goes to `<process>.log` with stdout; `"separate"`: to'
-        " `<process>.err.log`.",
+        " `<process>.err.log`. See [Logs](../guides/logs.md).",
     ),
     KeyDoc(
         "services.NAME.oneshot",
@@ -475,7 +483,8 @@ KEYS: tuple[KeyDoc, ...] = (
         "Makes the stack real OpenStack Cinder: every manager service runs Cinder's own"
         " `Service`. The supervisor reads cinder.conf, without importing Cinder, for what"
         " Cinder's binaries would: the manager options, `host`, `cluster`, `backend_host`,"
-        " `enabled_backends` and `backup_workers`.",
+        " `enabled_backends` and `backup_workers`. See [Real OpenStack"
+        " Cinder](../guides/real-cinder.md).",
     ),
     KeyDoc(
         "openstack.config_files",

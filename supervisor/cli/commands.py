@@ -1,284 +1,325 @@
-"""Every `supervisor` command, declared once: its name, its help, where its arguments and its
-handler live.  `cli.main` builds the parser and dispatches from this table alone.
+"""Every `supervisor` command, declared once: its name, its help, and where its arguments and
+its handler live (`parsing.Command`).  `cli.main` builds the parser and dispatches from this
+table alone.
 
-A command's arguments and handler are named as "module:function" and imported only when that
-command is the one given, so `supervisor run` and the client commands never load the tools
-(simulate, chaos, report), the database (service) or psutil.  `supervisor --help` needs only
-the names and the help texts written here.
+Each declaration's `parts` imports its command's module when that command is the one given,
+never before: `supervisor --help` reads only the names and the help texts written here.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import importlib
-import json
-import os
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, NoReturn
+from collections.abc import Sequence
 
-DEFAULT_CONFIG = "services.toml"
-CONFIG_VARIABLE = "SUPERVISOR_CONFIG"  # the default of -c/--config when set
-_CONFIG_OPTIONS = ("-c", "--config")
-_CONFIG_HELP = (
-    f"the services file (default: ${CONFIG_VARIABLE}, else the nearest {DEFAULT_CONFIG}"
-    " in this directory or a parent)"
+from supervisor.cli.parsing import (
+    CONFIG_HELP,
+    CONFIG_OPTIONS,
+    CONFIG_VARIABLE,
+    DEFAULT_CONFIG,
+    Command,
+    CommandParser,
+    Parts,
+    PrintVersion,
+    add_config_option,
+    default_config,
 )
 
+__all__ = [
+    "BY_NAME",
+    "COMMANDS",
+    "DEFAULT_CONFIG",
+    "Command",
+    "add_config_option",
+    "command_named_in",
+    "parser_for",
+    "unknown_command",
+]
 
-class ServicesFileNotFound(str):
-    """The default of -c when no services file was found: the name messages would show, and
-    the one line a command that needs the file prints instead of reading it (`Command.run`).
-    A str, so that a command that does not need the file (`probe` with no NAME) never notices."""
-
-    message: str
-
-    def __new__(cls, message: str) -> ServicesFileNotFound:
-        self = super().__new__(cls, DEFAULT_CONFIG)
-        self.message = message
-        return self
-
-
-def default_config() -> str:
-    """$SUPERVISOR_CONFIG, else the nearest services.toml in the current directory or one of
-    its parents, as git finds .git: so every command works from anywhere under the project.
-    The current directory's is named `services.toml`, as it always was; a parent's by its
-    absolute path, so that every message names the file that was read."""
-    if given := os.environ.get(CONFIG_VARIABLE):
-        return given
-    from pathlib import Path
-
-    from supervisor.config.location import find_services_file
-
-    try:
-        here = Path.cwd()
-    except OSError:  # the current directory was removed: reading the file says so
-        return DEFAULT_CONFIG
-    search = find_services_file(here)
-    if search.found is None:
-        return ServicesFileNotFound(search.not_found())
-    return DEFAULT_CONFIG if search.found.parent == here else str(search.found)
-
-
-def _always(args: argparse.Namespace) -> bool:
-    return True
-
-
-def add_config_option(parser: argparse.ArgumentParser) -> None:
-    """-c/--config after the command.  Its default is left out of the namespace (SUPPRESS), so
-    a -c given before the command, or the default the top-level parser sets, is kept unless
-    this one is given: the later one wins, and neither clobbers the other."""
-    parser.add_argument(
-        *_CONFIG_OPTIONS, default=argparse.SUPPRESS, metavar="FILE", help=_CONFIG_HELP
-    )
-
-
-class CommandParser(argparse.ArgumentParser):
-    """An argparse parser whose usage errors are JSON on stdout when the command line asks for
-    JSON, as every other error of a `--json` command is (see `cli.errorjson`)."""
-
-    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.json_errors = json_errors
-
-    def error(self, message: str) -> NoReturn:
-        if self.json_errors:
-            from supervisor.cli.errorjson import error_object
-            from supervisor.shared.exits import EXIT_USAGE
-
-            print(json.dumps(error_object(f"{self.prog}: {message}", EXIT_USAGE), indent=2))
-        super().error(message)  # usage and the message on stderr, exit 2
-
-
-def _resolve(reference: str) -> Callable[..., Any]:
-    module, _, name = reference.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-class Command(NamedTuple):
-    """One command.  A NamedTuple, not a dataclass: every command line builds this table, and
-    the dataclasses module (with the inspect module it imports) was a tenth of a client
-    command's start-up."""
-
-    name: str
-    help: str
-    handler: str  # "module:function", function(args) -> exit status
-    arguments: str | None = None  # "module:function", function(parser) adds the arguments
-    config_option: bool = True  # -c/--config (`service` gives it to each of its actions)
-    # Whether this command line reads the services file: when it does and none was found, the
-    # command says so in one line instead of starting.
-    needs_file: Callable[[argparse.Namespace], bool] = _always
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        if self.config_option:
-            add_config_option(parser)
-        if self.arguments is not None:
-            _resolve(self.arguments)(parser)
-
-    def run(self, args: argparse.Namespace) -> int:
-        missing = getattr(args, "config", None)
-        if isinstance(missing, ServicesFileNotFound) and self.needs_file(args):
-            from supervisor.cli.errorjson import report_error
-            from supervisor.shared.exits import EXIT_CONFIG_INVALID
-
-            as_json = getattr(args, "json", False)
-            return report_error(
-                f"supervisor: {missing.message}", EXIT_CONFIG_INVALID, as_json=as_json
-            )
-        status: int = _resolve(self.handler)(args)
-        return status
-
-
-_LOCAL = "supervisor.cli.local"
-_REMOTE = "supervisor.cli.remote"
 _ACT_AND_WAIT = "{} services or processes, then wait until they are {}"
 
+
+class Run(Command):
+    name = "run"
+    help = "start the stack in the foreground and supervise it until it ends"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import local
+
+        return Parts(local.run, local.add_run_arguments)
+
+
+class Check(Command):
+    name = "check"
+    help = "validate the services file and print the resolved plan"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import local
+
+        return Parts(local.check, local.add_check_arguments)
+
+
+class Status(Command):
+    name = "status"
+    help = "show the state of every process, or of the named ones"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return Parts(remote.status, remote.add_status_arguments)
+
+
+class Start(Command):
+    """start, and the commands like it: act on processes, then wait until it took effect."""
+
+    name = "start"
+    waits_for = "ready"
+    help = _ACT_AND_WAIT.format(name, waits_for)
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        act = functools.partial(remote.act, waits_for=self.waits_for)
+        return Parts(act, remote.add_act_arguments)
+
+
+class Stop(Start):
+    name = "stop"
+    waits_for = "stopped"
+    help = _ACT_AND_WAIT.format(name, waits_for)
+
+
+class Restart(Start):
+    name = "restart"
+    help = _ACT_AND_WAIT.format(name, Start.waits_for)
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return super().parts()._replace(arguments=remote.add_restart_arguments)
+
+
+class Wait(Command):
+    name = "wait"
+    help = "block until a condition holds for processes (default: all)"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return Parts(remote.wait, remote.add_wait_arguments)
+
+
+class Reload(Command):
+    name = "reload"
+    help = "re-read the services file and apply only what changed"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return Parts(remote.reload)
+
+
+class Scale(Command):
+    name = "scale"
+    help = "run N workers of a service from now on, then wait until they are ready or stopped"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import scale
+
+        return Parts(scale.run_scale, scale.add_scale_arguments)
+
+
+class Attach(Command):
+    name = "attach"
+    help = "run one process in this terminal (for pdb), then hand it back to the supervisor"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import attach
+
+        return Parts(attach.run_attach, attach.add_attach_arguments)
+
+
+class Shutdown(Command):
+    name = "shutdown"
+    help = "stop every service, then the supervisor"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return Parts(remote.shutdown, remote.add_shutdown_arguments)
+
+
+class Signal(Command):
+    name = "signal"
+    help = "send a signal to a service's processes or to one process"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return Parts(remote.send_signal, remote.add_signal_arguments)
+
+
+class Fault(Command):
+    name = "fault"
+    help = "inject a fault into one live process"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import remote
+
+        return Parts(remote.fault, remote.add_fault_arguments)
+
+
+class Chaos(Command):
+    name = "chaos"
+    help = "kill random processes on a seeded schedule and check invariants"
+
+    def parts(self) -> Parts:
+        from supervisor.tools import chaos
+
+        return Parts(chaos.run_chaos_command, chaos.add_chaos_arguments)
+
+
+class Simulate(Command):
+    name = "simulate"
+    help = "replay a crash schedule through the restart policy, without starting anything"
+
+    def parts(self) -> Parts:
+        from supervisor.tools import simulateview
+
+        return Parts(simulateview.run_simulate, simulateview.add_simulate_arguments)
+
+
+class ReadsEventLog(Command):
+    """A command that reads a stack's event log: given one with --events, it needs no file."""
+
+    def needs_file(self, args: argparse.Namespace) -> bool:
+        return not args.events
+
+
+class Report(ReadsEventLog):
+    name = "report"
+    help = "draw the timeline of the stack's event log: states, restarts, faults, the group's end"
+
+    def parts(self) -> Parts:
+        from supervisor.tools.report import command
+
+        return Parts(command.run_report, command.add_report_arguments)
+
+
+class Analyze(ReadsEventLog):
+    name = "analyze"
+    help = "why bring-up was slow: per process, waiting, spawn and ready times; the critical chain"
+
+    def parts(self) -> Parts:
+        from supervisor.tools import analyzeview
+
+        return Parts(analyzeview.run_analyze, analyzeview.add_analyze_arguments)
+
+
+class Events(Command):
+    name = "events"
+    help = "print the supervisor's events, or stream them (-f)"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import events
+
+        return Parts(events.run_events, events.add_events_arguments)
+
+
+class Ui(Command):
+    name = "ui"
+    help = "watch and steer the running stack in a terminal UI (the `ui` extra)"
+
+    def parts(self) -> Parts:
+        from supervisor.ui import command
+
+        return Parts(command.run_ui, command.add_ui_arguments)
+
+
+class Logs(Command):
+    name = "logs"
+    help = "print the log of processes, or follow it"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import logs, remote
+
+        return Parts(remote.logs, logs.add_logs_arguments)
+
+
+class Service(Command):
+    name = "service"
+    help = "list the service processes' rows in the services table, or change them"
+    config_option = False  # each of its actions takes -c
+
+    def parts(self) -> Parts:
+        from supervisor.cli import services
+
+        return Parts(services.run_service_command, services.add_service_arguments)
+
+
+class Import(Command):
+    name = "import"
+    help = "translate a supervisord.conf, Procfile or docker-compose.yml into a services.toml"
+    config_option = False
+
+    def parts(self) -> Parts:
+        from supervisor.tools.importers import command
+
+        return Parts(command.run_import, command.add_import_arguments)
+
+    def needs_file(self, args: argparse.Namespace) -> bool:
+        return False
+
+
+class Export(Command):
+    name = "export"
+    help = "write the stack as systemd units or Kubernetes manifests"
+
+    def parts(self) -> Parts:
+        from supervisor.tools.exporters import command
+
+        return Parts(command.run_export, command.add_export_arguments)
+
+
+class Probe(Command):
+    name = "probe"
+    help = "exit 0 if a process's row in the services table is up and fresh (a health check)"
+
+    def parts(self) -> Parts:
+        from supervisor.cli import probe
+
+        return Parts(probe.run_probe, probe.add_probe_arguments)
+
+    def needs_file(self, args: argparse.Namespace) -> bool:
+        return bool(args.name)  # no NAME: the process's own environment
+
+
 # In the order `supervisor --help` lists them.
-COMMANDS = (
-    Command(
-        "run",
-        "start the stack in the foreground and supervise it until it ends",
-        f"{_LOCAL}:run",
-        f"{_LOCAL}:add_run_arguments",
-    ),
-    Command(
-        "check",
-        "validate the services file and print the resolved plan",
-        f"{_LOCAL}:check",
-        f"{_LOCAL}:add_check_arguments",
-    ),
-    Command(
-        "status",
-        "show the state of every process, or of the named ones",
-        f"{_REMOTE}:status",
-        f"{_REMOTE}:add_status_arguments",
-    ),
-    *(
-        Command(
-            verb,
-            _ACT_AND_WAIT.format(verb, waits_for),
-            f"{_REMOTE}:act",
-            f"{_REMOTE}:{arguments}",
-        )
-        for verb, waits_for, arguments in (
-            ("start", "ready", "add_act_arguments"),
-            ("stop", "stopped", "add_act_arguments"),
-            ("restart", "ready", "add_restart_arguments"),
-        )
-    ),
-    Command(
-        "wait",
-        "block until a condition holds for processes (default: all)",
-        f"{_REMOTE}:wait",
-        f"{_REMOTE}:add_wait_arguments",
-    ),
-    Command(
-        "reload",
-        "re-read the services file and apply only what changed",
-        f"{_REMOTE}:reload",
-    ),
-    Command(
-        "scale",
-        "run N workers of a service from now on, then wait until they are ready or stopped",
-        "supervisor.cli.scale:run_scale",
-        "supervisor.cli.scale:add_scale_arguments",
-    ),
-    Command(
-        "attach",
-        "run one process in this terminal (for pdb), then hand it back to the supervisor",
-        "supervisor.cli.attach:run_attach",
-        "supervisor.cli.attach:add_attach_arguments",
-    ),
-    Command(
-        "shutdown",
-        "stop every service, then the supervisor",
-        f"{_REMOTE}:shutdown",
-        f"{_REMOTE}:add_shutdown_arguments",
-    ),
-    Command(
-        "signal",
-        "send a signal to a service's processes or to one process",
-        f"{_REMOTE}:send_signal",
-        f"{_REMOTE}:add_signal_arguments",
-    ),
-    Command(
-        "fault",
-        "inject a fault into one live process",
-        f"{_REMOTE}:fault",
-        f"{_REMOTE}:add_fault_arguments",
-    ),
-    Command(
-        "chaos",
-        "kill random processes on a seeded schedule and check invariants",
-        "supervisor.tools.chaos:run_chaos_command",
-        "supervisor.tools.chaos:add_chaos_arguments",
-    ),
-    Command(
-        "simulate",
-        "replay a crash schedule through the restart policy, without starting anything",
-        "supervisor.tools.simulateview:run_simulate",
-        "supervisor.tools.simulateview:add_simulate_arguments",
-    ),
-    Command(
-        "report",
-        "draw the timeline of the stack's event log: states, restarts, faults, the group's end",
-        "supervisor.tools.report.command:run_report",
-        "supervisor.tools.report.command:add_report_arguments",
-        needs_file=lambda args: not args.events,
-    ),
-    Command(
-        "analyze",
-        "why bring-up was slow: per process, waiting, spawn and ready times; the critical chain",
-        "supervisor.tools.analyzeview:run_analyze",
-        "supervisor.tools.analyzeview:add_analyze_arguments",
-        needs_file=lambda args: not args.events,
-    ),
-    Command(
-        "events",
-        "print the supervisor's events, or stream them (-f)",
-        "supervisor.cli.events:run_events",
-        "supervisor.cli.events:add_events_arguments",
-    ),
-    Command(
-        "ui",
-        "watch and steer the running stack in a terminal UI (the `ui` extra)",
-        "supervisor.ui.command:run_ui",
-        "supervisor.ui.command:add_ui_arguments",
-    ),
-    Command(
-        "logs",
-        "print the log of processes, or follow it",
-        f"{_REMOTE}:logs",
-        "supervisor.cli.logs:add_logs_arguments",
-    ),
-    Command(
-        "service",
-        "list the service processes' rows in the services table, or change them",
-        "supervisor.cli.services:run_service_command",
-        "supervisor.cli.services:add_service_arguments",
-        config_option=False,
-    ),
-    Command(
-        "import",
-        "translate a supervisord.conf, Procfile or docker-compose.yml into a services.toml",
-        "supervisor.tools.importers.command:run_import",
-        "supervisor.tools.importers.command:add_import_arguments",
-        config_option=False,
-        needs_file=lambda args: False,
-    ),
-    Command(
-        "export",
-        "write the stack as systemd units or Kubernetes manifests",
-        "supervisor.tools.exporters.command:run_export",
-        "supervisor.tools.exporters.command:add_export_arguments",
-    ),
-    Command(
-        "probe",
-        "exit 0 if a process's row in the services table is up and fresh (a health check)",
-        "supervisor.cli.probe:run_probe",
-        "supervisor.cli.probe:add_probe_arguments",
-        needs_file=lambda args: bool(args.name),  # no NAME: the process's own environment
-    ),
+COMMANDS: tuple[Command, ...] = (
+    Run(),
+    Check(),
+    Status(),
+    Start(),
+    Stop(),
+    Restart(),
+    Wait(),
+    Reload(),
+    Scale(),
+    Attach(),
+    Shutdown(),
+    Signal(),
+    Fault(),
+    Chaos(),
+    Simulate(),
+    Report(),
+    Analyze(),
+    Events(),
+    Ui(),
+    Logs(),
+    Service(),
+    Import(),
+    Export(),
+    Probe(),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 
@@ -296,10 +337,8 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
         epilog=f"{CONFIG_VARIABLE}: the services file when no -c is given.  "
         "NO_COLOR: no colour anywhere.",
     )
-    parser.add_argument(
-        *_CONFIG_OPTIONS, default=default_config(), metavar="FILE", help=_CONFIG_HELP
-    )
-    parser.add_argument("--version", action=_PrintVersion)
+    parser.add_argument(*CONFIG_OPTIONS, default=default_config(), metavar="FILE", help=CONFIG_HELP)
+    parser.add_argument("--version", action=PrintVersion)
     subparsers = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=make_parser
     )
@@ -316,7 +355,7 @@ def command_named_in(argv: Sequence[str]) -> str | None:
     global option."""
     arguments = iter(argv)
     for argument in arguments:
-        if argument in _CONFIG_OPTIONS:
+        if argument in CONFIG_OPTIONS:
             next(arguments, None)  # its value
         elif not argument.startswith("-"):
             return argument
@@ -332,23 +371,3 @@ def unknown_command(name: str) -> str:
         return f"argument COMMAND: invalid choice: {name!r} ({hint})"
     choices = ", ".join(repr(command) for command in BY_NAME)
     return f"argument COMMAND: invalid choice: {name!r} (choose from {choices})"
-
-
-class _PrintVersion(argparse.Action):
-    """--version: the installed distribution's version, looked up only when asked for (the
-    metadata machinery costs every other command's start-up otherwise)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(
-            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version"
-        )
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            number = version("cinder-stack-supervisor")
-        except PackageNotFoundError:  # a checkout that was never installed
-            number = "unknown"
-        print(f"supervisor {number}")  # on stdout, as argparse's own version action
-        parser.exit()

@@ -1,6 +1,7 @@
 """The commands that ask a running supervisor: one request, a readable answer, an exit status.
 
-Each handler is declared in `cli.commands`, with the function here that adds its arguments.
+Each command is declared in `cli.commands`, naming its handler here and the function here that
+adds its arguments; what each request takes and answers is its verb's (`control.verbs`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 # What supervisorctl users type for "every process"; here that is --all.
 _EVERY_PROCESS = "all"
-_ACTS = ("start", "stop", "restart")
 
 
 class CommandFailed(Exception):
@@ -49,13 +49,14 @@ class CommandFailed(Exception):
 
 
 def asks_the_supervisor(
-    handler: Callable[[argparse.Namespace, Path], int],
-) -> Callable[[argparse.Namespace], int]:
-    """A command's handler, given the state directory of its services file; what can go wrong
-    in talking to the supervisor becomes one line on stderr and an exit status."""
+    handler: Callable[..., int],
+) -> Callable[..., int]:
+    """A command's handler, `handler(args, state_dir, **options)`, given the state directory of
+    its services file; what can go wrong in talking to the supervisor becomes one line on stderr
+    and an exit status."""
 
     @functools.wraps(handler)
-    def command(args: argparse.Namespace) -> int:
+    def command(args: argparse.Namespace, **options: Any) -> int:
         # Under --json, the error is a JSON object on stdout instead (`cli.errorjson`).
         as_json = getattr(args, "json", False)
         try:
@@ -70,7 +71,7 @@ def asks_the_supervisor(
         if moved is not None:
             print(f"supervisor: {moved}", file=sys.stderr)
         try:
-            return handler(args, state_dir)
+            return handler(args, state_dir, **options)
         except NotRunning as error:
             return report_error(f"supervisor: {error}", EXIT_NOT_RUNNING, as_json=as_json)
         except CommandFailed as error:
@@ -174,7 +175,7 @@ def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
         error = str(reply.get("error", "the supervisor refused the request"))
         named = fields.get("names") or ([fields["name"]] if "name" in fields else [])
         if error.startswith("unknown name ") and named:
-            raise _unknown_names(client, command, named, error)
+            raise _unknown_names(client, command, named, error, takes_all="all" in fields)
         # A rejected reload fails as `check` does on the same file.
         status = EXIT_CONFIG_INVALID if reply.get("invalid_config") else EXIT_FAILED
         raise CommandFailed(error, status)
@@ -182,10 +183,10 @@ def _ask(client: ControlClient, command: str, **fields: Any) -> Message:
 
 
 def _unknown_names(
-    client: ControlClient, command: str, names: list[str], error: str
+    client: ControlClient, command: str, names: list[str], error: str, *, takes_all: bool
 ) -> CommandFailed:
     """The supervisor's "unknown name ..." refusal, with the closest known names, and for a
-    supervisorctl habit (`restart all`) the way to say it here."""
+    supervisorctl habit (`restart all`) the way to say it here, to a request that takes `all`."""
     from supervisor.cli.suggest import closest, did_you_mean  # difflib, for this error only
 
     processes = client.request("status", names=[]).get("processes") or []
@@ -193,7 +194,7 @@ def _unknown_names(
     unknown = [name for name in names if name not in known]
     suggestions = {name: closest(name, known) for name in unknown}
     hints = []
-    if _EVERY_PROCESS in unknown and command in _ACTS:
+    if _EVERY_PROCESS in unknown and takes_all:
         hints.append(f"to act on every process, use --all: supervisor {command} --all")
     for name in unknown:
         hint = did_you_mean(name, known) if name != _EVERY_PROCESS else None
@@ -254,13 +255,13 @@ def _wait_reply(client: ControlClient, condition: str, names: list[str]) -> int:
 
 
 def needs_names_or_all(
-    handler: Callable[[argparse.Namespace], int],
-) -> Callable[[argparse.Namespace], int]:
+    handler: Callable[..., int],
+) -> Callable[..., int]:
     """A command that acts on processes: with no NAME and no --all (or both), a usage error,
     exit 2, told before any file is read or any supervisor asked."""
 
     @functools.wraps(handler)
-    def command(args: argparse.Namespace) -> int:
+    def command(args: argparse.Namespace, **options: Any) -> int:
         if bool(args.names) == bool(args.all):
             what = "NAME and --all do not go together" if args.all else "no NAME and no --all"
             message = (
@@ -268,15 +269,16 @@ def needs_names_or_all(
                 f"or act on every process with: supervisor {args.command} --all"
             )
             return report_error(message, EXIT_USAGE, as_json=getattr(args, "json", False))
-        return handler(args)
+        return handler(args, **options)
 
     return command
 
 
 @needs_names_or_all
 @asks_the_supervisor
-def act(args: argparse.Namespace, state_dir: Path) -> int:
-    """start, stop, restart: act, then (unless --no-block) wait until it took effect."""
+def act(args: argparse.Namespace, state_dir: Path, *, waits_for: str) -> int:
+    """start, stop, restart: act, then (unless --no-block) wait until the processes acted on
+    are `waits_for` (ready, stopped)."""
     with ControlClient(state_dir, timeout=args.timeout) as client:
         fresh = {"fresh": True} if getattr(args, "fresh", False) else {}
         reply = _ask(client, args.command, names=args.names, all=args.all, **fresh)
@@ -286,7 +288,7 @@ def act(args: argparse.Namespace, state_dir: Path) -> int:
             print(f"templates replaced: {', '.join(reply['templates']) or 'none'}")
         if args.no_block or not names:
             return EXIT_OK
-        return _wait_reply(client, "stopped" if args.command == "stop" else "ready", names)
+        return _wait_reply(client, waits_for, names)
 
 
 @asks_the_supervisor

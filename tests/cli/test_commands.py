@@ -17,8 +17,7 @@ from supervisor.cmd.entry import BY_HAND_MODULE
 def test_every_command_parses_its_own_arguments_and_has_a_handler(command):
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
-    module, _, name = command.handler.partition(":")
-    assert callable(getattr(importlib.import_module(module), name))
+    assert callable(command.parts().handler)
     options = {option for action in parser._actions for option in action.option_strings}
     assert ("--config" in options) == command.config_option
 

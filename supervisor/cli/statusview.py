@@ -61,8 +61,19 @@ def size(octets: int | None) -> str:
     return f"{value:.1f}{units[index]}" if index and value < 10 else f"{value:.0f}{units[index]}"
 
 
-def _row(process: dict[str, Any], *, with_status: bool) -> list[str]:
+def _last_exit(process: dict[str, Any]) -> str:
+    """The last exit; for a `fatal` process also the reason it gave on its way out (its last
+    STATUS=), which its exit status alone cannot say: "exit status 78: no device-mapper"."""
     last = process["last_exit"]
+    if not last:
+        return "-"
+    said = last.get("status_text")  # a supervisor from before it sends none
+    if said and process["state"] == "fatal":
+        return f"{last['description']}: {said}"
+    return last["description"]
+
+
+def _row(process: dict[str, Any], *, with_status: bool) -> list[str]:
     status_text = [process.get("status_text") or "-"] if with_status else []
     return [
         process["name"],
@@ -71,7 +82,7 @@ def _row(process: dict[str, Any], *, with_status: bool) -> list[str]:
         str(process["pid"] or "-"),
         duration(process["uptime"]),
         str(process["restarts"]),
-        last["description"] if last else "-",
+        _last_exit(process),
         "yes" if process["ready"] else "no",
         duration(process["heartbeat_age"]),
         # Only under cgroup containment; a supervisor from before it sends neither.

@@ -76,6 +76,8 @@ class Unit:
         self._start_after_stop: str | None = None  # a restart in progress, with its cause
         self._failed_by: str | None = None  # the supervisor ended this run as a failure
         self.status_text: str | None = None  # the last STATUS= the process sent
+        # The last STATUS= of the run that ended (with last_exit): why it went, in its words.
+        self.last_exit_status_text: str | None = None
         # Removed from the plan by a reload and stopping: it never starts again, and leaves the
         # supervisor once final.
         self.retiring = False
@@ -309,6 +311,7 @@ class Unit:
         self._gate.close()
         self.liveness.disarm()
         self.watchdog.disarm()  # and its heartbeat's age: a dead process's is not current
+        self.last_exit_status_text = self.status_text
         self.status_text = None  # nor its STATUS=
         self._process = None
         self.ready = False
@@ -452,6 +455,7 @@ class Unit:
                 "signal": signal.Signals(last.signal).name if last.signal else None,
                 "status": last.status,
                 "description": last.describe(),
+                "status_text": self.last_exit_status_text,
             },
             "cause": self.cause,
             "critical": self.plan.settings.critical,

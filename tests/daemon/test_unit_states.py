@@ -333,5 +333,6 @@ def test_the_snapshot_shows_the_run_and_its_last_exit(bench: UnitBench):
         "signal": "SIGKILL",
         "status": 137,
         "description": "killed by SIGKILL",
+        "status_text": None,
     }
     assert snapshot["memory"] is None and snapshot["cpu"] is None

@@ -8,10 +8,12 @@ next start has run.  Neither needs Cinder.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,27 @@ def test_without_device_mapper_lvm_loop_is_fatal_and_says_why(tmp_path: Path):
     finally:
         stack.close()
     assert not (tmp_path / ".supervisor" / "lvm").exists()  # nothing made
+
+
+@pytest.mark.skipif(HAS_DEVICE_MAPPER, reason="this kernel has device-mapper")
+def test_status_shows_the_reason_a_fatal_lvm_loop_gave_beside_its_exit_status(tmp_path: Path):
+    config = lvm_stack(tmp_path, GROUP)
+    # A service that runs on, so that the supervisor is still there to ask.
+    config.write_text(config.read_text() + '\n[services.keeper]\ncommand = ["sleep", "600"]\n')
+    stack = RunningStack(config, tmp_path / ".supervisor")
+    try:
+        stack.wait_event(event="state", unit="lvm-loop", to="fatal")
+        command = [sys.executable, "-m", "supervisor", "status", "-c", str(config)]
+        table = subprocess.run(command, capture_output=True, text=True, timeout=60).stdout
+        line = next(line for line in table.splitlines() if line.startswith("lvm-loop "))
+        assert "exit status 78: unavailable: no device-mapper in this kernel" in line, table
+        answer = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=60)
+        process = next(p for p in json.loads(answer.stdout)["processes"] if p["name"] == "lvm-loop")
+        assert process["status_text"] is None  # nothing runs: nothing current to show
+        assert process["last_exit"]["status_text"].startswith("unavailable: no device-mapper")
+        assert stack.stop() == 78  # the group ends with its fatal process's status
+    finally:
+        stack.close()
 
 
 def leftovers(state_dir: Path, group: str) -> list[str]:

@@ -20,7 +20,9 @@ What it assumes, since it runs nothing:
     handles exited children before due timers);
   * processes never hang: no watchdog expires;
   * processes not named for simulation run steadily and never exit; when the group stops, every
-    process honours its stop signal at once.
+    process honours its stop signal at once;
+  * the other members of a named process's `[groups]` table are simulated too, with their own
+    start settings, and never exit by themselves: a strategy may stop and start them.
 
 The group follows docs/guides/lifecycle.md: a critical process that fails for
 good stops the group; the group ends by itself once every process is final; its status is that of
@@ -31,14 +33,14 @@ the schedules.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from supervisor.config import Plan, ProcessPlan
 from supervisor.daemon.arbiter import Supervisor
 from supervisor.policy.names import UnknownName, resolve_names
-from supervisor.tools.crashschedule import Schedule
+from supervisor.tools.crashschedule import RunList, Schedule
 from supervisor.tools.virtualhost import VirtualHost, VirtualLoop, VirtualProbe, VirtualProcess
 
 Event = dict[str, Any]
@@ -56,6 +58,8 @@ class SimulationResult:
     group_status: int | None  # the group's exit status, if it ended
     would_exit_with: int  # the status the group would end with if it ended now
     first_failure: str | None
+    # Simulated as members of a named process's `[groups]` table, on no schedule of their own.
+    group_members: tuple[str, ...] = ()
 
     def starts(self, unit: str) -> int:
         return sum(1 for e in self.of(unit) if e["to"] == "starting")
@@ -99,11 +103,16 @@ class Simulation:
         duration: float,
         ready_after: float = 0.0,
     ) -> None:
-        self._scheduled = set(names)
         # One schedule for every named process, or each its own.
         self._schedules = (
             dict(schedule) if isinstance(schedule, Mapping) else dict.fromkeys(names, schedule)
         )
+        # The members of a named process's `[groups]` table are simulated too, never exiting:
+        # a strategy restarts them, so their own start settings and their timeline count.
+        self._members = [m for m in group_members(plan, self._schedules) if m not in names]
+        for member in self._members:
+            self._schedules[member] = RunList(())
+        self._scheduled = set(self._schedules)
         self._duration = duration
         self._ready_after = ready_after
         self._loop = VirtualLoop()
@@ -166,6 +175,7 @@ class Simulation:
             group_status=group_status,
             would_exit_with=would_exit_with,
             first_failure=first.name if first else None,
+            group_members=tuple(self._members),
         )
 
     # -- the virtual processes, scripted ------------------------------------------------------
@@ -195,6 +205,14 @@ class Simulation:
                 cause = f"no process was running to {exit.describe()}"
                 ignored.append({"event": "ignored", "time": when, "unit": name, "cause": cause})
         return ignored
+
+
+def group_members(plan: Plan, names: Iterable[str]) -> list[str]:
+    """Every process of the `[groups]` tables that hold one of the named processes."""
+    by_name = {process.name: process for process in plan.processes}
+    groups = {plan.group_of(by_name[name].service) for name in names if name in by_name}
+    services = {service for group in groups if group is not None for service in group.services}
+    return [process.name for process in plan.processes if process.service in services]
 
 
 def processes_named(plan: Plan, names: list[str]) -> list[str]:

@@ -136,10 +136,12 @@ def describe_simulation(
     ready_after: float,
 ) -> str:
     by_name = {process.name: process for process in plan.processes}
-    lines = [f"simulating {', '.join(result.simulated)}"]
-    for summary in dict.fromkeys(
-        _settings_summary(by_name[name], ready_after) for name in result.simulated
-    ):
+    named = [name for name in result.simulated if name not in result.group_members]
+    lines = [f"simulating {', '.join(named)}"]
+    if result.group_members:
+        members = ", ".join(result.group_members)
+        lines.append(f"  with      {members}: members of its group, never exiting by themselves")
+    for summary in dict.fromkeys(_settings_summary(by_name[name], ready_after) for name in named):
         lines.append(summary)
     lines.append(f"  crashes   {schedule.describe()}")
     lines.append(f"  seed      {seed}")

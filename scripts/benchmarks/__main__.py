@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-SUBCOMMANDS = ("openstack", "heartbeat", "spawn", "probes", "scale", "preload")
+SUBCOMMANDS = ("openstack", "heartbeat", "spawn", "probes", "scale", "preload", "multinode")
 
 
 def importable() -> None:

@@ -53,7 +53,8 @@ def load(
     plan that runs on another host (a container image).  `workers`: how many processes a
     service of numbered workers runs instead of the file's count (`supervisor scale`); the
     plan's `workers` still says the file's own.  `observer`: told every table's keys and every
-    key read (see `readlog`)."""
+    key read (see `readlog`).  `host`: the part of a deployment file (`[hosts.NAME]`, see
+    `hosts`) that one host runs; the whole file is judged all the same."""
     display = str(path)
     text, document = read(path)
     problems: list[Problem] = []
@@ -152,7 +153,7 @@ def _build(
                 name,
                 host_options,
                 prefix,
-                state_dir,
+                host.state_dir,
                 path,
                 openstack and openstack.on_host(host.cinder_host),
                 scaled.get(name),

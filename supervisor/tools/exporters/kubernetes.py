@@ -46,7 +46,8 @@ def write_kubernetes(
     shared = Stack(plan, stack_name, image)
     processes = exported_processes(plan)
     manifests = [options_config_map(shared)]
-    manifests += [workload_manifest(shared, w) for w in workloads(processes)]
+    host = "" if plan.host is None else f"{plan.host}-"
+    manifests += [workload_manifest(shared, w) for w in workloads(processes, host)]
     warnings = _stack_warnings(shared, any(process.is_manager for process in processes))
     written = []
     for manifest in sorted(manifests, key=_file_name):

@@ -233,11 +233,15 @@ def _pod(stack: Stack, workload: Workload, manifest: Manifest) -> dict[str, Any]
     container.update(probes.fields())
     manifest.notes.extend(probes.notes)
     manifest.warnings.extend(probes.warnings)
-    return {
+    pod: dict[str, Any] = {
         "terminationGracePeriodSeconds": whole_seconds(settings.stop_timeout),
         "containers": [container],
         "volumes": [{"name": STATE_VOLUME, "emptyDir": {}}],
     }
+    if stack.plan.host is not None:
+        # A host of a deployment file is a node: its pods run there, as its units would.
+        pod["nodeSelector"] = {"kubernetes.io/hostname": stack.plan.host}
+    return pod
 
 
 def _argv(process: ExportedProcess) -> list[str]:

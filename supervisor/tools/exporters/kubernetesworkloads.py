@@ -40,8 +40,9 @@ def kubernetes_name(text: str) -> str:
     return name[:MAX_NAME].rstrip("-") or "stack"
 
 
-def workloads(processes: Sequence[ExportedProcess]) -> list[Workload]:
-    """A workload per service, or per process of a service with backends; names unique."""
+def workloads(processes: Sequence[ExportedProcess], prefix: str = "") -> list[Workload]:
+    """A workload per service, or per process of a service with backends; names unique, each
+    after `prefix` (a host's name, for one cluster that holds every host's workloads)."""
     by_service: dict[str, list[ExportedProcess]] = {}
     for process in processes:
         by_service.setdefault(process.service, []).append(process)
@@ -50,7 +51,8 @@ def workloads(processes: Sequence[ExportedProcess]) -> list[Workload]:
     for service, members in by_service.items():
         groups = [[p] for p in members] if members[0].backend else [members]
         for group in groups:
-            base = kubernetes_name(service + (f"-{group[0].backend}" if group[0].backend else ""))
+            backend = f"-{group[0].backend}" if group[0].backend else ""
+            base = kubernetes_name(prefix + service + backend)
             found.append(Workload(_unique(base, taken), tuple(group)))
     return found
 

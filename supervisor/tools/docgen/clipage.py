@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from supervisor.tools.docgen.cliparser import Argument, Command, command_line
 from supervisor.tools.docgen.markdown import code, page, plain, slug, table
+from supervisor.tools.docgen.prose import sentence
 
 PATH = "docs/reference/cli.md"
 
@@ -94,10 +95,4 @@ def _default(argument: Argument) -> str:
 
 
 def _sentence(text: str) -> str:
-    """Help texts are written lower-case without a full stop, as argparse shows them; a
-    page's cells and paragraphs read as sentences."""
-    text = plain(" ".join(text.split()))
-    if not text:
-        return ""
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
+    return sentence(plain(text))

@@ -11,6 +11,7 @@ import re
 
 from supervisor.tools.docgen.cliparser import Argument, Command, command_line
 from supervisor.tools.docgen.exitcodes import exit_statuses
+from supervisor.tools.docgen.prose import sentence
 
 PATH = "man/supervisor.1"
 
@@ -84,8 +85,7 @@ def _usage(synopsis: str) -> str:
 
 def _command(command: Command, top: Command) -> list[str]:
     lines = [f'.SS "{_escape(command.name)}"', _usage(command.synopsis), ".PP"]
-    description = _sentence(command.description or command.summary)
-    lines.append(_text(description[:1].upper() + description[1:]))
+    lines.append(_text(sentence(command.description or command.summary)))
     for argument in command.arguments:
         if argument.names == ("-h", "--help") or argument in top.arguments:
             continue
@@ -102,7 +102,7 @@ def _argument(argument: Argument) -> list[str]:
     meaning = argument.help
     if argument.default is not None:
         meaning += f" (default: {argument.default})"
-    return [".TP", label, _text(_sentence(meaning))]
+    return [".TP", label, _text(sentence(meaning))]
 
 
 def _statuses() -> dict[int, list[str]]:
@@ -119,11 +119,6 @@ def _environment(epilog: str) -> list[tuple[str, str]]:
         (match[1], match[2])
         for match in re.finditer(r"([A-Z][A-Z0-9_]+): (.+?\.)(?=\s+[A-Z_]+:|\s*$)", epilog)
     ]
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(text.split())
-    return text if not text or text.endswith((".", "?", "!")) else text + "."
 
 
 def _lower_first(text: str) -> str:

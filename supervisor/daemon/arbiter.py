@@ -11,9 +11,7 @@ import contextlib
 import functools
 import os
 import random
-import resource
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -22,38 +20,29 @@ from typing import TextIO
 
 from supervisor.config import ConfigError, Plan
 from supervisor.config.diff import PlanDiff, ReloadRejected, diff
-from supervisor.control import registry
 from supervisor.control.daemonview import DaemonSubscriber, Refused
-from supervisor.control.handlers import CommandHandler
-from supervisor.control.server import Connection, ControlServer
-from supervisor.control.stream import EventStream
+from supervisor.control.server import Connection
 from supervisor.daemon import faultinjector as faults
 from supervisor.daemon import scaling
 from supervisor.daemon.attach import Attachments
-from supervisor.daemon.events import EventLog
 from supervisor.daemon.failures import FailureReporter, error_text
 from supervisor.daemon.host import EventSink, ProcessHost, Timers
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.notifysocket import NotifyListener
-from supervisor.daemon.oshost import OsHost
-from supervisor.daemon.output import LOGS_DIR, OutputPump
+from supervisor.daemon.output import LOGS_DIR
 from supervisor.daemon.preload.pool import Preloader
 from supervisor.daemon.scaling import Scaled, ScaleRefused
-from supervisor.daemon.sentinel import Sentinel
 from supervisor.daemon.settle import SettleLoop
-from supervisor.daemon.statedir import StateDirHealer
-from supervisor.daemon.statelock import StateLock
 from supervisor.daemon.strategy import Strategies
 from supervisor.daemon.unit import Unit, UnitContext
 from supervisor.daemon.unitindex import UnitIndex
+from supervisor.daemon.wiring import OsWiring
 from supervisor.policy import group
 from supervisor.policy.states import State
 from supervisor.shared.exits import EXIT_INTERNAL_ERROR
 from supervisor.shared.logfiles import LOG_SUFFIX
 
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_PROGRESS_PERIOD = 5.0  # seconds between the stop's "still waiting for" lines
-_HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP)
 
 
 class Supervisor:
@@ -94,72 +83,17 @@ class Supervisor:
     def run(self) -> int:
         """Supervise the plan until the group ends; its exit status. Raises AlreadyRunning
         when another supervisor holds the same state directory."""
-        open_files = _raise_open_file_limit()
-        # The sentinel is forked first, while this process holds nothing it could inherit: not
-        # even the state lock, which it would keep while it cleans up after a killed supervisor.
-        sentinel = Sentinel()
-        self.containment = sentinel.containment  # "cgroup" or "process-group", for status
-        lock = StateLock(self.plan.state_dir)
+        wiring = OsWiring(self, self._console, console_output=self._console_output)
         try:
-            lock.acquire()
-        except BaseException:
-            sentinel.close()
-            raise
-        output = OutputPump(
-            self.plan.state_dir / LOGS_DIR,
-            self._console,
-            self.plan.logs.max_bytes,
-            self.plan.logs.backups,
-            names=[process.name for process in self.plan.processes],
-            timestamps=self.plan.logs.timestamps,
-            console_output=self._console_output,
-        )
-        output.start()
-        events = EventLog(self.plan.state_dir, output.console_stream())
-        loop = Loop(self.clock)
-        listener = NotifyListener()
-        host = OsHost(loop, output, sentinel, events)
-        stream = EventStream(events.emit)  # `subscribe` clients: every event as it is written
-        events.add_listener(stream.publish)
-        self._attachments = Attachments(self, loop, events.emit, host.lend_cgroup)
-        self.subscribe(self._attachments)
-        commands = CommandHandler(self, stream)  # subscribes itself to this supervisor's changes
-        control = ControlServer(self.plan.state_dir, commands.handle, loop, events.emit)
-        healer = StateDirHealer(self.plan.state_dir, loop, lock, control, events, self.begin_stop)
-        # So that a client whose file's state_dir was edited meanwhile still finds this one.
-        registration = registry.record(self.plan.path, self.plan.state_dir)
-        wakeup_read, wakeup_write = socket.socketpair()
-        wakeup_write.setblocking(False)
-        previous_handlers = {sig: signal.signal(sig, _ignore) for sig in _HANDLED_SIGNALS}
-        signal.set_wakeup_fd(wakeup_write.fileno(), warn_on_full_buffer=False)
-        try:
-            loop.add_reader(listener.sock.fileno(), lambda: self._on_notify(listener))
-            loop.add_reader(wakeup_read.fileno(), lambda: self._on_signals(wakeup_read))
-            self.attach(loop, events, host, listener.address)
-            host.preloader.prepare(self.plan.processes)  # imports overlap every wait
-            events.emit(
-                "supervisor",
-                action="start",
-                pid=os.getpid(),
-                config=str(self.plan.path),
-                processes=len(self.units),
-                open_files=open_files,
-            )
-            self.boot()
-            loop.call_later(0, healer.start)  # after the first spawns: nothing waits on it
-            return self.finish(*self._serve(loop))
+            wiring.start()
+            return self.finish(*self._serve(wiring.loop))
         finally:
-            healer.stop()
-            signal.set_wakeup_fd(-1)
-            for sig, handler in previous_handlers.items():
-                signal.signal(sig, handler)
-            closables = (control, wakeup_read, wakeup_write, listener, host, loop, events)
-            closables += (registration,)
-            for closable in closables:
-                closable.close()
-            sentinel.close()
-            output.close()
-            lock.release(remove=True)
+            wiring.close()
+
+    def lend_to(self, attachments: Attachments) -> None:
+        """`supervisor attach` is served: processes may be lent to a terminal."""
+        self._attachments = attachments
+        self.subscribe(attachments)
 
     # -- building and ending, apart from the OS, so a virtual host can run the same group -------
 
@@ -536,10 +470,6 @@ class Supervisor:
         for subscriber in self._subscribers:
             subscriber.units_changed()
 
-    def _on_signals(self, wakeup: socket.socket) -> None:
-        for signum in wakeup.recv(512):
-            self.on_signal(signum)
-
     def on_signal(self, signum: int) -> None:
         """SIGHUP reloads; a first SIGINT/SIGTERM stops the group, a second one forces it."""
         name = signal.Signals(signum).name
@@ -553,7 +483,7 @@ class Supervisor:
         else:
             self._force(signum)
 
-    def _on_notify(self, listener: NotifyListener) -> None:
+    def on_notify(self, listener: NotifyListener) -> None:
         for pid, fields in listener.receive():
             if self._attachments is not None and self._attachments.on_notify(pid, fields):
                 continue  # from a process run in a terminal by `supervisor attach`
@@ -626,20 +556,3 @@ class Supervisor:
         self._forced_by = signum
         for unit in list(self.units.values()):
             unit.kill(f"second {signal.Signals(signum).name}: killing everything at once")
-
-
-def _raise_open_file_limit() -> int:
-    """Raise the soft limit on open files to the hard one, so that many clients or processes
-    do not run the supervisor out of descriptors; the limit now in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):
-            pass  # the soft limit stays; running out is handled where it happens
-    return soft
-
-
-def _ignore(signum: int, frame: object) -> None:
-    """Python must have a handler for the wakeup fd to see the signal; the loop does the work."""

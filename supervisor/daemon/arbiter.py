@@ -14,23 +14,19 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import TextIO
 
 from supervisor.config import ConfigError, Plan
 from supervisor.config.diff import PlanDiff, ReloadRejected, diff
 from supervisor.control.daemonview import DaemonSubscriber, Refused
-from supervisor.control.server import Connection
-from supervisor.daemon import faultinjector as faults
 from supervisor.daemon import scaling
 from supervisor.daemon.attach import Attachments
 from supervisor.daemon.failures import FailureReporter, error_text
 from supervisor.daemon.host import EventSink, ProcessHost, Timers
 from supervisor.daemon.loop import Loop
 from supervisor.daemon.notifysocket import NotifyListener
-from supervisor.daemon.output import LOGS_DIR
-from supervisor.daemon.preload.pool import Preloader
+from supervisor.daemon.operations import Operations
 from supervisor.daemon.scaling import Scaled, ScaleRefused
 from supervisor.daemon.settle import SettleLoop
 from supervisor.daemon.strategy import Strategies
@@ -40,12 +36,11 @@ from supervisor.daemon.wiring import OsWiring
 from supervisor.policy import group
 from supervisor.policy.states import State
 from supervisor.shared.exits import EXIT_INTERNAL_ERROR
-from supervisor.shared.logfiles import LOG_SUFFIX
 
 STOP_PROGRESS_PERIOD = 5.0  # seconds between the stop's "still waiting for" lines
 
 
-class Supervisor:
+class Supervisor(Operations):
     def __init__(
         self,
         plan: Plan,
@@ -348,97 +343,11 @@ class Supervisor:
             raise ReloadRejected("state_dir cannot change while the supervisor runs")
         return loaded
 
-    # -- what the control handlers see (`control.daemonview.DaemonView`) -----------------------
-
-    def subscribe(self, subscriber: DaemonSubscriber) -> None:
-        self._subscribers.append(subscriber)
-
-    @property
-    def config_path(self) -> Path:
-        return self.plan.path
-
-    def log_path(self, process: str) -> Path:
-        return self.plan.state_dir / LOGS_DIR / f"{process}{LOG_SUFFIX}"
-
-    def start_process(self, process: str, cause: str) -> None:
-        self.start_unit(self.units[process], cause)
-
-    def stop_process(self, process: str, cause: str) -> None:
-        self.units[process].stop(cause, hold=True)
-
-    def restart_process(self, process: str, cause: str) -> None:
-        self._restart(self.units[process], cause)
-
-    @property
-    def _preloader(self) -> Preloader | None:
-        """The host's preload templates; None on a host that never forks from one (the
-        simulator's)."""
-        return getattr(self._context.host, "preloader", None)
-
-    @property
-    def templates(self) -> list[dict[str, object]]:
-        """The preload templates, as `status` shows them (none on a host without them)."""
-        preloader = self._preloader
-        return [] if preloader is None else preloader.describe()
-
-    def refresh_templates(self, processes: Iterable[str], cause: str) -> list[str]:
-        """Replace the preload templates the named processes fork from (`restart --fresh`),
-        so that their next start runs the code as it is on disk; the templates replaced."""
-        if (preloader := self._preloader) is None:
-            return []
-        return preloader.refresh(cause, [self.units[name].plan for name in processes])
-
-    # `supervisor attach` (daemon/attach.py)
-
-    def _lending(self) -> Attachments:
-        if self._attachments is None:
-            raise Refused("this supervisor lends no process to a terminal")
-        return self._attachments
-
-    def attach_process(self, process: str, connection: Connection) -> None:
-        self._lending().attach(self.units[process], connection)
-
-    def attached_process(self, process: str, connection: Connection, pid: int) -> dict[str, object]:
-        return self._lending().attached(self.units[process], connection, pid)
-
-    def detach_process(
-        self, process: str, connection: Connection, exit_status: int | None
-    ) -> dict[str, object]:
-        return self._lending().detach(self.units[process], connection, exit_status)
-
-    def attachment(self, process: str) -> dict[str, object] | None:
-        return None if self._attachments is None else self._attachments.describe(process)
-
     def _restart(self, unit: Unit, cause: str) -> None:
         """Stop if running, then start again.  A unit still waiting for its dependencies keeps
         waiting: it starts, with whatever plan it has by then, once they are ready."""
         if unit.state is not State.WAITING:
             unit.restart(cause)
-
-    def signal_process(self, process: str, signum: int, *, whole_group: bool) -> None:
-        unit = self.units[process]
-        pid = unit.pid
-        if unit.send(signum, whole_group=whole_group):
-            name = signal.Signals(signum).name
-            self.events.emit(
-                "signal",
-                unit=process,
-                signal=name,
-                pid=pid,
-                group=whole_group,
-                cause="sent by operator",
-            )
-
-    def inject_fault(self, process: str, kind: str, arguments: dict[str, int | float | str]) -> str:
-        unit = self.units[process]
-        pid = unit.pid
-        try:
-            done = faults.inject(unit, kind, arguments)
-        except faults.FaultRefused as error:
-            raise Refused(f"{process}: {error}") from None
-        # The arguments' keys are the few `protocol` allows, none of them an event's own field.
-        self.events.emit("fault", unit=process, kind=kind, cause=done, pid=pid, **arguments)
-        return done
 
     # -- events from units, signals and children -----------------------------------------------
 

@@ -113,6 +113,7 @@ def result_as_json(result: SimulationResult, schedule: Schedule, seed: int) -> d
     return {
         "simulated": list(result.simulated),
         "steady": list(result.steady),
+        "group_members": list(result.group_members),
         "schedule": schedule.describe(),
         "seed": seed,
         "events": result.events,

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from supervisor.control import reference
 from supervisor.tools.docgen import clipage, configpage, exitspage, manpage, statespage
 
 COMMAND = "scripts/generate-docs"
@@ -23,6 +24,7 @@ PAGES: dict[str, Callable[[], str]] = {
     statespage.PATH: statespage.render,
     exitspage.PATH: exitspage.render,
     manpage.PATH: manpage.render,
+    reference.PATH: reference.markdown,
 }
 
 

@@ -1,4 +1,4 @@
-"""`scripts/bench [openstack|heartbeat|spawn|probes|scale] ...`: `python scripts/benchmarks ...`.
+"""`scripts/bench [SUBCOMMAND] ...` (one of SUBCOMMANDS, or none): `python scripts/benchmarks ...`.
 
 Only the chosen benchmark is imported, so a heartbeat worker (started through here once per
 process) pays for nothing else.
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-SUBCOMMANDS = ("openstack", "heartbeat", "spawn", "probes", "scale", "preload", "multinode")
+SUBCOMMANDS = ("openstack", "heartbeat", "spawn", "probes", "scale", "preload", "ui", "multinode")
 
 
 def importable() -> None:

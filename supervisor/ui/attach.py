@@ -10,6 +10,8 @@ come, so the supervisor never holds a backlog for the UI.  What it delivers:
 - `Waiting(message)`: no supervisor runs (yet); it keeps trying;
 - `Attached()`: subscribed, events follow;
 - `Event(record)`: one event, as events.jsonl has it (with `seq`);
+- `Dropped(message)`: the supervisor cut the stream off (this side read too slowly) and
+  runs on: subscribed again, `Attached` follows;
 - `Ended(exit_status, reason)`: the stream ended; `exit_status` is the group's when its
   `exit` event came first (the supervisor stopped in order), else None (it went away).
 """
@@ -45,12 +47,17 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    message: str
+
+
+@dataclass(frozen=True)
 class Ended:
     exit_status: int | None
     reason: str
 
 
-Delivery = Waiting | Attached | Event | Ended
+Delivery = Waiting | Attached | Event | Dropped | Ended
 
 
 class EventStream(threading.Thread):
@@ -65,16 +72,32 @@ class EventStream(threading.Thread):
         self._stop.set()
 
     def run(self) -> None:
-        client = self._connect()
-        if client is None:
-            return
-        with client:
-            reply = client.request("subscribe", names=[], since="now")
-            if not reply.get("ok"):
-                self._deliver(Ended(None, str(reply.get("error", "subscribe was refused"))))
+        while True:
+            client = self._connect()
+            if client is None:
                 return
-            self._deliver(Attached())
-            self._read(client)
+            with client:
+                try:
+                    reply = client.request("subscribe", names=[], since="now")
+                except (LostSupervisor, TimeoutError):
+                    exit_status = None  # gone in between: told below, as a stream's end
+                else:
+                    if not reply.get("ok"):
+                        error = str(reply.get("error", "subscribe was refused"))
+                        self._deliver(Ended(None, error))
+                        return
+                    self._deliver(Attached())
+                    exit_status = self._read(client)
+            if exit_status is not None:
+                reason = f"the supervisor stopped: the stack exited with status {exit_status}"
+                self._deliver(Ended(exit_status, reason))
+                return
+            if self._stop.is_set() or not _answers(self._state_dir):
+                self._deliver(Ended(None, "lost the supervisor: its event stream ended"))
+                return
+            # It runs on and dropped this stream: the UI read too slowly (stopped with
+            # Ctrl-Z, starved of CPU).  The events in between are lost; the table is not.
+            self._deliver(Dropped("the supervisor dropped this UI's events (read too slowly)"))
 
     def _connect(self) -> ControlClient | None:
         told = False
@@ -90,7 +113,9 @@ class EventStream(threading.Thread):
             self._stop.wait(RETRY_SECONDS)
         return None
 
-    def _read(self, client: ControlClient) -> None:
+    def _read(self, client: ControlClient) -> int | None:
+        """Deliver every event until the stream ends; the group's exit status if its `exit`
+        event came (the supervisor stopped in order), else None."""
         exit_status: int | None = None
         while line := client.next_line():
             if not line.endswith(b"\n"):
@@ -101,11 +126,16 @@ class EventStream(threading.Thread):
             if record.get("event") == "group" and record.get("action") == "exit":
                 exit_status = record.get("status")
             self._deliver(Event(record))
-        if exit_status is not None:
-            reason = f"the supervisor stopped: the stack exited with status {exit_status}"
-        else:
-            reason = "lost the supervisor: its event stream ended"
-        self._deliver(Ended(exit_status, reason))
+        return exit_status
+
+
+def _answers(state_dir: Path) -> bool:
+    """Whether a supervisor still answers for `state_dir`."""
+    try:
+        with ControlClient(state_dir, timeout=REQUEST_TIMEOUT) as client:
+            return bool(client.request("status", names=[]).get("ok"))
+    except (NotRunning, Unreachable, LostSupervisor, TimeoutError):
+        return False
 
 
 class Requests:

@@ -6,8 +6,9 @@ Everything here runs on urwid's loop, in the main thread.  The event stream's th
 queues what it read and writes a byte to a pipe the loop watches (`_woken`), so state is
 touched by one thread.  An event asks for one `status` request, coalesced: the events of a
 burst (a restart's four state changes) cost one request, never one each, and a request is
-asked no sooner than a few times what the last one cost, so a stack of a thousand processes
-in a storm of events costs the screen a bounded share of its time.  A one-second tick ages the
+asked no sooner than `REFRESH_GAP` after the last, or a few times what the last one cost, so
+a storm of events costs the supervisor five requests a second per UI at most, and a stack
+of a thousand processes costs the screen a bounded share of its time.  A one-second tick ages the
 uptimes from the last reply and nothing else: the table changes with events only.
 """
 
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import termios
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from supervisor.ui import rows
 from supervisor.ui.attach import (
     Attached,
     Delivery,
+    Dropped,
     Ended,
     Event,
     EventStream,
@@ -46,6 +49,7 @@ from supervisor.ui.search import Search
 from supervisor.ui.table import STATE_COLOURS, Table
 
 REFRESH_DELAY = 0.05  # seconds an event's status request waits for the rest of its burst
+REFRESH_GAP = 0.2  # seconds at least from one status request to the next (an event storm)
 REFRESH_COST_FACTOR = 4  # ...and at least this many times what the last one took
 TICK_SECONDS = 1.0
 LOG_POLL_SECONDS = 0.2
@@ -187,6 +191,9 @@ class Screen:
                 self._table.show_message(f"{delivery.message} (q quits)")
             elif isinstance(delivery, Attached):
                 self._refresh()
+            elif isinstance(delivery, Dropped):
+                self._say_text(f"{delivery.message}; subscribed again")
+                self._backfilled.clear()  # what was missed is asked for again
             elif isinstance(delivery, Event):
                 record = delivery.record
                 self._history.add(record)
@@ -209,7 +216,8 @@ class Screen:
         if not self._refresh_pending:
             self._refresh_pending = True
             since = time.monotonic() - self._refreshed_at
-            delay = max(REFRESH_DELAY, REFRESH_COST_FACTOR * self._refresh_cost - since)
+            gap = max(REFRESH_GAP, REFRESH_COST_FACTOR * self._refresh_cost)
+            delay = max(REFRESH_DELAY, gap - since)
             self._loop.set_alarm_in(delay, lambda *_: self._refresh())
 
     def _refresh(self) -> None:
@@ -285,7 +293,9 @@ class Screen:
 
     def _open_log(self) -> None:
         if self._log is not None:
-            self._log.close()
+            # In the background: the last close of a flood's rotated-away file frees its
+            # blocks, tens of milliseconds the next key would wait.
+            threading.Thread(target=self._log.close, name="supervisor-ui-close").start()
             self._log = None
         if self._selected is None:
             return

@@ -51,14 +51,19 @@ def _markup(line: Line) -> list[Any]:
     return markup[:-1]
 
 
-class Row(urwid.WidgetWrap):
-    """One line of the table; the keys are the screen's, not the row's."""
+class Row(urwid.Text):
+    """One line of the table; the keys are the screen's, not the row's.
+
+    A Text itself, its focus drawn by mapping the canvas's attributes (as AttrMap would): a
+    thousand rows are made when a service is unfolded, and every wrapping widget costs each
+    its construction.  Its text is made when it is drawn: a tick changes every row's uptime,
+    and only the rows on the screen need theirs."""
 
     def __init__(self, line: Line) -> None:
+        super().__init__("", wrap="clip")
         self.key = key_of(line)
         self.line = line
-        self._text = urwid.Text(_markup(line), wrap="clip")
-        super().__init__(urwid.AttrMap(self._text, None, _FOCUS_MAP))
+        self._drawn: Line | None = None
 
     @property
     def service(self) -> str:
@@ -67,7 +72,20 @@ class Row(urwid.WidgetWrap):
     def update(self, line: Line) -> None:
         if line != self.line:
             self.line = line
-            self._text.set_text(_markup(line))
+            self._invalidate()
+
+    def render(self, size: tuple[int], focus: bool = False) -> urwid.Canvas:
+        if self._drawn is not self.line:
+            self._drawn = self.line
+            self.set_text(_markup(self.line))
+        canvas = super().render(size, focus)
+        if focus and self.selectable():
+            canvas = urwid.CompositeCanvas(canvas)
+            canvas.fill_attr_apply(_FOCUS_MAP)
+        return canvas
+
+    def rows(self, size: tuple[int], focus: bool = False) -> int:
+        return 1  # a line, clipped: the ListBox need not make its text to know that
 
     def selectable(self) -> bool:
         # A service of one process has no header worth a stop: its one row says it all.

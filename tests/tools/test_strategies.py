@@ -250,3 +250,70 @@ def test_the_timeline_draws_a_group_restart_as_one_mark(write_config: WriteConfi
     assert page.count('class="notch"') == 3  # one notch on each member's bar, in that one mark
     assert "group core restart (one_for_all): api, db, worker" in page
     assert "one_for_all: api exited with status 1" in render_text(timeline)
+
+
+JOBS = """
+[services.web]
+command = ["true"]
+start_seconds = 0
+[services.job-a]
+command = ["true"]
+start_seconds = 0
+restart = {{ policy = "never" }}
+[services.job-b]
+command = ["true"]
+start_seconds = 0
+restart = {{ policy = "never" }}
+[services.outside]
+command = ["true"]
+start_seconds = 0
+[groups.jobs]
+services = ["web", "job-a", "job-b"]
+significant = ["job-a", "job-b"]
+ends_when = "all_significant"
+critical = {critical}
+"""
+JOBS_END = {
+    "job-a": RunList(((1.0, ExitStatus(code=0)),)),
+    "job-b": RunList(((2.0, ExitStatus(code=2)),)),
+}
+
+
+def test_all_significant_waits_for_the_last_and_a_critical_group_stops_the_stack(
+    write_config: WriteConfig,
+):
+    result = simulate(write_config(JOBS.format(critical="true")), JOBS_END, seed=None)
+    (end,) = result.strategy_events
+    assert (end["time"], end["result"], end["status"]) == (2.0, "failure", 2)
+    assert end["cause"] == "group jobs ended: significant job-b exited with status 2"
+    stop = next(e for e in result.events if e["event"] == "group" and e["action"] == "stop")
+    assert stop["cause"] == f"critical {end['cause']}"
+    assert result.of("outside")[-1]["to"] == "exited"  # outside the group, stopped with the stack
+    assert result.group_status == 2
+
+
+def test_a_group_that_is_not_critical_ends_alone(write_config: WriteConfig):
+    result = simulate(write_config(JOBS.format(critical="false")), JOBS_END, seed=None)
+    assert [e["action"] for e in result.strategy_events] == ["end"]
+    assert result.of("web")[-1]["to"] == "exited"
+    assert result.of("outside") == []  # the rest of the stack runs on, untouched
+    assert result.group_status is None and result.would_exit_with == 2
+
+
+def test_a_sibling_already_in_its_backoff_is_left_to_it(write_config: WriteConfig):
+    path = write_config(
+        STACK + '[groups.core]\nservices = ["db", "api", "worker"]\nstrategy = "one_for_all"\n'
+    )
+    api = RunList(((0.5, ExitStatus(code=1)),))  # up at 0.1, down at 0.6, back at 0.9
+    # Its first run is cut short by api's crash at 0.6; the next one ends at 0.8, while api
+    # is in its backoff and worker waits for api: nobody else is up to restart.
+    db = RunList(((5.0, ExitStatus(code=1)), (0.2, ExitStatus(code=1))))
+    result = simulate(path, {"db": db, "api": api, "worker": STEADY}, seed=None)
+    restarts = [(e["time"], e["unit"], e["members"]) for e in result.strategy_events]
+    assert restarts == [(0.6, "api", ["api", "db", "worker"])]
+    assert ("running", "backoff", "exit status 1; restart 1 in a row, in 0.300s") in steps(
+        result, "db"
+    )
+    assert [s for s in steps(result, "api") if s[0] == "backoff"] == [
+        ("backoff", "starting", "backoff elapsed")  # its own backoff, untouched by db's crash
+    ]

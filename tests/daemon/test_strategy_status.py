@@ -1,9 +1,11 @@
 """`status` shows a `[groups]` table: its strategy, its restarts against its intensity, and its
-last restart as one action naming every member it restarted; a real stack, a real crash."""
+last restart as one action naming every member it restarted; a reload changes a group's
+strategy for the next crash.  A real stack, real crashes."""
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 from supervisor.policy.restart import ExitStatus
@@ -59,3 +61,28 @@ def test_status_shows_a_group_restart_as_one_action(
     assert f"  last restart: api, db ({cause})" in text, text
     (db_stop,) = stack.select(event="state", unit="db", to="stopping")
     assert db_stop["cause"] == cause
+
+
+def test_a_reload_applies_a_changed_strategy_to_the_next_crash(
+    write_config: WriteConfig, run_stack: RunStack, tmp_path: Path
+):
+    crasher = crasher_command(RunList(((4.0, ExitStatus(code=1)),)), tmp_path / "api.runs")
+    text = f"""
+        [services.db]
+        command = ["sleep", "1000"]
+        start_seconds = 0
+        [services.api]
+        command = {json.dumps(crasher)}
+        start_seconds = 0
+        [groups.core]
+        services = ["db", "api"]
+        """
+    path = write_config(text)
+    stack = run_stack(path)
+    stack.wait_event(event="state", unit="api", to="running", timeout=30)
+    write_config(text + 'strategy = "one_for_all"\n')
+    stack.signal(signal.SIGHUP)
+    stack.wait_event(event="reload", action="applied", timeout=30)
+    assert not stack.select(event="state", unit="api", to="backoff"), "crashed before the reload"
+    restart = stack.wait_event(event="strategy", action="restart", timeout=30)
+    assert (restart["strategy"], restart["members"]) == ("one_for_all", ["api", "db"])

@@ -1,19 +1,20 @@
 """What `supervisor ui` costs the supervisor, and how quickly it answers a key.
 
 Attached UIs: a stack of `--processes` processes (one service of N - 1 `sleep` workers and
-one unrelated process, `victim`, restarted at once by its policy) is measured twice, with no
-UI and with `--uis` real `supervisor ui` processes attached (each in an 80x24 tmux window,
-its table and log pane drawn as a user sees them), and a third time with those UIs of which
-one is stopped (SIGSTOP, as Ctrl-Z stops it) beside an event storm (a process that sends
-`STATUS=` as fast as the supervisor takes it: an event each).  In each run, for `--duration`
-seconds:
+one unrelated process, `victim`, restarted at once by its policy) is measured with no UI and
+with `--uis` real `supervisor ui` processes attached (each in an 80x24 tmux window, its table
+and log pane drawn as a user sees them); then beside an event storm (a process that sends
+`STATUS=` about STORM_RATE times a second: an event each), with no UI, with `--uis` UIs, and
+with one UI that is stopped (SIGSTOP, as Ctrl-Z stops it) for the whole run.  In each run, for
+`--duration` seconds:
 
 - the supervisor's loop latency: the round trip of a `status victim` request on the control
   socket every 20 ms (what any client, and the loop's every other duty, waits);
 - an unrelated restart: the victim SIGKILLed `--kills` times, from the kill to its new run's
   `running` event (the supervisor's own timestamp).
 
-Each is reported as p50 and p90, with the ratio against the run without UIs.  The stopped run
+Each is reported as p50 and p90, with the ratio against the run without UIs (a storm's runs:
+against the storm's run without UIs).  The stopped run
 also says whether the supervisor dropped the stopped UI's stream (its backlog past 1 MiB) and
 whether that UI, continued, subscribed again.
 
@@ -31,6 +32,7 @@ thousand rows).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -40,7 +42,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,7 @@ from typing import Any
 
 from benchmarks.probes import EventTail, restart_latency
 from benchmarks.report import host_title, p90
+from benchmarks.tmux import Tmux
 from supervisor.control.client import ControlClient
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -117,16 +119,19 @@ def _load() -> str:
 
 
 def attached(work: Path, args: argparse.Namespace) -> None:
-    # (title, UIs, storm, the index of the run it is held against)
+    # (title, UIs, storm, whether the first UI is stopped, the index of the run it is held
+    # against)
     runs = [
-        ("no UI", 0, False, 0),
-        (f"{args.uis} UIs", args.uis, False, 0),
-        ("an event storm, no UI", 0, True, 2),
-        (f"an event storm, {args.uis} UIs, one stopped", args.uis, True, 2),
+        ("no UI", 0, False, False, 0),
+        (f"{args.uis} UIs", args.uis, False, False, 0),
+        ("an event storm, no UI", 0, True, False, 2),
+        (f"an event storm, {args.uis} UIs", args.uis, True, False, 2),
+        ("an event storm, one UI, stopped", 1, True, True, 2),
     ]
     results: list[dict[str, Any]] = []
-    for index, (_, uis, storm, _) in enumerate(runs):
-        results.append(measure(work / f"run{index}", args, uis, storm=storm))
+    for index, (_, uis, storm, stop_first, _) in enumerate(runs):
+        run_dir = work / f"run{index}"
+        results.append(measure(run_dir, args, uis, storm=storm, stop_first=stop_first))
     print(
         f"\n{args.processes} processes (sleep workers and a victim), {args.duration:g}s per run,"
         f" {args.kills} victim restarts, the loop's round trip every "
@@ -134,7 +139,7 @@ def attached(work: Path, args: argparse.Namespace) -> None:
     )
     print("| run | loop p50 | loop p90 | restart p50 | restart p90 | notes |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for (title, _, _, against), result in zip(runs, results, strict=True):
+    for (title, _, _, _, against), result in zip(runs, results, strict=True):
         base = results[against]
         cells = [
             _with_ratio(result[key], base[key])
@@ -193,11 +198,13 @@ def running_stack(config: Path, *names: str) -> Iterator[subprocess.Popen[bytes]
         daemon.wait(90)
 
 
-def measure(run_dir: Path, args: argparse.Namespace, uis: int, *, storm: bool) -> dict[str, Any]:
-    """One run; with the storm, the first UI is stopped for the whole of it."""
+def measure(
+    run_dir: Path, args: argparse.Namespace, uis: int, *, storm: bool, stop_first: bool
+) -> dict[str, Any]:
+    """One run; with `stop_first`, the first UI is stopped for the whole of it."""
     run_dir.mkdir()
     config = stack_toml(run_dir, args.processes - 1, VICTIM + ("\n" + STORM if storm else ""))
-    stopped = storm and uis > 0
+    stopped = stop_first and uis > 0
     with running_stack(config, "sleeper", "victim"), Tmux() as tmux:
         windows = [tmux.open(supervisor("ui", config=config), run_dir) for _ in range(uis)]
         for window in windows:
@@ -208,6 +215,7 @@ def measure(run_dir: Path, args: argparse.Namespace, uis: int, *, storm: bool) -
             frozen = ui_pid(config, windows[0], tmux)
             os.kill(frozen, signal.SIGSTOP)
         time.sleep(SETTLE_SECONDS)
+        storm_before = _storm_events(run_dir)
         with LoopSampler(config.parent / "state") as sampler:
             latencies = []
             start = time.monotonic()
@@ -216,9 +224,12 @@ def measure(run_dir: Path, args: argparse.Namespace, uis: int, *, storm: bool) -
                 time.sleep(max(0.0, pause))
                 latencies.append(restart_latency(events))
             time.sleep(max(0.0, start + args.duration - time.monotonic()))
-        notes = f"{_storm_events(run_dir)} storm events" if storm else "-"
+        notes = "-"
+        if storm:
+            rate = (_storm_events(run_dir) - storm_before) / args.duration
+            notes = f"{rate:.0f} storm events/s"
         if frozen is not None:
-            notes = stopped_notes(run_dir, tmux, windows[0], frozen)
+            notes += "; " + stopped_notes(run_dir, tmux, windows[0], frozen)
     rtts = sampler.samples
     return {
         "loop_p50": _median(rtts),
@@ -231,15 +242,20 @@ def measure(run_dir: Path, args: argparse.Namespace, uis: int, *, storm: bool) -
 
 def stopped_notes(run_dir: Path, tmux: Tmux, window: str, pid: int) -> str:
     """Whether the supervisor dropped the stopped UI, and whether it came back once continued."""
-    log = (run_dir / "state" / "events.jsonl").read_text()
-    dropped = len(re.findall(r'"event": "control", "action": "dropped"', log))
+    dropped = sum(
+        1
+        for line in (run_dir / "state" / "events.jsonl").read_text().splitlines()
+        if '"dropped"' in line
+        and (record := json.loads(line)).get("event") == "control"
+        and record.get("action") == "dropped"
+    )
     os.kill(pid, signal.SIGCONT)
     try:
         tmux.wait_for(window, r"dropped this UI's events.*subscribed again", 60)
         back = "continued, it subscribed again"
     except TimeoutError:
         back = "continued, it did not say it subscribed again"
-    return f"{_storm_events(run_dir)} storm events; the stopped UI dropped {dropped}x; {back}"
+    return f"the stopped UI's stream dropped {dropped}x; {back}"
 
 
 def _storm_events(run_dir: Path) -> int:
@@ -363,48 +379,3 @@ def measure_key(
             time.sleep(SCREEN_POLL_SECONDS)
         samples.append(time.perf_counter() - began)
     return samples
-
-
-class Tmux:
-    """A tmux server of the benchmark's own; each UI in a session of 80x24."""
-
-    def __init__(self) -> None:
-        self._socket = f"bench-ui-{uuid.uuid4().hex[:8]}"
-
-    def __enter__(self) -> Tmux:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        subprocess.run(["tmux", "-L", self._socket, "kill-server"], capture_output=True)
-
-    def run(self, *args: str) -> str:
-        result = subprocess.run(
-            ["tmux", "-L", self._socket, "-f", "/dev/null", *args],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"tmux {args[0]}: {result.stderr}")
-        return result.stdout
-
-    def open(self, command: list[str], cwd: Path) -> str:
-        name = f"ui{uuid.uuid4().hex[:6]}"
-        shell = f"PYTHONPATH={shlex.quote(str(REPO))} {shlex.join(command)}; exec sleep 3600"
-        self.run("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", str(cwd), shell)
-        return name
-
-    def screen(self, window: str) -> str:
-        return self.run("capture-pane", "-p", "-t", window)
-
-    def send(self, window: str, *keys: str) -> None:
-        self.run("send-keys", "-t", window, *keys)
-
-    def wait_for(self, window: str, pattern: str, timeout: float) -> str:
-        found = re.compile(pattern, re.MULTILINE)
-        deadline = time.monotonic() + timeout
-        while not found.search(screen := self.screen(window)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{pattern!r} not on the screen:\n{screen}")
-            time.sleep(0.05)
-        return screen

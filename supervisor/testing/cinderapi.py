@@ -19,7 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SQLITE_ATTEMPTS = 3  # a request SQLite refused with "database is locked" is asked again
+# A request SQLite refused with "database is locked" is asked again, a little later each time:
+# two senders that collided once would collide again in step.
+SQLITE_ATTEMPTS = 5
+SQLITE_PAUSE = 0.2  # seconds, times the attempt's number
 REQUEST_TIMEOUT = 300  # a create waits in the API while its cast waits for the broker
 SETTLED = ("available", "error")
 
@@ -69,6 +72,7 @@ class CinderApi:
                 written = self.log.read_bytes() if self.log.exists() else b""
                 locked = error.code == 500 and b"database is locked" in written[seen:]
                 if locked and attempt < SQLITE_ATTEMPTS:
+                    time.sleep(SQLITE_PAUSE * attempt)
                     continue
                 tail = "\n".join(written.decode(errors="replace").splitlines()[-40:])
                 raise ApiError(
@@ -146,7 +150,7 @@ def creates_across_a_broker_kill(
             volume_id = api.create_volume(f"in-flight-{number}")
         except (ApiError, OSError) as error:
             with lock:
-                tally.refused.append(f"create {number}: {error}".splitlines()[0])
+                tally.refused.append(f"create {number}: {first_and_last_error(str(error))}")
             return
         with lock:
             tally.longest_create = max(tally.longest_create, time.monotonic() - sent)
@@ -179,6 +183,13 @@ def creates_across_a_broker_kill(
     if pending:
         tally.seconds = time.monotonic() - killed_at
     return tally
+
+
+def first_and_last_error(text: str) -> str:
+    """An ApiError's first line and the last error its log tail names: the cause, short."""
+    lines = text.splitlines()
+    named = [line.strip() for line in lines[1:] if "Error" in line or "Exception" in line]
+    return lines[0] + (f" ({named[-1]})" if named else "")
 
 
 def updated_before(volume: dict[str, Any], moment: datetime) -> bool:

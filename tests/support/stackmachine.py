@@ -1,5 +1,6 @@
 """The whole supervisor's group on a virtual host, driven by hypothesis: every operator verb,
-crash, signal, notify message, probe answer, reload and stop, in any order.
+crash, signal, notify message, probe answer, reload and stop, in any order; a drawn
+`[groups]` table (its strategy and intensity) may hold db, api, migrate and web.
 
 It runs the real `Supervisor` (its operations, its settle loop, the group's judgement), the
 real `Unit`s and the real control-plane handlers (`CommandHandler`, fed typed requests as the
@@ -22,6 +23,7 @@ seconds and no process is started.  After every step it checks what a user relie
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import signal
@@ -44,6 +46,7 @@ from supervisor.daemon.arbiter import Supervisor
 from supervisor.policy import group
 from supervisor.policy.restart import ExitStatus
 from supervisor.policy.states import FINAL_STATES, TRANSITIONS, State
+from supervisor.policy.strategy import STRATEGIES
 from supervisor.shared.faults import START_FAULT_ENV
 from supervisor.tools.virtualhost import VirtualHost, VirtualLoop, VirtualProcess
 
@@ -102,6 +105,8 @@ start_seconds = 0
 """,
 }
 DEPENDS = {"api": {"db"}, "cinder-backup": {"cinder-volume"}, "web": {"migrate"}}
+# The services a drawn `[groups]` table holds, of those present, in dependency order.
+GROUPED = ("db", "api", "migrate", "web")
 UNKNOWN = "nope"
 
 # A service name, or (with an index) one of its processes.
@@ -163,6 +168,7 @@ class StackMachine(RuleBasedStateMachine):
         self.waits: list[tuple[Client, str, tuple[str, ...]]] = []
         self.services: set[str] = set()
         self.generation = 0  # changed settings, to make a reload's "changed"
+        self.group = ""  # the drawn [groups.g] table's settings, or "" for no group
 
     # -- the file ------------------------------------------------------------------------------
 
@@ -172,6 +178,9 @@ class StackMachine(RuleBasedStateMachine):
             text += f"\n[services.{name}]\n{SERVICES[name]}"
             if name == "db":
                 text += f'env = {{ GENERATION = "{self.generation}" }}\n'
+        members = [name for name in GROUPED if name in services]
+        if self.group and members:
+            text += f"\n[groups.g]\nservices = {json.dumps(members)}\n{self.group}"
         self.path.write_text(text + extra)
 
     # -- the virtual processes -------------------------------------------------------------------
@@ -224,8 +233,15 @@ class StackMachine(RuleBasedStateMachine):
     @initialize(
         chosen=st.sets(st.sampled_from(sorted(SERVICES)), min_size=1),
         seed=st.integers(0, 2**32 - 1),
+        strategy=st.sampled_from([None, *STRATEGIES]),
+        intensity=st.sampled_from([None, 0, 2]),
     )
-    def boot(self, chosen: set[str], seed: int) -> None:
+    def boot(
+        self, chosen: set[str], seed: int, strategy: str | None, intensity: int | None
+    ) -> None:
+        if strategy is not None:
+            limit = "" if intensity is None else f"intensity = {intensity}\nperiod = 20\n"
+            self.group = f'strategy = "{strategy}"\n{limit}'
         self.services = _closed(chosen)
         self._write(self.services)
         plan = config.load(self.path)

@@ -26,7 +26,7 @@ from supervisor.db.settings import utc_now
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_NOT_RUNNING, EXIT_OK
 
 if TYPE_CHECKING:
-    from supervisor.config.hosts import HostSpec
+    from supervisor.config.hostspec import HostSpec
     from supervisor.config.plan import Plan
 
 SOCKET, CINDER_DB = "socket", "cinder-db"

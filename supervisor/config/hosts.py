@@ -15,14 +15,14 @@ loopback, where nothing listens).
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from supervisor.config import rules
+from supervisor.config.hostspec import HostSpec, service_of
 
 if TYPE_CHECKING:
     from supervisor.config.openstack import OpenStack
@@ -30,27 +30,6 @@ if TYPE_CHECKING:
     from supervisor.config.schema import TableReader
 
 HOST_KEYS = ("address", "services", "cinder_host", "state_dir")
-
-
-@dataclass(frozen=True)
-class HostSpec:
-    name: str
-    address: str  # where the other hosts reach this one
-    runs: tuple[str, ...]  # service names and process names, as the file lists them
-    cinder_host: str  # Cinder's `host` option for this host's services
-    state_dir: Path  # its own socket, logs and events
-
-    @property
-    def services(self) -> frozenset[str]:
-        """The services this host runs some or all processes of."""
-        return frozenset(_service_of(entry) for entry in self.runs)
-
-    def runs_process(self, process: ProcessPlan) -> bool:
-        return process.service in self.runs or process.name in self.runs
-
-
-def _service_of(entry: str) -> str:
-    return re.split("[@#]", entry, maxsplit=1)[0]
 
 
 def read_hosts(reader: TableReader, base: Path, state_dir: Path) -> dict[str, HostSpec]:
@@ -113,7 +92,7 @@ def place(
             for service in order
             if service in host.services
             for process in plan_on(service, host)
-            if host.runs_process(process)
+            if host.runs_process(process.service, process.name)
         ]
     reader = root.table("hosts")
     processes = {
@@ -144,7 +123,7 @@ def check_placement(
     placed: set[str] = set()
     for host in hosts.values():
         for entry in host.runs:
-            service = _service_of(entry)
+            service = service_of(entry)
             placed.add(service)
             if service not in processes:
                 known = ", ".join(processes) or "none"

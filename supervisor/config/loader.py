@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from supervisor.config import limits, rules
 from supervisor.config.dependencies import start_order
 from supervisor.config.groups import read_groups
-from supervisor.config.hosts import HostSpec, place, read_hosts
+from supervisor.config.hosts import place, read_hosts
+from supervisor.config.hostspec import HostSpec
 from supervisor.config.interpolate import (
     ENV_FILE,
     EnvFiles,

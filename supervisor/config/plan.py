@@ -17,7 +17,7 @@ from supervisor.shared import topic as topic_convention
 from supervisor.shared.servicespec import ServiceSpec
 
 if TYPE_CHECKING:
-    from supervisor.config.hosts import HostSpec
+    from supervisor.config.hostspec import HostSpec
     from supervisor.config.interpolate import Shown
     from supervisor.config.openstack import OpenStack
     from supervisor.config.services import ServiceSettings

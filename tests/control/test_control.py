@@ -34,8 +34,10 @@ def test_every_command_says_so_when_no_supervisor_runs(write_config: WriteConfig
 def test_status_json_schema_and_table(ready_stack: ReadyStack):
     stack = ready_stack(SLEEPERS)
     document = json.loads(cli(stack.config, "status", "--json").stdout)
-    assert set(document) == {"containment", "supervisor", "processes", "templates", "scaled"}
+    keys = {"containment", "supervisor", "processes", "templates", "scaled", "groups"}
+    assert set(document) == keys
     assert document["templates"] == []  # no service preloads
+    assert document["groups"] == []  # no [groups] table
     assert document["scaled"] == {}  # no `supervisor scale`
     assert set(document["supervisor"]) == {"pid", "config", "uptime", "stopping", "waiting_clients"}
     assert document["supervisor"]["pid"] == stack.process.pid

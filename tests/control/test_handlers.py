@@ -51,6 +51,7 @@ class FakeDaemon:
         self.containment = "process-group"
         self.scaled: dict[str, dict[str, int]] = {}
         self.templates: list[dict[str, object]] = []  # no service preloads
+        self.groups: list[dict[str, object]] = []  # no [groups] table
         self.config_path = state_dir / "services.toml"
         self.asked: list[tuple[str, str, str]] = []
         self._state_dir = state_dir

@@ -3,6 +3,10 @@
 The group ends by itself when every unit is in a final state (and none is held stopped by an
 operator), or when a critical unit fails for good (the others are then stopped).  Its exit
 status is 0 when nothing failed for good; otherwise the status of the first unit that did.
+
+`run` builds what a run needs on the OS (`wiring`), then serves the loop until the group ends.
+What the control handlers ask by process name is in `operations`; running another plan (reload,
+scale) in `replan`: both are parts of this class, apart because neither decides for the group.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supervisor.cli.parsing import add_config_option
 from supervisor.cli.errorjson import config_problems, report_error
+from supervisor.cli.parsing import add_config_option
 from supervisor.db.settings import InvalidOption, Liveness, database_url, utc_now
 from supervisor.shared.exits import EXIT_CONFIG_INVALID, EXIT_FAILED, EXIT_OK
 from supervisor.shared.servicespec import OPENSTACK_RUNTIME

@@ -28,7 +28,8 @@ def test_the_first_line_says_how_another_shell_reaches_the_stack(
     tmp_path: Path, stack: tuple[str, ...], config: str
 ):
     (tmp_path / "scripts").mkdir()
-    shutil.copy(SCRIPTS / "run", tmp_path / "scripts" / "run")
+    for script in ("run", "_client-setup.sh"):  # run sources the client lines it prints
+        shutil.copy(SCRIPTS / script, tmp_path / "scripts" / script)
     (tmp_path / "scripts" / "_bootstrap.sh").write_text(_BOOTSTRAP)
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)

@@ -44,7 +44,7 @@ def test_the_first_line_says_how_another_shell_reaches_the_stack(
     assert result.returncode == 0, result.stderr
     here = (tmp_path / config).parent
     # The first line; under --stack openstack the client lines follow once the (stand-in)
-    # stack says it is ready, which tests/openstack/test_openstack_install.py checks.
+    # stack says it is ready (tests/openstack/test_openstack.py runs them against a real one).
     assert result.stderr.splitlines()[0] == (
         f"scripts/run: from another shell: cd {here} && {bin_dir}/supervisor status"
         f" (or . {bin_dir}/activate, then supervisor status)"

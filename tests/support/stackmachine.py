@@ -237,7 +237,11 @@ class StackMachine(RuleBasedStateMachine):
         intensity=st.sampled_from([None, 0, 2]),
     )
     def boot(
-        self, chosen: set[str], seed: int, strategy: str | None, intensity: int | None
+        self,
+        chosen: set[str],
+        seed: int,
+        strategy: str | None = None,  # the found cases replay with no [groups] table
+        intensity: int | None = None,
     ) -> None:
         if strategy is not None:
             limit = "" if intensity is None else f"intensity = {intensity}\nperiod = 20\n"

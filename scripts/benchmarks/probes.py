@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -109,23 +111,43 @@ def supervisor(*args: str, config: Path) -> list[str]:
     return [sys.executable, "-m", "supervisor", *args, "-c", str(config)]
 
 
-def measure(run_dir: Path, args: argparse.Namespace, port: int, probed: bool) -> dict[str, Any]:
-    run_dir.mkdir()
-    config = services_toml(run_dir, args, port, probed)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    with open(run_dir / "supervisor.out", "wb") as output:
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+@contextmanager
+def running_stack(config: Path, *names: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`supervisor run` on the file until every named process (default: all) is ready; shut
+    down after."""
+    with open(config.parent / "supervisor.out", "wb") as output:
         daemon = subprocess.Popen(
-            supervisor("run", config=config), stdout=output, stderr=output, env=env
+            supervisor("run", config=config), stdout=output, stderr=output, env=ENV
         )
     try:
         ready = subprocess.run(
-            supervisor("wait", "--ready", "--timeout", str(STARTUP_DEADLINE), config=config),
+            supervisor(
+                "wait", "--ready", *names, "--timeout", str(STARTUP_DEADLINE), config=config
+            ),
             capture_output=True,
-            env=env,
+            env=ENV,
             check=False,
         )
         if ready.returncode != 0:
             raise RuntimeError(f"the stack never got ready: {ready.stderr.decode()}")
+        yield daemon
+    finally:
+        subprocess.run(
+            supervisor("shutdown", "--timeout", "60", config=config),
+            capture_output=True,
+            env=ENV,
+            check=False,
+        )
+        daemon.wait(90)
+
+
+def measure(run_dir: Path, args: argparse.Namespace, port: int, probed: bool) -> dict[str, Any]:
+    run_dir.mkdir()
+    config = services_toml(run_dir, args, port, probed)
+    with running_stack(config) as daemon:
         events = EventTail(run_dir / "state" / "events.jsonl")
         time.sleep(SETTLE_SECONDS)
         latencies = []
@@ -137,14 +159,6 @@ def measure(run_dir: Path, args: argparse.Namespace, port: int, probed: bool) ->
         time.sleep(max(0.0, start + args.duration - time.monotonic()))
         cpu = (cpu_ns(daemon.pid) - cpu_before) / 1e9
         elapsed = time.monotonic() - start
-    finally:
-        subprocess.run(
-            supervisor("shutdown", "--timeout", "60", config=config),
-            capture_output=True,
-            env=env,
-            check=False,
-        )
-        daemon.wait(90)
     return {"cpu_percent": 100 * cpu / elapsed, "latencies": latencies}
 
 

@@ -38,22 +38,19 @@ import re
 import shlex
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.probes import EventTail, restart_latency
+from benchmarks.probes import EventTail, restart_latency, running_stack, supervisor
 from benchmarks.report import host_title, p90
 from benchmarks.tmux import Tmux
 from supervisor.control.client import ControlClient
 
 REPO = Path(__file__).resolve().parent.parent.parent
-STARTUP_DEADLINE = 300.0
 LOOP_SAMPLE_SECONDS = 0.02
 SCREEN_POLL_SECONDS = 0.003
 SETTLE_SECONDS = 2.0
@@ -160,42 +157,6 @@ def stack_toml(run_dir: Path, sleepers: int, extra: str) -> Path:
         f"workers = {sleepers}\nstart_seconds = 0\n\n{extra}"
     )
     return config
-
-
-def supervisor(*args: str, config: Path) -> list[str]:
-    return [sys.executable, "-m", "supervisor", *args, "-c", str(config)]
-
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-@contextmanager
-def running_stack(config: Path, *names: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`supervisor run` on the file until every named process is ready; shut down after."""
-    with open(config.parent / "supervisor.out", "wb") as output:
-        daemon = subprocess.Popen(
-            supervisor("run", config=config), stdout=output, stderr=output, env=ENV
-        )
-    try:
-        ready = subprocess.run(
-            supervisor(
-                "wait", "--ready", *names, "--timeout", str(STARTUP_DEADLINE), config=config
-            ),
-            capture_output=True,
-            env=ENV,
-            check=False,
-        )
-        if ready.returncode != 0:
-            raise RuntimeError(f"the stack never got ready: {ready.stderr.decode()}")
-        yield daemon
-    finally:
-        subprocess.run(
-            supervisor("shutdown", "--timeout", "60", config=config),
-            capture_output=True,
-            env=ENV,
-            check=False,
-        )
-        daemon.wait(90)
 
 
 def measure(

@@ -43,6 +43,9 @@ class CinderApi:
     port: int
     log: Path  # cinder-api's log, where the refusal is named
     token: str = "admin:admin"
+    address: str = "127.0.0.1"
+    attempts: int = SQLITE_ATTEMPTS  # tries of a request SQLite refused
+    timeout: float = REQUEST_TIMEOUT  # seconds for one answer
 
     def request(
         self,
@@ -54,16 +57,16 @@ class CinderApi:
     ) -> Any:
         """The answer's JSON; {} for an action that answers 202 with no body, and with
         `missing_ok` for a 404 too."""
-        for attempt in range(1, SQLITE_ATTEMPTS + 1):
+        for attempt in range(1, self.attempts + 1):
             seen = self.log.stat().st_size if self.log.exists() else 0
             request = urllib.request.Request(
-                f"http://127.0.0.1:{self.port}/v3{path}",
+                f"http://{self.address}:{self.port}/v3{path}",
                 data=None if body is None else json.dumps(body).encode(),
                 headers={"X-Auth-Token": self.token, "Content-Type": "application/json"},
                 method=method,
             )
             try:
-                with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     answer = response.read()
                     return json.loads(answer) if answer else {}
             except urllib.error.HTTPError as error:
@@ -71,7 +74,7 @@ class CinderApi:
                     return {}
                 written = self.log.read_bytes() if self.log.exists() else b""
                 locked = error.code == 500 and b"database is locked" in written[seen:]
-                if locked and attempt < SQLITE_ATTEMPTS:
+                if locked and attempt < self.attempts:
                     time.sleep(SQLITE_PAUSE * attempt)
                     continue
                 tail = "\n".join(written.decode(errors="replace").splitlines()[-40:])

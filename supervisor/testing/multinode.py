@@ -17,11 +17,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from supervisor.testing.cinderapi import CinderApi
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ EXAMPLES = REPOSITORY / "examples"
 NETNS_HOSTS = REPOSITORY / "scripts" / "netns-hosts"
 CONTROLLER, STORAGE1, STORAGE2, BACKUP1 = "controller", "storage1", "storage2", "backup1"
 HOSTS = (CONTROLLER, STORAGE1, STORAGE2, BACKUP1)
-API = "http://10.77.0.1:8776/v3"
+API_ADDRESS, API_PORT = "10.77.0.1", 8776  # cinder-api on the controller
 POLL = 0.2  # seconds between two looks at a condition
 BIN_DIR = str(Path(sys.executable).parent)  # cinder-manage and gunicorn live beside python
 
@@ -200,21 +200,18 @@ class Deployment:
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(text.splitlines()[-60:])
 
-    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
+    ) -> Any:
         """Cinder's volume API on the controller, with the noauth middleware."""
-        request = urllib.request.Request(
-            f"{API}{path}",
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"X-Auth-Token": "admin:admin", "Content-Type": "application/json"},
-            method=method,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                text = response.read()
-        except urllib.error.HTTPError as error:
-            message = f"{method} {path}: HTTP {error.code}: {error.read()[:2000]!r}"
-            raise DeploymentError(message) from None
-        return json.loads(text) if text else None
+        log = self.state_dir(CONTROLLER) / "logs" / "cinder-api.log"
+        client = CinderApi(API_PORT, log, address=API_ADDRESS, timeout=60)
+        return client.request(method, path, body, missing_ok=missing_ok)
 
     def create_volume(self, name: str, volume_type: str | None = None) -> str:
         volume: dict[str, Any] = {"size": 1, "name": name}
@@ -224,12 +221,7 @@ class Deployment:
 
     def volume(self, volume_id: str) -> dict[str, Any] | None:
         """The volume, or None once it is deleted."""
-        try:
-            return self.api("GET", f"/volumes/{volume_id}")["volume"]
-        except DeploymentError as error:
-            if "HTTP 404" in str(error):
-                return None
-            raise
+        return self.api("GET", f"/volumes/{volume_id}", missing_ok=True).get("volume")
 
     def settled(self, volume_id: str, timeout: float) -> dict[str, Any]:
         """The volume once it left every -ing state ('creating', 'extending')."""

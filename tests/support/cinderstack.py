@@ -10,8 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any, TypeVar
 import pytest
 import tomlkit
 
+from supervisor.testing.cinderapi import CinderApi
 from supervisor.testing.harness import RunningStack
 from supervisor.testing.openstack import copy_example as copy_example_files
 
@@ -99,34 +98,12 @@ class CinderStack:
         return json.loads(result.stdout)
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Cinder's volume API with the noauth middleware: the token names user and project.
-
-        SQLite, the example's database, refuses a write at once ("database is locked", HTTP
-        500) when two of Cinder's processes upgrade their transactions together; nothing is
-        written then, and a client asks again, as it would of any 500 from a busy server.
-        Any other error fails the test with the API's log."""
+        """Cinder's volume API with the noauth middleware, asking again after SQLite's
+        "database is locked" (supervisor.testing.cinderapi); any other error fails the test
+        with the API's log."""
         log = self.state_dir / "logs" / "cinder-api.log"
-        for attempt in range(1, SQLITE_ATTEMPTS + 1):
-            seen = log.stat().st_size if log.exists() else 0
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{self.ports['api']}/v3{path}",
-                data=None if body is None else json.dumps(body).encode(),
-                headers={"X-Auth-Token": "admin:admin", "Content-Type": "application/json"},
-                method=method,
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    return json.load(response)
-            except urllib.error.HTTPError as error:
-                written = log.read_bytes()
-                locked = error.code == 500 and b"database is locked" in written[seen:]
-                if locked and attempt < SQLITE_ATTEMPTS:
-                    continue
-                tail = "\n".join(written.decode(errors="replace").splitlines()[-40:])
-                raise AssertionError(
-                    f"{method} {path}: HTTP {error.code}: {error.read()[:2000]!r}\n{tail}"
-                ) from None
-        raise AssertionError("unreachable")
+        client = CinderApi(self.ports["api"], log, attempts=SQLITE_ATTEMPTS, timeout=30)
+        return client.request(method, path, body)
 
 
 def copy_example(destination: Path) -> CinderStack:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from supervisor import config
 from supervisor.cli.errorjson import config_problems, report_error
+from supervisor.cli.hostcheck import host_warnings
 from supervisor.cli.hostoption import add_host_option
 from supervisor.cli.planview import describe_plan, plan_json
 from supervisor.config.problems import Problem
@@ -137,6 +138,8 @@ def check(args: argparse.Namespace) -> int:
             str(error), EXIT_CONFIG_INVALID, as_json=args.json, problems=config_problems(error)
         )
     print(plan_json(plan) if args.json else describe_plan(plan))
+    for warning in host_warnings(plan):  # what this machine lacks; the file is fine
+        print(f"warning: {warning}", file=sys.stderr)
     return _import_classes(plan) if args.import_classes else EXIT_OK
 
 

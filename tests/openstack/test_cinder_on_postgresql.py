@@ -1,4 +1,5 @@
-"""Cinder's database on PostgreSQL: `db sync`, the services' rows and a volume create.
+"""Cinder's database on PostgreSQL: `db sync`, the services' rows, a volume create, and a
+backup of a file-backend volume restored into a new one with the same checksum.
 
 The server is the one scripts/ci-postgres starts (SUPERVISOR_TEST_POSTGRES_URL); Cinder gets a
 database of its own on it, created for the test and dropped after it, so that the
@@ -23,6 +24,7 @@ import tomlkit
 from supervisor.testing.openstack import free_port
 from tests.support.cinderstack import copy_example, drop_services, require_openstack, stop
 from tests.support.databases import POSTGRES_URL_VARIABLE
+from tests.support.volumeflow import backup_and_restore, file_backend
 
 pytestmark = pytest.mark.openstack
 
@@ -50,10 +52,11 @@ def cinder_database_url() -> Iterator[str]:
         engine.dispose()
 
 
-def test_db_sync_services_and_a_volume_on_postgresql(tmp_path: Path, cinder_database_url: str):
+def test_db_sync_services_a_volume_and_a_backup_on_postgresql(
+    tmp_path: Path, cinder_database_url: str
+):
     require_openstack()
     cinder = copy_example(tmp_path / "stack")
-    drop_services(cinder, "cinder-backup")
     conf = cinder.directory / "cinder.conf"
     text = conf.read_text()
     sqlite = "connection = sqlite:///$state_path/cinder.sqlite?timeout=30"
@@ -76,14 +79,19 @@ def test_db_sync_services_and_a_volume_on_postgresql(tmp_path: Path, cinder_data
 
         found = cinder.wait_until(settled, 120, "the volume to leave 'creating'")
         assert found["status"] == "available", found
+        backup_id, restored_id = backup_and_restore(cinder, file_backend(cinder))
 
-        # Cinder wrote it, and its services' rows, to PostgreSQL, and nothing to SQLite.
+        # Cinder wrote them, and its services' rows, to PostgreSQL, and nothing to SQLite.
         engine = sqlalchemy.create_engine(cinder_database_url)
         try:
             with engine.connect() as connection:
                 status = connection.execute(
                     sqlalchemy.text("SELECT status FROM volumes WHERE id = :id"), {"id": volume_id}
                 ).scalar_one()
+                backup = connection.execute(
+                    sqlalchemy.text("SELECT status, restore_volume_id FROM backups WHERE id = :id"),
+                    {"id": backup_id},
+                ).one()
                 binaries = set(
                     connection.execute(
                         sqlalchemy.text('SELECT DISTINCT "binary" FROM services')
@@ -92,7 +100,8 @@ def test_db_sync_services_and_a_volume_on_postgresql(tmp_path: Path, cinder_data
         finally:
             engine.dispose()
         assert status == "available"
-        assert binaries == {"cinder-scheduler", "cinder-volume"}
+        assert tuple(backup) == ("available", restored_id)
+        assert binaries == {"cinder-scheduler", "cinder-volume", "cinder-backup"}
         assert not (cinder.state_dir / "cinder" / "cinder.sqlite").exists()
     finally:
         stop(stack)
@@ -140,7 +149,7 @@ def test_the_throwaway_postgresql_example_serves_cinder(open_directory: Path):
         assert (cinder.state_dir / "postgresql" / "data" / "PG_VERSION").exists()
         rows = cinder.wait_until(
             lambda: (
-                len(found := cinder.service_rows()) == 3
+                len(found := cinder.service_rows()) == 4
                 and all(row["state"] == "up" for row in found)
                 and found
             ),

@@ -41,6 +41,7 @@ MANAGERS = {
     "cinder-scheduler": "cinder.scheduler.manager.SchedulerManager",
     "cinder-volume@fake-1": "cinder.volume.manager.VolumeManager",
     "cinder-volume@fake-2": "cinder.volume.manager.VolumeManager",
+    "cinder-volume@file-1": "cinder.volume.manager.VolumeManager",
     "cinder-backup#1": "cinder.backup.manager.BackupManager",
     "cinder-backup#2": "cinder.backup.manager.BackupManager",
 }
@@ -48,6 +49,7 @@ CINDER_ROWS = {
     ("cinder-scheduler", "node1"),
     ("cinder-volume", "node1@fake-1"),
     ("cinder-volume", "node1@fake-2"),
+    ("cinder-volume", "node1@file-1"),
     ("cinder-backup", "node1"),
 }
 
@@ -150,7 +152,8 @@ def test_a_volume_created_through_the_api_becomes_available_on_a_backend(cinder:
 
     found = cinder.wait_until(settled, 120, "the volume to leave 'creating'")
     assert found["status"] == "available", found
-    assert found["os-vol-host-attr:host"].split("#")[0] in {"node1@fake-1", "node1@fake-2"}
+    backends = {"node1@fake-1", "node1@fake-2", "node1@file-1"}
+    assert found["os-vol-host-attr:host"].split("#")[0] in backends
 
 
 def test_a_sigkilled_backend_is_restarted_alone_and_its_row_comes_back_up(cinder: CinderStack):

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pytest
 import tomlkit
 
-from supervisor.testing.cinderapi import CinderApi
+from supervisor.testing.cinderapi import SQLITE_ATTEMPTS, CinderApi
 from supervisor.testing.harness import RunningStack
 from supervisor.testing.openstack import copy_example as copy_example_files
 
@@ -26,7 +26,6 @@ T = TypeVar("T")
 
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 STOP_TIMEOUT = 240
-SQLITE_ATTEMPTS = 3  # a request SQLite refused with "database is locked" is asked again
 BIN_DIR = str(Path(sys.executable).parent)  # cinder-manage and cinder-api live beside python
 
 
@@ -97,13 +96,20 @@ class CinderStack:
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
-    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Cinder's volume API with the noauth middleware, asking again after SQLite's
-        "database is locked" (supervisor.testing.cinderapi); any other error fails the test
-        with the API's log."""
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
+    ) -> dict[str, Any]:
+        """Cinder's volume API with the noauth middleware (supervisor.testing.cinderapi:
+        SQLite's "database is locked" asked again, any other error fails the test with the
+        API's log); {} for a 202 without a body, and with `missing_ok` for a 404."""
         log = self.state_dir / "logs" / "cinder-api.log"
         client = CinderApi(self.ports["api"], log, attempts=SQLITE_ATTEMPTS, timeout=30)
-        return client.request(method, path, body)
+        return client.request(method, path, body, missing_ok=missing_ok)
 
 
 def copy_example(destination: Path) -> CinderStack:

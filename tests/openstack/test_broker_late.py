@@ -25,6 +25,7 @@ MANAGERS = (
     "cinder-scheduler",
     "cinder-volume@fake-1",
     "cinder-volume@fake-2",
+    "cinder-volume@file-1",
     "cinder-backup#1",
     "cinder-backup#2",
 )
@@ -32,6 +33,7 @@ CINDER_ROWS = {
     ("cinder-scheduler", "node1"),
     ("cinder-volume", "node1@fake-1"),
     ("cinder-volume", "node1@fake-2"),
+    ("cinder-volume", "node1@file-1"),
     ("cinder-backup", "node1"),
 }
 

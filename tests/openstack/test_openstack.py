@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from tests.support.cinderstack import (
     stop,
 )
 from tests.support.descriptors import shared_with
+from tests.support.volumeflow import backup_round_trip, backup_turns, file_backend, overlapping
 
 pytestmark = pytest.mark.openstack
 
@@ -37,6 +39,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 READY_TIMEOUT = 600  # a cold start imports Cinder in seven processes at once on two cores
 IN_FLIGHT = 10  # volume creates on their way when RabbitMQ is SIGKILLed
+BACKUP_WORKERS = ["cinder-backup#1", "cinder-backup#2"]
 MANAGERS = {
     "cinder-scheduler": "cinder.scheduler.manager.SchedulerManager",
     "cinder-volume@fake-1": "cinder.volume.manager.VolumeManager",
@@ -258,8 +261,8 @@ def test_a_backend_whose_driver_fails_goes_fatal_with_cinders_message(tmp_path: 
     copy = copy_example(tmp_path / "stack")
     drop_services(copy, "cinder-api", "cinder-scheduler", "cinder-backup")
     conf = copy.directory / "cinder.conf"
-    text = conf.read_text().replace(
-        "enabled_backends = fake-1,fake-2", "enabled_backends = fake-1,nfs"
+    text = re.sub(
+        r"^enabled_backends = .*$", "enabled_backends = fake-1,nfs", conf.read_text(), flags=re.M
     )
     conf.write_text(
         text + "\n[nfs]\nvolume_driver = cinder.volume.drivers.nfs.NfsDriver\n"
@@ -364,3 +367,33 @@ def test_the_client_setup_scripts_run_prints_reaches_the_api(cinder: CinderStack
     assert "volumes" in json.loads(answers["curl"])
     listings = [answer for command, answer in answers.items() if command != "curl"]
     assert len(listings) == 2 and all("| ID " in listing for listing in listings), listings
+
+
+def test_a_file_volume_survives_snapshot_extend_backup_delete_and_restore(cinder: CinderStack):
+    """The `file-1` backend's volumes are sparse files, opened by the backup workers through
+    os-brick's `local` connector: backups move real bytes (tests/support/volumeflow.py)."""
+    backend = file_backend(cinder)
+    flow = backup_round_trip(cinder, backend)
+
+    # The POSIX driver wrote each backup's chunks and metadata under the state directory.
+    backups = cinder.state_dir / "cinder" / "backups"
+    for backup_id in flow.backups:
+        stored = [p for p in backups.rglob("*") if p.is_file() and backup_id in p.name]
+        assert any(p.name.endswith("_metadata") for p in stored), stored
+    # Stored compressed: a backup of 2 GiB holding 12 MiB of data takes far less than 2 GiB.
+    stored_bytes = sum(p.stat().st_size for p in backups.rglob("*") if p.is_file())
+    assert stored_bytes < 256 * 1024**2, stored_bytes
+
+    # backup_max_operations = 1 across both workers: the two backups (and the two restores)
+    # each held the one slot in turn, never two at once, and one request waited for it.
+    turns = backup_turns(cinder, BACKUP_WORKERS)
+    assert set(flow.backups) <= turns.taken_by.keys(), turns
+    assert len(turns.holds) >= 4, turns  # two backups, two restores
+    assert not overlapping(turns.holds), turns.holds
+    assert turns.waited, "no backup waited for its turn: were they not concurrent?"
+    print(
+        "backups taken:",
+        {flow.backups[b]: turns.taken_by[b] for b in flow.backups},
+        "slot holds:",
+        turns.holds,
+    )

@@ -25,6 +25,7 @@ from supervisor.shared.faults import (
     START_FAULT_ENV,
     START_FAULTS,
 )
+from supervisor.shared.signalnames import signal_number
 
 
 class FaultRefused(ValueError):
@@ -50,15 +51,16 @@ class StartFaults:
 
 
 def signal_for(kind: str, requested: str | None) -> int:
+    """The signal a signal fault sends: `--signal` in the same words `supervisor signal` takes
+    (KILL, SIGKILL, kill, 9), SIGKILL without it."""
     if kind == "stop":
         return signal.SIGSTOP
     if kind == "cont":
         return signal.SIGCONT
-    name = (requested or "KILL").upper().removeprefix("SIG")
-    try:
-        return signal.Signals["SIG" + name]
-    except KeyError:
-        raise FaultRefused(f"no such signal: {requested}") from None
+    number = signal_number(requested or "KILL")
+    if number is None:
+        raise FaultRefused(f"no such signal: {requested}")
+    return number
 
 
 def send_to_child(address: str, kind: str, arguments: dict[str, Any]) -> None:

@@ -271,6 +271,21 @@ def test_an_operators_stop_start_and_restart_of_a_real_run(
     assert sum(int(mark.get("data-count", 1)) for mark in drawn) == 3  # close ones joined
 
 
+def test_an_operators_signal_is_marked_on_its_process_not_the_group(
+    write_config: WriteConfig, stack: Callable[..., Stack]
+):
+    s = stack(write_config('[services.steady]\ncommand = ["sleep", "1000"]\nstart_seconds = 0\n'))
+    s.wait_ready()
+    assert s.control("signal", names=["steady"], signal="CONT")["ok"]
+    s.wait_event(event="signal", unit="steady", signal="SIGCONT")
+    assert s.stop() == 0
+    timeline = load_timeline(s.state_dir / EVENTS_FILE)
+    marked = [(m.unit, m.describe(), m.cause) for m in timeline.markers if m.kind == "operator"]
+    assert marked == [("steady", "operator signal", "SIGCONT sent by operator")]
+    # The group's own signal marks are the supervisor's (the stop's SIGTERM), not the operator's.
+    assert not [mark for mark in timeline.group if "CONT" in mark.cause], timeline.group
+
+
 def test_an_operators_restart_of_a_process_not_running_is_one_action(tmp_path: Path):
     log = write_events(
         tmp_path / EVENTS_FILE,

@@ -18,7 +18,7 @@ MARKER_MEANINGS = {
     "fatal": "the policy gave up",
     "kill": "SIGKILL sent",
     "fault": "fault injected",
-    "operator": "stop, start or restart by the operator",
+    "operator": "stop, start, restart or signal by the operator",
 }
 GROUP_MEANINGS = {
     "signal": "signal received",

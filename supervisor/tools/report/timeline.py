@@ -41,7 +41,7 @@ class Marker:
     cause: str
     exit_status: int | None = None
     delay: float | None = None
-    action: str | None = None  # an operator's: start, stop or restart
+    action: str | None = None  # an operator's: start, stop, restart or signal
 
     def describe(self) -> str:
         if self.kind == "operator":
@@ -154,10 +154,8 @@ def build_timeline(events: list[Event], source: str, run: int = 1, runs: int = 1
             for marker in (operator.marker(event, now), _state_marker(event, now)):
                 if marker is not None:
                     row.markers.append(marker)
-        elif kind in ("kill", "fault") and unit:
-            what = f"{event['kind']}: " if kind == "fault" and "kind" in event else ""
-            cause = what + event.get("cause", "")
-            rows.setdefault(unit, Row(unit)).markers.append(Marker(kind, now, unit, cause))
+        elif kind in ("kill", "fault", "signal") and unit:  # `signal` with a unit: an operator's
+            rows.setdefault(unit, Row(unit)).markers.append(_process_mark(kind, event, now))
         elif kind in ("signal", "reload", "group"):
             group.append(_group_mark(event, now))
         elif kind == "strategy":
@@ -166,6 +164,22 @@ def build_timeline(events: list[Event], source: str, run: int = 1, runs: int = 1
     for unit, (state, since, cause) in open_spans.items():
         rows[unit].spans.append(Span(state, since, end, cause, open=state not in FINAL_STATES))
     return Timeline(source, started, end, list(rows.values()), group, run, runs, strategies)
+
+
+def _process_mark(kind: str, event: dict, now: float) -> Marker:
+    """What was done to one process: a SIGKILL, an injected fault, `supervisor signal`."""
+    unit, cause = event["unit"], event.get("cause", "")
+    if kind == "signal":
+        return Marker(
+            "operator",
+            now,
+            unit,
+            f"SIG{str(event.get('signal', '?')).removeprefix('SIG')} {cause}",
+            action="signal",
+        )
+    if kind == "fault" and "kind" in event:
+        cause = f"{event['kind']}: {cause}"
+    return Marker(kind, now, unit, cause)
 
 
 def load_timeline(path: Path, run: int | None = None) -> Timeline:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tests.openstack.test_lvm_loop import GROUP, HAS_DEVICE_MAPPER, leftovers
+from tests.openstack.test_lvm_loop import GROUP, HAS_DEVICE_MAPPER, leftovers, require_lvm
 from tests.openstack.test_openstack import start_ready
 from tests.support.cinderstack import CinderStack, copy_example, require_openstack, stop
 from tests.support.volumeflow import Backend, backup_round_trip, create_volume, volume_type
@@ -98,12 +97,7 @@ def lvm_backend(group: str) -> Backend:
 @pytest.mark.skipif(not HAS_DEVICE_MAPPER, reason="no device-mapper in this kernel")
 def test_an_lvm_volume_round_trips_and_nothing_is_left_after_stop_or_sigkill(tmp_path: Path):
     require_openstack()
-    if os.geteuid() != 0:
-        pytest.skip("loop devices and volume groups need root")
-    if shutil.which("vgcreate") is None:
-        if os.environ.get("SUPERVISOR_REQUIRE_OPENSTACK"):  # CI installs lvm2
-            pytest.fail("SUPERVISOR_REQUIRE_OPENSTACK is set but lvm2 is not installed")
-        pytest.skip("lvm2 is not installed: apt-get install lvm2")
+    require_lvm()
     group = f"test-cinder-{os.getpid()}"
     cinder = lvm_example(tmp_path / "stack", group)
 

@@ -326,8 +326,11 @@ def select_flood(tmux: Tmux, window: str) -> None:
 def measure_key(
     tmux: Tmux, window: str, presses: int, cycle: list[str], seen: Callable[[str], str]
 ) -> list[float]:
-    """Seconds from each key to the screen's change (what `seen` picks out of it)."""
+    """Seconds from each key to the screen's change (what `seen` picks out of it).  The count
+    is rounded up to whole cycles, so the screen ends as it began (the events view closed, the
+    selection back) for the next measure."""
     samples = []
+    presses = -(-presses // len(cycle)) * len(cycle)
     for index in range(presses):
         key = cycle[index % len(cycle)]
         before = seen(tmux.screen(window))

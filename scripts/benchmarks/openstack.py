@@ -15,7 +15,8 @@ copies on free ports, in the same run:
 
 Measured, each over `--runs` fresh stacks:
 - up: from `supervisor run` to every (binary, host) row in Cinder's `services` table written
-  since the start (cinder-scheduler, cinder-volume node1@fake-1, @fake-2 and @file-1, cinder-backup);
+  since the start (cinder-scheduler, cinder-volume node1@fake-1, @fake-2 and @file-1,
+  cinder-backup);
 - recovery: from a SIGKILL of the process serving node1@fake-1 to a new process logging that
   its driver serves again ("Driver post RPC initialization completed successfully."):
   ours kills the backend's own process; devstack kills the backend's forked child (which

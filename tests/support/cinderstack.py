@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pytest
 import tomlkit
 
-from supervisor.testing.cinderapi import SQLITE_ATTEMPTS, CinderApi
+from supervisor.testing.cinderapi import CinderApi
 from supervisor.testing.harness import RunningStack
 from supervisor.testing.openstack import copy_example as copy_example_files
 
@@ -108,7 +108,7 @@ class CinderStack:
         SQLite's "database is locked" asked again, any other error fails the test with the
         API's log); {} for a 202 without a body, and with `missing_ok` for a 404."""
         log = self.state_dir / "logs" / "cinder-api.log"
-        client = CinderApi(self.ports["api"], log, attempts=SQLITE_ATTEMPTS, timeout=30)
+        client = CinderApi(self.ports["api"], log, timeout=30)
         return client.request(method, path, body, missing_ok=missing_ok)
 
 
